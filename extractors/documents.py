@@ -1,0 +1,143 @@
+"""From a path to a ParsedDocument: the file checks, plain-text parsing, and the PDF/text dispatch."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from schemas.document import Block, PaperFile, ParsedDocument, Section
+from schemas.errors import InputError
+
+TEXT_SUFFIXES = {".txt", ".text", ".md"}
+
+# Headings as they stand alone on a line of a plain-text paper: "2. Methods", "II. RESULTS", "Abstract".
+_HEADING_WORDS = {
+    "abstract": "abstract",
+    "introduction": "introduction",
+    "background": "introduction",
+    "methods": "methods",
+    "method": "methods",
+    "methodology": "methods",
+    "experimental": "methods",
+    "experimental details": "methods",
+    "experimental section": "methods",
+    "experimental methods": "methods",
+    "materials and methods": "methods",
+    "computational details": "methods",
+    "computational methods": "methods",
+    "results": "results",
+    "results and discussion": "results",
+    "discussion": "discussion",
+    "conclusion": "conclusion",
+    "conclusions": "conclusion",
+    "summary": "conclusion",
+    "acknowledgements": "acknowledgements",
+    "acknowledgments": "acknowledgements",
+    "references": "references",
+    "bibliography": "references",
+    "appendix": "appendix",
+}
+_HEADING_RE = re.compile(r"^\s*(?:[0-9]+\.?|[IVX]+\.)?\s*([A-Za-z][A-Za-z ]{2,40}?)\s*:?\s*$")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def open_paper(path: str | Path, max_file_mb: float = 200.0, source: str | None = None) -> PaperFile:
+    """Check a local file cheaply (exists, size, kind) and identify it by its sha256.
+
+    Raises:
+        InputError: missing, a directory, empty, too large, or neither a PDF nor a text file.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder; name a PDF or text file (or use `propmine batch` for folders)")
+    size = p.stat().st_size
+    if size == 0:
+        raise InputError(f"{p}: the file is empty")
+    if size > max_file_mb * 1024 * 1024:
+        raise InputError(f"{p}: {size / 2**20:.0f} MB is over the {max_file_mb:.0f} MB limit")
+    with p.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" in head:
+        kind = "pdf"
+    elif p.suffix.lower() in TEXT_SUFFIXES:
+        kind = "text"
+    elif p.suffix.lower() == ".pdf":
+        raise InputError(f"{p}: not a PDF (no %PDF header): the file is damaged or of another type")
+    elif b"\x00" in head:
+        raise InputError(f"{p}: neither a PDF nor a text file")
+    else:
+        kind = "text"
+    return PaperFile(paper_id=sha256_file(p), source=source or str(p), path=str(p), kind=kind, size_bytes=size)
+
+
+def parse_text_file(paper: PaperFile) -> ParsedDocument:
+    """A plain UTF-8 text file as a document: paragraphs (blank-line separated) as blocks.
+
+    Offsets are into the file's own text, so a span can be checked against the file itself.
+
+    Raises:
+        InputError: the bytes are not UTF-8, or there is no text.
+    """
+    raw = Path(paper.path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{paper.path}: not UTF-8 text (byte {err.start}); convert it, e.g. `iconv -f latin1 -t utf-8`"
+        ) from err
+    if not text.strip():
+        raise InputError(f"{paper.path}: the file holds no text")
+    blocks: list[Block] = []
+    sections: list[Section] = []
+    current = "other"
+    for m in re.finditer(r"[^\n](?:.|\n(?!\s*\n))*", text):
+        block_text = m.group(0)
+        if not block_text.strip():
+            continue
+        heading = _heading_kind(block_text)
+        if heading:
+            current = heading
+            sections.append(Section(title=block_text.strip(), kind=heading, char_start=m.start(), char_end=m.end()))
+        blocks.append(
+            Block(
+                kind="heading" if heading else "text",
+                text=block_text,
+                page=1,
+                bbox=(0.0, 0.0, 0.0, 0.0),
+                char_start=m.start(),
+                char_end=m.end(),
+                section=current,  # type: ignore[arg-type]
+            )
+        )
+    for i, section in enumerate(sections):
+        end = sections[i + 1].char_start if i + 1 < len(sections) else len(text)
+        sections[i] = section.model_copy(update={"char_end": end})
+    return ParsedDocument(
+        paper_id=paper.paper_id, source=paper.source, kind="text", text=text, blocks=blocks, sections=sections
+    )
+
+
+def _heading_kind(line: str) -> str | None:
+    if "\n" in line.strip():
+        return None
+    m = _HEADING_RE.match(line)
+    return _HEADING_WORDS.get(m.group(1).strip().lower()) if m else None
+
+
+def parse_document(paper: PaperFile, max_pages: int = 200) -> ParsedDocument:
+    """Parse a PDF (PyMuPDF) or a text file into a ParsedDocument."""
+    if paper.kind == "text":
+        return parse_text_file(paper)
+    from extractors.pdf import parse_pdf
+
+    return parse_pdf(Path(paper.path), paper_id=paper.paper_id, source=paper.source, max_pages=max_pages)

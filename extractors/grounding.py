@@ -1,0 +1,190 @@
+"""Grounding: a proposed record becomes a fact only if its value, unit and material are in the passage.
+
+This is propmine's guard against its worst failure, a convincing number that is not in the paper.
+The value must be a quantity the tagger finds in the passage (same text, or same number and unit);
+the material must be found exactly, then case- and spacing-tolerantly; the unit must fit the
+property's dimension. Anything else becomes a RejectedRecord with the reason, kept for review.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.formulas import normalize_formula
+from extractors.method import detect_method
+from extractors.passages import sentence_spans
+from extractors.quantities import tag_quantities
+from extractors.units import dimension_of, to_canonical
+from schemas.errors import InputError
+from schemas.passage import Passage
+from schemas.quantity import Quantity
+from schemas.record import (
+    Condition,
+    Evidence,
+    ExtractorInfo,
+    Proposal,
+    Record,
+    RejectedRecord,
+    Spans,
+)
+from schemas.vocabulary import load_vocabulary
+
+_NUMBER = re.compile(r"[-−–]?\d+(?:[.,]\d+)?")
+CONDITION_DIMENSIONS = {
+    "[temperature]": "temperature",
+    "[mass] / [length] / [time] ** 2": "pressure",
+    "[length]": "wavelength",
+    "1 / [time]": "frequency",
+}
+
+
+@dataclass
+class Grounded:
+    """The outcome of grounding one proposal: a record, or the reason it was rejected."""
+
+    record: Record | None
+    rejected: RejectedRecord | None
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s\-‐–—_]+", "", text).lower()
+
+
+def find_material(material: str, text: str) -> tuple[int, int] | None:
+    """Span of the material in text: exact, then case-insensitive, then ignoring spaces/hyphens."""
+    material = material.strip()
+    if not material:
+        return None
+    at = text.find(material)
+    if at >= 0:
+        return at, at + len(material)
+    m = re.search(re.escape(material), text, re.IGNORECASE)
+    if m:
+        return m.start(), m.end()
+    target = _squash(material)
+    if len(target) < 2:
+        return None
+    # Map positions of the squashed text back to the original to find a tolerant match.
+    keep = [i for i, ch in enumerate(text) if not re.match(r"[\s\-‐–—_]", ch)]
+    squashed = "".join(text[i] for i in keep).lower()
+    at = squashed.find(target)
+    if at < 0:
+        return None
+    return keep[at], keep[at + len(target) - 1] + 1
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(n.replace("−", "-").replace("–", "-").replace(",", ".")) for n in _NUMBER.findall(text)]
+
+
+def find_quantity(value_text: str, quantities: list[Quantity], text: str) -> Quantity | None:
+    """The tagged quantity a proposal's value text refers to: same text, else same numbers."""
+    value_text = value_text.strip()
+    for q in quantities:
+        if q.text == value_text or text[q.span[0]:q.span[1]] == value_text:
+            return q
+    wanted = _numbers(value_text)
+    if not wanted:
+        return None
+    for q in quantities:
+        got = [q.value] + ([q.value_max] if q.value_max is not None else [])
+        if abs(got[0] - wanted[0]) <= 1e-9 * max(1.0, abs(wanted[0])) and (len(wanted) == 1 or got[-1] == wanted[-1]):
+            return q
+    return None
+
+
+def _sentence_around(passage: Passage, start: int, end: int) -> tuple[int, int]:
+    spans = passage.sentence_spans or sentence_spans(passage.text)
+    for s, e in spans:
+        if s <= start < e:
+            return s, max(e, end)
+    return 0, len(passage.text)
+
+
+def _conditions(quantities: list[Quantity], value_q: Quantity, sentence: tuple[int, int], text: str) -> list[Condition]:
+    found = []
+    for q in quantities:
+        if q is value_q or not (sentence[0] <= q.span[0] < sentence[1]) or not q.unit:
+            continue
+        name = CONDITION_DIMENSIONS.get(q.dimension or "")
+        if name:
+            found.append(Condition(name=name, value=q.value, unit=q.unit, text=text[q.span[0]:q.span[1]]))
+    return found
+
+
+def ground_proposal(proposal: Proposal, passage: Passage, info: ExtractorInfo, source: str) -> Grounded:
+    """Turn one proposal into a grounded, normalized Record, or a RejectedRecord with the reason."""
+
+    def reject(reason: str) -> Grounded:
+        return Grounded(None, RejectedRecord(
+            paper_id=passage.paper_id, source=source, passage_id=passage.passage_id, reason=reason,
+            proposed=proposal.model_dump(), extractor=info,
+        ))
+
+    vocab = load_vocabulary()
+    prop = vocab.get(proposal.property) or vocab.get(vocab.resolve(proposal.property) or "")
+    if prop is None:
+        return reject(f"unknown property {proposal.property!r}")
+    text = passage.text
+    quantities = tag_quantities(text, include_unitless=True)
+    q = find_quantity(proposal.value, quantities, text)
+    if q is None:
+        return reject(f"value {proposal.value!r} not found in the passage")
+    unit = q.unit
+    if unit is None and proposal.unit:
+        # A bare table cell takes its unit from the header, which must say it.
+        if proposal.unit not in passage.context:
+            return reject(f"unit {proposal.unit!r} not found in the passage or its table header")
+        unit = proposal.unit
+    value_canonical = value_max_canonical = None
+    if prop.unit:
+        if unit is None:
+            return reject(f"value {proposal.value!r} has no unit; {prop.name} needs {prop.unit}")
+        try:
+            value_canonical = to_canonical(q.value, unit, prop.unit)
+            if q.value_max is not None:
+                value_max_canonical = to_canonical(q.value_max, unit, prop.unit)
+        except InputError as err:
+            return reject(f"unit {unit!r} does not fit {prop.name}: {err}")
+    elif unit is not None and dimension_of(unit) not in (None, "dimensionless"):
+        return reject(f"unit {unit!r} does not fit the dimensionless {prop.name}")
+    else:
+        value_canonical, value_max_canonical = q.value, q.value_max
+    mat = find_material(proposal.material, text)
+    if mat is None:
+        return reject(f"material {proposal.material!r} not found in the passage")
+    sent = _sentence_around(passage, q.span[0], q.span[1])
+    mentions = [m for m in vocab.mentions(text) if m[0] == prop.name]
+    prop_span = min(mentions, key=lambda m: abs(m[1] - q.span[0]))[1:] if mentions else None
+    off = passage.char_start
+    sentence_text = text[sent[0]:sent[1]]
+    record = Record(
+        paper_id=passage.paper_id,
+        source=source,
+        material=text[mat[0]:mat[1]],
+        formula=normalize_formula(text[mat[0]:mat[1]]),
+        property=prop.name,
+        property_text=text[prop_span[0]:prop_span[1]] if prop_span else prop.label,
+        value=q.value,
+        value_max=q.value_max,
+        uncertainty=q.uncertainty,
+        qualifier=q.qualifier,
+        unit=unit,
+        value_canonical=value_canonical,
+        value_max_canonical=value_max_canonical,
+        unit_canonical=prop.unit or None,
+        conditions=_conditions(quantities, q, sent, text),
+        method=detect_method(sentence_text, passage.context),
+        spans=Spans(
+            value=(off + q.span[0], off + q.span[1]),
+            material=(off + mat[0], off + mat[1]),
+            property=(off + prop_span[0], off + prop_span[1]) if prop_span else None,
+        ),
+        evidence=Evidence(
+            text=sentence_text, char_start=off + sent[0], char_end=off + sent[1],
+            page=passage.page, bbox=passage.bbox, origin=passage.origin,
+        ),
+        extractor=info,
+    )
+    return Grounded(record.with_id(), None)

@@ -1,0 +1,74 @@
+"""One paper through the computation: open, parse, passages, candidates, propose, ground.
+
+Returns a PaperResult with a status and the errors of each stage instead of raising, so that
+one bad paper never stops a batch. Storing is the flows' job.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from extractors.documents import open_paper, parse_document
+from extractors.extractor import RecordExtractor
+from extractors.grounding import ground_proposal
+from extractors.passages import is_candidate, make_passages
+from schemas.errors import PropmineError
+from schemas.result import PaperResult
+
+log = logging.getLogger(__name__)
+
+
+def extract_paper(
+    path: str | Path,
+    extractor: RecordExtractor,
+    properties: set[str] | None = None,
+    max_pages: int = 200,
+    source: str | None = None,
+) -> PaperResult:
+    """Extract grounded records from one PDF or text file."""
+    result = PaperResult(source=source or str(path))
+    clock = time.perf_counter()
+    try:
+        result.paper = open_paper(path, source=source)
+        result.document = parse_document(result.paper, max_pages=max_pages)
+    except PropmineError as err:
+        result.status = "failed"
+        result.errors.append(f"parse: {err}")
+        return result
+    result.seconds["parse"] = time.perf_counter() - clock
+    extract_document(result, extractor, properties)
+    return result
+
+
+def extract_document(result: PaperResult, extractor: RecordExtractor, properties: set[str] | None = None) -> None:
+    """Fill a parsed PaperResult with passages, proposals and grounded records (in place)."""
+    assert result.document is not None
+    clock = time.perf_counter()
+    result.passages = make_passages(result.document)
+    candidates = [p for p in result.passages if is_candidate(p, properties)]
+    result.n_candidates = len(candidates)
+    result.seconds["passages"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    try:
+        proposed = extractor.propose(candidates, properties)
+    except PropmineError as err:
+        result.status = "partial" if result.passages else "failed"
+        result.errors.append(f"extract: {err}")
+        return
+    result.seconds["extract"] = time.perf_counter() - clock
+    seen: set[str] = set()
+    for item in proposed:
+        result.errors.extend(f"extract: {item.passage.passage_id}: {e}" for e in item.errors)
+        for proposal in item.proposals:
+            if properties and proposal.property not in properties:
+                continue
+            grounded = ground_proposal(proposal, item.passage, extractor.info, result.source)
+            if grounded.record and grounded.record.record_id not in seen:
+                seen.add(grounded.record.record_id)
+                result.records.append(grounded.record)
+            elif grounded.rejected:
+                result.rejected.append(grounded.rejected)
+    if result.errors and result.status == "success":
+        result.status = "partial"

@@ -1,0 +1,282 @@
+"""The `propmine` command line: parse, quantities, extract (and the model commands).
+
+Every user mistake ends in one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from schemas.errors import ConfigError, InputError, PropmineError
+from schemas.record import Record
+
+app = typer.Typer(
+    name="propmine",
+    help="Mine grounded material-property records from papers (PDF or text).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class OutFormat(StrEnum):
+    table = "table"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class ExtractorName(StrEnum):
+    llm = "llm"
+    rules = "rules"
+
+
+FilesArg = Annotated[list[Path], typer.Argument(help="PDF or UTF-8 text files", show_default=False)]
+MaxPages = Annotated[int, typer.Option("--max-pages", help="Refuse PDFs with more pages than this")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def parse(
+    file: Annotated[Path, typer.Argument(help="A PDF or UTF-8 text file")],
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    max_pages: MaxPages = 200,
+) -> None:
+    """Print the parsed document: its text (offsets of records point into it) or everything as JSON."""
+    from extractors.documents import open_paper, parse_document
+
+    doc = parse_document(open_paper(file), max_pages=max_pages)
+    if format == "json":
+        sys.stdout.write(doc.model_dump_json(indent=1) + "\n")
+    elif format == "text":
+        sys.stdout.write(doc.text + "\n")
+    else:
+        fail(f"--format {format}: use text or json")
+
+
+@app.command()
+def quantities(
+    files: FilesArg,
+    format: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
+    max_pages: MaxPages = 200,
+) -> None:
+    """Every quantity (number with a unit) in the files, with spans and SI values."""
+    from extractors.documents import open_paper, parse_document
+    from extractors.quantities import tag_quantities
+
+    rows = []
+    for file in files:
+        doc = parse_document(open_paper(file), max_pages=max_pages)
+        for q in tag_quantities(doc.text):
+            rows.append({
+                "source": str(file), "span": list(q.span), "text": q.text, "value": q.value,
+                "value_max": q.value_max, "uncertainty": q.uncertainty, "qualifier": q.qualifier,
+                "unit": q.unit, "value_canonical": q.value_si, "unit_canonical": q.unit_si,
+            })
+    _emit(rows, format, ["text", "value", "value_max", "qualifier", "unit", "value_canonical", "unit_canonical", "span"])
+
+
+@app.command()
+def extract(
+    files: FilesArg,
+    property: Annotated[list[str] | None, typer.Option("--property", "-p", help="Only these properties (repeatable), e.g. band_gap")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="Also write the records into this DuckDB file")] = None,
+    format: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
+    extractor: Annotated[ExtractorName, typer.Option("--extractor", help="llm (the LoRA-tuned model) or rules (the rule-based stand-in)")] = ExtractorName.llm,
+    base_model: Annotated[str | None, typer.Option("--base-model", help="A local Hugging Face model directory (default: the embedded SmolLM2-135M)")] = None,
+    adapter: Annotated[str | None, typer.Option("--adapter", help="A LoRA adapter directory (default: the shipped one; 'none' for the bare base)")] = None,
+    max_pages: MaxPages = 200,
+) -> None:
+    """Extract grounded property records from PDFs or text files."""
+    from extractors.pipeline import extract_paper
+
+    properties = _check_properties(property)
+    chosen = _make_extractor(extractor, base_model, adapter)
+    records: list[Record] = []
+    failed = 0
+    results = []
+    for file in files:
+        result = extract_paper(file, chosen, properties=properties, max_pages=max_pages)
+        results.append(result)
+        for message in result.errors:
+            err_console.print(f"[red]error:[/red] {message.removeprefix('parse: ')}", highlight=False)
+        failed += result.status == "failed"
+        records.extend(result.records)
+    if db is not None:
+        from flows.store import finish_run, open_db, start_run, write_paper
+
+        with open_db(db) as con:
+            run_id = start_run(con, "extract", {"extractor": chosen.info.model_dump(), "properties": sorted(properties or [])})
+            for result in results:
+                write_paper(con, result, run_id)
+            finish_run(con, run_id, len(results), len(records))
+    if failed == len(files):
+        raise typer.Exit(2)
+    if chosen.info.name == "rules" and format == OutFormat.table:
+        err_console.print("note: records from the rule-based stand-in extractor (--extractor rules)")
+    rows = [r.model_dump(mode="json") for r in records]
+    if format == OutFormat.table:
+        _records_table(records)
+        rejected = sum(len(r.rejected) for r in results)
+        err_console.print(f"{len(records)} records from {len(files) - failed} of {len(files)} files; {rejected} proposals rejected as ungrounded")
+    else:
+        _emit(rows, format, list(Record.model_fields))
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option("--data", help="Training examples, JSON Lines (propmine corpus build / label export)")],
+    out: Annotated[Path, typer.Option("--out", help="Adapter directory to write")],
+    epochs: Annotated[float, typer.Option(help="Passes over the data")] = 1.0,
+    max_steps: Annotated[int | None, typer.Option("--max-steps", help="Stop after this many optimizer steps")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 4,
+    learning_rate: Annotated[float, typer.Option("--lr")] = 3e-4,
+    lora_r: Annotated[int, typer.Option("--lora-r", help="LoRA rank")] = 8,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 0,
+    base_model: Annotated[str | None, typer.Option("--base-model", help="A local Hugging Face model directory")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoint if present")] = True,
+) -> None:
+    """Fine-tune a LoRA adapter for the extractor (CPU or GPU), with a loss log and a model card."""
+    from extractors.training import TrainConfig, train_adapter
+
+    config = TrainConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
+                         lora_r=lora_r, lora_alpha=2 * lora_r, seed=seed)
+    card = train_adapter(data, out, config, base_model=base_model, resume=resume)
+    err_console.print(f"adapter written to {out}: {card['steps']} steps in {card['train_seconds']} s, final loss {card['final_loss']}")
+
+
+@app.command(name="eval")
+def evaluate_cmd(
+    gold: Annotated[Path | None, typer.Option("--gold", help="Gold JSON Lines ({id, text|path, records}); default: the bandgap-200 dev split")] = None,
+    adapter: Annotated[list[str] | None, typer.Option("--adapter", help="Adapters to compare (repeatable); 'none' is the zero-shot base")] = None,
+    rules: Annotated[bool, typer.Option("--rules/--no-rules", help="Also score the rule-based extractor")] = True,
+    property: Annotated[list[str] | None, typer.Option("--property", "-p")] = None,
+    base_model: Annotated[str | None, typer.Option("--base-model")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N gold papers")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the scores as JSON here")] = None,
+) -> None:
+    """Score extractors against gold records: P/R/F1 per property and the hallucination rate, side by side."""
+    from extractors import evaluation
+    from extractors.pipeline import extract_paper
+
+    properties = _check_properties(property) or {"band_gap"}
+    if gold is None:
+        from extractors.corpora import bandgap_200_gold
+        from schemas.settings import REPO_ROOT
+
+        corpus = REPO_ROOT.parent / "shared" / "corpus"
+        if not corpus.is_dir():
+            raise ConfigError("no --gold given and the shared corpus is absent; pass --gold FILE.jsonl")
+        items = bandgap_200_gold(corpus, split="dev")
+    else:
+        items = evaluation.load_gold(gold)
+    items = items[:limit] if limit else items
+    extractors: dict[str, object] = {}
+    if rules:
+        extractors["rules"] = _make_extractor(ExtractorName.rules, None, None)
+    for name in adapter or ["default"]:
+        label = "base (zero-shot)" if name == "none" else f"adapter {Path(name).name}"
+        extractors[label] = _make_extractor(ExtractorName.llm, base_model, None if name == "default" else name)
+    reports = {}
+    for label, chosen in extractors.items():
+
+        def run_one(path: Path, chosen=chosen):  # noqa: ANN001, ANN202
+            result = extract_paper(path, chosen, properties=properties)
+            return result.records, len(result.rejected)
+
+        reports[label] = evaluation.evaluate(run_one, items, properties)
+    out.print(evaluation.format_side_by_side(reports))
+    if report is not None:
+        report.write_text(json.dumps({k: evaluation.report_dict(v) for k, v in reports.items()}, indent=2), encoding="utf-8")
+
+
+def _check_properties(names: list[str] | None) -> set[str] | None:
+    if not names:
+        return None
+    from schemas.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary()
+    resolved = set()
+    for name in names:
+        canonical = vocab.resolve(name)
+        if canonical is None:
+            raise ConfigError(f"--property {name}: not in the vocabulary; known: {', '.join(vocab.names)}")
+        resolved.add(canonical)
+    return resolved
+
+
+def _make_extractor(name: ExtractorName, base_model: str | None, adapter: str | None):  # noqa: ANN202
+    if name == ExtractorName.rules:
+        from extractors.extractor import RuleExtractor
+
+        return RuleExtractor()
+    from extractors.llm import LLMExtractor
+
+    return LLMExtractor.from_settings(base_model=base_model, adapter=adapter)
+
+
+def _records_table(records: list[Record]) -> None:
+    table = Table(show_lines=False)
+    for col in ("material", "property", "value", "unit", "qualifier", "method", "credibility", "page", "evidence"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        value = f"{r.value:g}" + (f"–{r.value_max:g}" if r.value_max is not None else "")
+        if r.uncertainty is not None:
+            value += f" ± {r.uncertainty:g}"
+        method = r.method.kind + (f" ({r.method.detail})" if r.method.detail else "")
+        snippet = r.evidence.text if len(r.evidence.text) <= 90 else r.evidence.text[:87] + "..."
+        table.add_row(r.material, r.property, value, r.unit or "", r.qualifier, method,
+                      f"{r.credibility.score:.2f}", str(r.evidence.page or ""), snippet)
+    out.print(table)
+
+
+def _emit(rows: list[dict], format: OutFormat, columns: list[str]) -> None:
+    if format == OutFormat.jsonl:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif format == OutFormat.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+    else:
+        table = Table()
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*[("" if row.get(c) is None else str(row.get(c))) for c in columns])
+        out.print(table)
+
+
+def main() -> None:
+    """Entry point: run the app, turning propmine's errors into one line and an exit code."""
+    logging.basicConfig(level=os.environ.get("PROPMINE_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(standalone_mode=True)
+    except PropmineError as err:
+        err_console.print(f"[red]error:[/red] {err}", highlight=False)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+__all__ = ["app", "main", "InputError"]

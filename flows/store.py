@@ -1,0 +1,160 @@
+"""The one module that writes DuckDB: papers, passages, records, rejected records, figures, runs.
+
+Writing a paper replaces all of its rows in one transaction, so writing the same paper twice
+gives the same rows, and a crash mid-write leaves the previous rows in place.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from schemas.errors import ConfigError, InputError
+from schemas.record import Record
+from schemas.result import PaperResult
+from schemas.tables import DDL, PAPER_TABLES, SCHEMA_VERSION
+
+
+@contextmanager
+def open_db(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (creating if needed) a propmine DuckDB file and check its schema version.
+
+    Raises:
+        InputError: another process holds the file (DuckDB allows one writer process).
+        ConfigError: the file was made by an incompatible propmine version.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise InputError(f"{path}: no such database")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as err:
+        if "lock" in str(err).lower():
+            raise InputError(f"{path}: the database is in use by another propmine process; wait for it to finish") from err
+        raise InputError(f"{path}: cannot open the database: {err}") from err
+    try:
+        if not read_only:
+            con.execute(DDL)
+            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if found and int(found[0]) != SCHEMA_VERSION:
+            raise ConfigError(f"{path}: schema version {found[0]}, this propmine writes {SCHEMA_VERSION}")
+        yield con
+    finally:
+        con.close()
+
+
+def record_row(record: Record, run_id: str | None) -> dict[str, Any]:
+    """A record as a row of the `records` table."""
+    d = record.model_dump(mode="json")
+    return {
+        **{k: d[k] for k in (
+            "record_id", "paper_id", "doi", "source", "material", "formula", "property", "property_text",
+            "value", "value_max", "uncertainty", "qualifier", "unit", "value_canonical",
+            "value_max_canonical", "unit_canonical",
+        )},
+        "conditions": json.dumps(d["conditions"]),
+        "method": json.dumps(d["method"]),
+        "method_kind": d["method"]["kind"],
+        "spans": json.dumps(d["spans"]),
+        "evidence": json.dumps(d["evidence"]),
+        "page": d["evidence"]["page"],
+        "origin": d["evidence"]["origin"],
+        "credibility": json.dumps(d["credibility"]),
+        "credibility_score": d["credibility"]["score"],
+        "extractor": json.dumps(d["extractor"]),
+        "run_id": run_id,
+    }
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    cols = list(rows[0])
+    sql = f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+    con.executemany(sql, [[row[c] for c in cols] for row in rows])
+
+
+def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str | None = None) -> None:
+    """Replace everything stored for one paper with this result, in one transaction.
+
+    A failed paper keeps only its `papers` row (status and error): nothing half-written.
+    """
+    paper_id = result.paper.paper_id if result.paper else f"unread:{result.source}"
+    doc = result.document
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in PAPER_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE paper_id = ?", [paper_id])
+        con.execute("DELETE FROM papers WHERE paper_id = ?", [paper_id])
+        _insert(con, "papers", [{
+            "paper_id": paper_id,
+            "source": result.source,
+            "kind": result.paper.kind if result.paper else None,
+            "title": doc.title if doc else None,
+            "doi": None,
+            "n_pages": len(doc.pages) if doc else None,
+            "status": result.status,
+            "error": "; ".join(result.errors) or None,
+            "n_records": len(result.records),
+            "n_rejected": len(result.rejected),
+            "run_id": run_id,
+            "updated_at": datetime.now(UTC).replace(tzinfo=None),
+        }])
+        if result.status != "failed":
+            _insert(con, "passages", [{
+                "passage_id": p.passage_id, "paper_id": paper_id, "text": p.text, "context": p.context,
+                "char_start": p.char_start, "char_end": p.char_end, "origin": p.origin, "page": p.page,
+                "section": p.section, "is_candidate": None,
+            } for p in result.passages])
+            _insert(con, "records", [record_row(r, run_id) for r in result.records])
+            _insert(con, "rejected_records", [{
+                "paper_id": paper_id, "passage_id": r.passage_id, "reason": r.reason,
+                "proposed": json.dumps(r.proposed), "extractor": r.extractor.model_dump_json(), "run_id": run_id,
+            } for r in result.rejected])
+            if doc:
+                _insert(con, "figures", [{
+                    "paper_id": paper_id, "number": f.number, "page": f.page, "bbox": json.dumps(f.bbox),
+                    "caption": f.caption, "kind": f.kind,
+                } for f in doc.figures])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def start_run(con: duckdb.DuckDBPyConnection, command: str, settings: dict[str, Any]) -> str:
+    run_id = uuid.uuid4().hex[:16]
+    con.execute(
+        "INSERT INTO runs (run_id, command, started_at, settings) VALUES (?, ?, ?, ?)",
+        [run_id, command, datetime.now(UTC).replace(tzinfo=None), json.dumps(settings, default=str)],
+    )
+    return run_id
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, n_papers: int, n_records: int) -> None:
+    con.execute(
+        "UPDATE runs SET finished_at = ?, n_papers = ?, n_records = ? WHERE run_id = ?",
+        [datetime.now(UTC).replace(tzinfo=None), n_papers, n_records, run_id],
+    )
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | Path) -> list[Path]:
+    """Write every table as a Parquet file into out_dir; returns the files written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in ("papers", "passages", "records", "rejected_records", "figures", "runs", "labels"):
+        target = out / f"{table}.parquet"
+        con.execute(f"COPY {table} TO '{target.as_posix()}' (FORMAT parquet)")
+        written.append(target)
+    return written

@@ -1,0 +1,1 @@
+"""The models of everything that crosses a module, process or disk boundary in propmine."""

@@ -1,0 +1,36 @@
+"""Settings: where propmine finds its data and models; every one can be set from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "propmine"
+
+
+class Settings(BaseModel):
+    """Run settings; `Settings.from_env()` reads PROPMINE_* variables."""
+
+    cache_dir: Path = Field(default_factory=_cache_dir, description="Converted model weights and other caches")
+    max_pages: int = Field(default=200, description="PDFs with more pages are refused (a page limit)")
+    max_file_mb: float = Field(default=200.0, description="Files larger than this are refused")
+    base_model: str | None = Field(default=None, description="A local Hugging Face model directory; None for the embedded SmolLM2")
+    adapter: str | None = Field(default=None, description="A LoRA adapter directory; None for the shipped default")
+    device: str = Field(default="auto", description="'auto' (GPU when present), 'cpu' or 'cuda'")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            env = os.environ.get(f"PROPMINE_{name.upper()}")
+            if env is not None:
+                values[name] = env
+        return cls.model_validate(values)

@@ -1,0 +1,112 @@
+"""The DuckDB tables, with the schema version every database file records in `meta`.
+
+Nested parts of a record (conditions, spans, evidence, ...) are JSON columns; the fields people
+filter on most (method_kind, credibility_score, page, origin) are also plain columns.
+"""
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+
+CREATE TABLE IF NOT EXISTS papers (
+    paper_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    kind VARCHAR,
+    title VARCHAR,
+    doi VARCHAR,
+    n_pages INTEGER,
+    status VARCHAR NOT NULL,          -- success, partial, failed, skipped
+    error VARCHAR,
+    n_records INTEGER DEFAULT 0,
+    n_rejected INTEGER DEFAULT 0,
+    run_id VARCHAR,
+    updated_at TIMESTAMP DEFAULT current_timestamp
+);
+
+CREATE TABLE IF NOT EXISTS passages (
+    passage_id VARCHAR PRIMARY KEY,
+    paper_id VARCHAR NOT NULL,
+    text VARCHAR NOT NULL,
+    context VARCHAR,
+    char_start INTEGER,
+    char_end INTEGER,
+    origin VARCHAR,
+    page INTEGER,
+    section VARCHAR,
+    is_candidate BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS records (
+    record_id VARCHAR PRIMARY KEY,
+    paper_id VARCHAR NOT NULL,
+    doi VARCHAR,
+    source VARCHAR,
+    material VARCHAR,
+    formula VARCHAR,
+    property VARCHAR,
+    property_text VARCHAR,
+    value DOUBLE,
+    value_max DOUBLE,
+    uncertainty DOUBLE,
+    qualifier VARCHAR,
+    unit VARCHAR,
+    value_canonical DOUBLE,
+    value_max_canonical DOUBLE,
+    unit_canonical VARCHAR,
+    conditions JSON,
+    method JSON,
+    method_kind VARCHAR,
+    spans JSON,
+    evidence JSON,
+    page INTEGER,
+    origin VARCHAR,
+    credibility JSON,
+    credibility_score DOUBLE,
+    extractor JSON,
+    run_id VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS rejected_records (
+    paper_id VARCHAR NOT NULL,
+    passage_id VARCHAR,
+    reason VARCHAR,
+    proposed JSON,
+    extractor JSON,
+    run_id VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS figures (
+    paper_id VARCHAR NOT NULL,
+    number INTEGER,
+    page INTEGER,
+    bbox JSON,
+    caption VARCHAR,
+    kind VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    command VARCHAR,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    n_papers INTEGER,
+    n_records INTEGER,
+    settings JSON
+);
+
+CREATE TABLE IF NOT EXISTS labels (
+    label_id VARCHAR PRIMARY KEY,
+    record_id VARCHAR,
+    paper_id VARCHAR,
+    passage_id VARCHAR,
+    action VARCHAR,                   -- accept, reject, correct, add, credible, not_credible
+    fields JSON,
+    who VARCHAR,
+    labeled_at TIMESTAMP DEFAULT current_timestamp,
+    version INTEGER DEFAULT 1
+);
+"""
+
+# Tables that hold one paper's extraction output: replaced whole when the paper is written again.
+PAPER_TABLES = ("passages", "records", "rejected_records", "figures")

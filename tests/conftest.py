@@ -1,0 +1,46 @@
+"""Shared fixtures: generated sample papers, the shared corpus (when present), the real model."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def load_samples_module():  # noqa: ANN201
+    spec = importlib.util.spec_from_file_location("make_samples", REPO / "data" / "make_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+@pytest.fixture(scope="session")
+def samples():  # noqa: ANN201
+    """The sample generator module (data/make_samples.py)."""
+    return load_samples_module()
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(tmp_path_factory: pytest.TempPathFactory, samples) -> Path:  # noqa: ANN001
+    path = tmp_path_factory.mktemp("samples") / "sample_paper.pdf"
+    samples.make_sample_paper(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS} (it is not part of a user's clone)")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def base_model():  # noqa: ANN201
+    """The embedded SmolLM2 (converted once into the user cache), without an adapter."""
+    from extractors.model import load_model
+
+    return load_model(adapter=None)

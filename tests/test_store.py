@@ -1,0 +1,80 @@
+"""The DuckDB store: idempotent writes, failed papers, the one-writer lock, Parquet export."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from extractors.extractor import RuleExtractor
+from extractors.pipeline import extract_paper
+from flows.store import export_parquet, open_db, write_paper
+from schemas.errors import InputError
+
+TEXT = """Results
+
+The band gap of anatase TiO2 films is 3.21 eV at 300 K. The thermal conductivity of Bi2Te3 is 1.5 W/(m K).
+"""
+
+
+@pytest.fixture
+def paper(tmp_path):  # noqa: ANN001, ANN201
+    path = tmp_path / "paper.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return path
+
+
+def rows(db, sql: str) -> list[tuple]:  # noqa: ANN001
+    with open_db(db) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_writing_a_paper_twice_gives_the_same_rows(tmp_path, paper) -> None:  # noqa: ANN001
+    db = tmp_path / "p.duckdb"
+    result = extract_paper(paper, RuleExtractor())
+    assert {(r.material, r.property, r.value) for r in result.records} == {("TiO2", "band_gap", 3.21), ("Bi2Te3", "thermal_conductivity", 1.5)}
+    for _ in range(2):
+        with open_db(db) as con:
+            write_paper(con, result)
+    records = rows(db, "SELECT record_id, material, property, value, unit_canonical FROM records ORDER BY property")
+    assert len(records) == 2 and records[0][1:] == ("TiO2", "band_gap", 3.21, "eV")
+    assert rows(db, "SELECT status, n_records FROM papers") == [("success", 2)]
+    assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+
+
+def test_a_failed_paper_keeps_only_its_status(tmp_path) -> None:  # noqa: ANN001
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"this is not a pdf")
+    db = tmp_path / "p.duckdb"
+    result = extract_paper(bad, RuleExtractor())
+    assert result.status == "failed"
+    with open_db(db) as con:
+        write_paper(con, result)
+    assert rows(db, "SELECT status FROM papers") == [("failed",)]
+    assert rows(db, "SELECT count(*) FROM records") == [(0,)]
+    assert "not a PDF" in rows(db, "SELECT error FROM papers")[0][0]
+
+
+def test_second_writer_process_gets_a_clear_error(tmp_path) -> None:  # noqa: ANN001
+    db = tmp_path / "p.duckdb"
+    with open_db(db):
+        code = ("import sys\nfrom flows.store import open_db\nfrom schemas.errors import InputError\n"
+                f"try:\n    open_db({str(db)!r}).__enter__()\nexcept InputError as e:\n    print(e); sys.exit(3)\n")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3 and "in use by another propmine process" in proc.stdout
+
+
+def test_parquet_export(tmp_path, paper) -> None:  # noqa: ANN001
+    db = tmp_path / "p.duckdb"
+    with open_db(db) as con:
+        write_paper(con, extract_paper(paper, RuleExtractor()))
+        files = export_parquet(con, tmp_path / "export")
+    assert duckdb.sql(f"SELECT count(*) FROM '{tmp_path / 'export' / 'records.parquet'}'").fetchone() == (2,)
+    assert len(files) == 7
+
+
+def test_read_only_missing_db_is_an_input_error(tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(InputError, match="no such database"), open_db(tmp_path / "none.duckdb", read_only=True):
+        pass
