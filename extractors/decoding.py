@@ -41,6 +41,13 @@ class AnswerGrammar:
     max_records: int = 8
     max_material_chars: int = 80
 
+    def alphabet(self) -> set[str]:
+        """Every non-ASCII character an answer can contain."""
+        if not hasattr(self, "_alphabet"):
+            chars = set(self.passage) | set("".join(self.properties + self.values + self.units))
+            self._alphabet = {c for c in chars if ord(c) > 127}
+        return self._alphabet
+
     def check(self, text: str) -> int:
         """INVALID, PREFIX (can still become valid) or COMPLETE for a (partial) answer."""
         pos = 0
@@ -169,13 +176,20 @@ def _bytes_decoder() -> dict[str, int]:
 
 
 def check_bytes(grammar: AnswerGrammar, data: bytes) -> int:
-    """Grammar state of a byte string that may end inside a UTF-8 character."""
+    """Grammar state of a byte string that may end inside a UTF-8 character.
+
+    A partial character is allowed only if some character the answer may contain starts with
+    those bytes and would itself be valid there; otherwise decoding could reach a dead end.
+    """
     try:
         return grammar.check(data.decode("utf-8"))
     except UnicodeDecodeError as err:
-        if err.reason == "unexpected end of data" and err.start >= len(data) - 3:
-            state = grammar.check(data[: err.start].decode("utf-8", errors="replace"))
-            return PREFIX if state != INVALID else INVALID
+        if err.reason != "unexpected end of data" or err.start < len(data) - 3:
+            return INVALID
+        head, tail = data[: err.start].decode("utf-8"), data[err.start:]
+        for ch in grammar.alphabet():
+            if ch.encode("utf-8").startswith(tail) and grammar.check(head + ch) != INVALID:
+                return PREFIX
         return INVALID
 
 
@@ -240,7 +254,15 @@ def generate_constrained(model: Any, tokenizer: Any, table: TokenTable | None, p
                         chosen.append(pad)
                         continue
                 else:
-                    tid = _first_valid(logits[i], grammars[i], generated[i], table, stats)  # type: ignore[arg-type]
+                    found = _first_valid(logits[i], grammars[i], generated[i], table, stats)  # type: ignore[arg-type]
+                    if found is None:  # no token fits: end here, keeping the whole records so far
+                        log.warning("no token continues the answer %r", generated[i][-60:])
+                        done[i] = True
+                        chosen.append(pad)
+                        stats.truncated += 1
+                        generated[i] = close_truncated(generated[i].decode("utf-8", errors="ignore")).encode()
+                        continue
+                    tid = found
                 chosen.append(tid)
                 token_ids[i].append(tid)
                 if grammars is not None:
@@ -263,13 +285,16 @@ def generate_constrained(model: Any, tokenizer: Any, table: TokenTable | None, p
     return texts
 
 
-def _first_valid(logits: Any, grammar: AnswerGrammar, prefix: bytes, table: TokenTable, stats: GenerationStats) -> int:
+def _first_valid(logits: Any, grammar: AnswerGrammar, prefix: bytes, table: TokenTable, stats: GenerationStats) -> int | None:
+    """The highest-scoring token that keeps the answer valid (None if none does)."""
     import torch
 
+    tried = 0
     for k in (16, 256, logits.shape[0]):
-        for tid in torch.topk(logits, k=min(k, logits.shape[0])).indices.tolist():
+        for tid in torch.topk(logits, k=min(k, logits.shape[0])).indices.tolist()[tried:]:
             stats.tries += 1
             piece = table.bytes[tid]
             if piece and check_bytes(grammar, prefix + piece) != INVALID:
                 return tid
-    raise RuntimeError("no token continues the answer grammar")  # unreachable: ']' or '}' always fits
+        tried = k
+    return None

@@ -104,7 +104,7 @@ def parse_text_file(paper: PaperFile) -> ParsedDocument:
         block_text = m.group(0)
         if not block_text.strip():
             continue
-        heading = _heading_kind(block_text)
+        heading = heading_kind(block_text)
         if heading:
             current = heading
             sections.append(Section(title=block_text.strip(), kind=heading, char_start=m.start(), char_end=m.end()))
@@ -127,7 +127,8 @@ def parse_text_file(paper: PaperFile) -> ParsedDocument:
     )
 
 
-def _heading_kind(line: str) -> str | None:
+def heading_kind(line: str) -> str | None:
+    """The section kind a heading line names ("2. Methods" -> "methods"), or None."""
     if "\n" in line.strip():
         return None
     m = _HEADING_RE.match(line)

@@ -1,0 +1,275 @@
+"""Builders that turn the shared annotated corpora into (passage -> records) training examples.
+
+An example is one JSON line:
+    {"id", "corpus", "paper", "split": "train"|"dev", "passage": {"text", "context"},
+     "properties": ["band_gap"] | null, "records": [{"material", "property", "value", "unit"}]}
+Every record's material is an exact substring of the passage and its value is exactly the text of
+a quantity the tagger finds there, which is all the constrained decoder lets the model write.
+A passage where a gold value is present but cannot be aligned is dropped, never kept with the
+record missing (that would teach the model to miss). Candidate passages with no gold value are
+negatives. Splits are by paper. The corpora are read at run time and never copied.
+
+    python -m extractors.corpora OUT_DIR [CORPUS_DIR]
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+import re
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from extractors.documents import open_paper, parse_text_file
+from extractors.grounding import find_material
+from extractors.passages import is_candidate, make_passages
+from extractors.quantities import tag_quantities
+from extractors.units import to_canonical
+from schemas.errors import InputError
+from schemas.passage import Passage
+from schemas.settings import REPO_ROOT
+
+DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+NEGATIVES_PER_POSITIVE = 2
+
+
+def parse_gold_value(text: str) -> tuple[float, float | None, str] | None:
+    """'~1.13' -> (1.13, None, 'approximate'); '1.5-2.3' -> range; '<0.002' -> bound; '2.4-2.7eV.' too."""
+    t = text.strip().rstrip(".").replace("−", "-").replace("–", "-")
+    t = re.sub(r"\s*(eV|meV|K)\s*$", "", t).strip()
+    qualifier = "exact"
+    if t[:1] in "~≈":
+        qualifier, t = "approximate", t[1:]
+    elif t[:1] == "<":
+        qualifier, t = "upper_bound", t[1:]
+    elif t[:1] == ">":
+        qualifier, t = "lower_bound", t[1:]
+    m = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?\s*", t)
+    if not m:
+        return None
+    value = float(m.group(1))
+    value_max = float(m.group(2)) if m.group(2) else None
+    return value, value_max, "range" if value_max is not None else qualifier
+
+
+def material_names(gold: str) -> list[str]:
+    """All the names a gold material may appear under: synonyms, without parentheses, the formula word."""
+    names: list[str] = []
+    for name in gold.split(";"):
+        name = name.strip()
+        for candidate in (name, re.sub(r"\s*\([^)]*\)", "", name).strip(), name.split(" ")[0]):
+            if candidate and len(candidate) > 1 and candidate not in names:
+                names.append(candidate)
+    return names
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.01 * max(abs(b), 1e-9) or (b == 0 and abs(a) < 1e-9)
+
+
+def value_matches(text: str, value: float, value_max: float | None, unit: str) -> list:
+    """Tagged quantities in text whose value (and upper end) equal the gold within 1% in the gold unit."""
+    hits = []
+    for q in tag_quantities(text):
+        if q.unit is None:
+            continue
+        try:
+            v = to_canonical(q.value, q.unit, unit)
+            vmax = to_canonical(q.value_max, q.unit, unit) if q.value_max is not None else None
+        except InputError:
+            continue
+        if _close(v, value) and ((value_max is None) == (vmax is None)) and (value_max is None or _close(vmax, value_max)):
+            hits.append(q)
+    return hits
+
+
+def align(passage: Passage, names: list[str], value: float, value_max: float | None, unit: str, prop: str) -> dict | None | bool:
+    """The record as spans of this passage; False if the value is here but the material is not; None if absent."""
+    hits = value_matches(passage.text, value, value_max, unit)
+    if not hits:
+        return None
+    q = hits[0]
+    best = None
+    for name in names:
+        for m in re.finditer(re.escape(name), passage.text):
+            distance = abs(m.start() - q.span[0])
+            if best is None or distance < best[0]:
+                best = (distance, m.start(), m.end())
+        if best is None:
+            span = find_material(name, passage.text)
+            if span:
+                best = (abs(span[0] - q.span[0]), *span)
+    if best is None:
+        return False
+    return {"material": passage.text[best[1]:best[2]], "property": prop, "value": passage.text[q.span[0]:q.span[1]], "unit": None}
+
+
+def _examples_from_document(corpus: str, paper: str, split: str, passages: list[Passage], gold: list[dict],
+                            prop: str, rng: random.Random) -> Iterator[dict]:
+    """Label candidate passages of one paper with its gold; yield positives and sampled negatives."""
+    positives, negatives = [], []
+    for p in passages:
+        if not is_candidate(p, {prop}):
+            continue
+        records, broken, touched = [], False, False
+        for g in gold:
+            got = align(p, g["names"], g["value"], g["value_max"], g["unit"], prop)
+            if got is False:
+                broken = True
+            elif got:
+                touched = True
+                if got not in records and not any(r["value"] == got["value"] for r in records):
+                    records.append(got)
+        if broken:
+            continue
+        example = {"id": f"{corpus}:{paper}:{p.char_start}", "corpus": corpus, "paper": paper, "split": split,
+                   "passage": {"text": p.text, "context": p.context}, "properties": [prop], "records": records}
+        (positives if touched else negatives).append(example)
+    rng.shuffle(negatives)
+    yield from positives
+    yield from negatives[: max(NEGATIVES_PER_POSITIVE * len(positives), 1)]
+
+
+def _split_by_hash(key: str) -> str:
+    return "dev" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 5 == 0 else "train"
+
+
+def bandgap_200_papers(corpus_dir: Path) -> list[dict]:
+    """papers.csv rows, each with its split: every third paper (in file order) is dev, by stratum."""
+    rows = list(csv.DictReader((corpus_dir / "bandgap-200-arxiv" / "papers.csv").open(encoding="utf-8")))
+    seen = Counter()
+    for row in rows:
+        stratum = int(row["n_gold_records"]) > 0
+        row["split"] = "dev" if seen[stratum] % 3 == 1 else "train"
+        seen[stratum] += 1
+    return rows
+
+
+def _bandgap_200_gold_rows(corpus_dir: Path) -> dict[str, list[dict]]:
+    by_doi: dict[str, list[dict]] = {}
+    for row in csv.DictReader((corpus_dir / "bandgap-200-arxiv" / "gold_bandgaps.csv").open(encoding="utf-8")):
+        parsed = parse_gold_value(row["value_eV"])
+        if parsed is None:
+            continue
+        value, value_max, qualifier = parsed
+        by_doi.setdefault(row["doi"], []).append({
+            "material": row["material"].split(";")[0].strip(), "names": material_names(row["material"]),
+            "value": value, "value_max": value_max, "unit": "eV", "qualifier": qualifier,
+            "from_table": row["position_class"] == "4",
+        })
+    return by_doi
+
+
+def bandgap_200_gold(corpus_dir: Path = DEFAULT_CORPUS, split: str = "dev") -> list[dict]:
+    """Per-paper gold of the bandgap-200 split, in the evaluation format of DESIGN.md."""
+    gold = _bandgap_200_gold_rows(corpus_dir)
+    items = []
+    for row in bandgap_200_papers(corpus_dir):
+        if split != "all" and row["split"] != split:
+            continue
+        records = [{"material": g["material"], "synonyms": g["names"], "property": "band_gap", "value": g["value"],
+                    "value_max": g["value_max"], "unit": "eV", "qualifier": g["qualifier"]} for g in gold.get(row["doi"], [])]
+        items.append({"id": row["doi"], "path": str(corpus_dir / "bandgap-200-arxiv" / row["text_file"]), "records": records})
+    return items
+
+
+def build_bandgap_200(corpus_dir: Path) -> Iterator[dict]:
+    gold = _bandgap_200_gold_rows(corpus_dir)
+    rng = random.Random(0)
+    for row in bandgap_200_papers(corpus_dir):
+        doc = parse_text_file(open_paper(corpus_dir / "bandgap-200-arxiv" / row["text_file"]))
+        yield from _examples_from_document("bandgap-200", row["doi"], row["split"], make_passages(doc),
+                                           gold.get(row["doi"], []), "band_gap", rng)
+
+
+def build_cde_bandgap(corpus_dir: Path) -> Iterator[dict]:
+    """Sentences with hand-checked band gaps (no negatives in this corpus)."""
+    by_sentence: dict[tuple[str, str], list[dict]] = {}
+    for row in csv.DictReader((corpus_dir / "cde-bandgap-eval" / "gold_records.csv").open(encoding="utf-8")):
+        parsed = parse_gold_value(row["value"])
+        if parsed is None:
+            continue
+        by_sentence.setdefault((row["doc"], row["sentence"]), []).append({
+            "names": material_names(row["compound"]), "value": parsed[0], "value_max": parsed[1],
+            "unit": row["unit"].strip() or "eV",
+        })
+    for (doc_id, sentence), gold in by_sentence.items():
+        p = Passage(passage_id="s", paper_id=doc_id, text=sentence, char_start=0, char_end=len(sentence))
+        records = []
+        for g in gold:
+            got = align(p, g["names"], g["value"], g["value_max"], g["unit"], "band_gap")
+            if not got:
+                records = None
+                break
+            if not any(r["value"] == got["value"] for r in records):
+                records.append(got)
+        if records:
+            yield {"id": f"cde:{doc_id}:{hashlib.sha1(sentence.encode()).hexdigest()[:8]}", "corpus": "cde-bandgap",
+                   "paper": doc_id, "split": _split_by_hash(doc_id), "passage": {"text": sentence, "context": ""},
+                   "properties": ["band_gap"], "records": records}
+
+
+def build_bert_psie(corpus_dir: Path) -> Iterator[dict]:
+    """arXiv abstracts with manual band-gap and Curie-temperature pairs (most abstracts are negatives)."""
+    base = corpus_dir / "bert-psie-curie-bandgap" / "comparison"
+    rng = random.Random(0)
+    for tag, prop, unit in (("gap", "band_gap", "eV"), ("Tc", "curie_temperature", "K")):
+        abstracts = json.loads((base / f"abstracts_{tag}.json").read_text(encoding="utf-8"))["abstracts"]
+        gold: dict[int, list[dict]] = {}
+        unparsed: set[int] = set()
+        for row in csv.DictReader((base / f"manual_{tag}.csv").open(encoding="utf-8")):
+            parsed = parse_gold_value(row[tag if tag == "Tc" else "Gap"])
+            index = int(row["source"])
+            if parsed is None:
+                unparsed.add(index)
+                continue
+            gold.setdefault(index, []).append({"names": material_names(row["compound"]), "value": parsed[0],
+                                               "value_max": parsed[1], "unit": unit})
+        with tempfile.TemporaryDirectory() as tmp:
+            for index, abstract in enumerate(abstracts):
+                if index in unparsed:
+                    continue
+                path = Path(tmp) / f"{tag}-{index}.txt"
+                path.write_text(abstract, encoding="utf-8")
+                doc = parse_text_file(open_paper(path))
+                paper = f"{tag}-{index}"
+                yield from _examples_from_document(f"bert-psie-{tag}", paper, _split_by_hash(paper),
+                                                   make_passages(doc), gold.get(index, []), prop, rng)
+
+
+BUILDERS = {"bandgap-200": build_bandgap_200, "cde-bandgap": build_cde_bandgap, "bert-psie": build_bert_psie}
+
+
+def build_all(corpus_dir: Path, out_dir: Path) -> Counter:
+    """Write train.jsonl and dev.jsonl (shuffled, seed 0); return counts per (corpus, split, kind)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    splits: dict[str, list[dict]] = {"train": [], "dev": []}
+    counts: Counter = Counter()
+    for builder in BUILDERS.values():
+        for ex in builder(corpus_dir):
+            splits[ex["split"]].append(ex)
+            counts[(ex["corpus"], ex["split"], "positive" if ex["records"] else "negative")] += 1
+            counts[(ex["corpus"], ex["split"], "records")] += len(ex["records"])
+    for split, examples in splits.items():
+        random.Random(0).shuffle(examples)
+        with (out_dir / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
+            for ex in examples:
+                fh.write(json.dumps(ex, ensure_ascii=False) + "\n")
+    return counts
+
+
+def main() -> None:
+    out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("runs/train-data")
+    corpus_dir = Path(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_CORPUS
+    counts = build_all(corpus_dir, out_dir)
+    for key in sorted(counts):
+        print(f"{key[0]:16} {key[1]:5} {key[2]:9} {counts[key]:6}")
+
+
+if __name__ == "__main__":
+    main()
