@@ -242,7 +242,78 @@ def build_bert_psie(corpus_dir: Path) -> Iterator[dict]:
                                                    make_passages(doc), gold.get(index, []), prop, rng)
 
 
-BUILDERS = {"bandgap-200": build_bandgap_200, "cde-bandgap": build_cde_bandgap, "bert-psie": build_bert_psie}
+def _detokenize(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """Join word tokens into text the way it was printed; the [start, end) of every token."""
+    text, spans = "", []
+    for i, tok in enumerate(tokens):
+        glue = i == 0 or tok in {",", ".", ")", ";", ":", "%", "]"} or tokens[i - 1] in {"(", "["}
+        text += "" if glue else " "
+        spans.append((len(text), len(text) + len(tok)))
+        text += tok
+    return text, spans
+
+
+def build_polyie(corpus_dir: Path) -> Iterator[dict]:
+    """Polymer papers (solar cells, batteries) with <compound, property, value> relations per chunk.
+
+    The property words are resolved with the vocabulary; relations of properties it lacks (V_oc,
+    HOMO, ...) are left out, and the prompt names only the properties that are kept. The validation
+    and test splits go to dev.
+    """
+    from schemas.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary()
+    rng = random.Random(0)
+    for split_file, split in (("train_split.json", "train"), ("validation_split.json", "dev"), ("test_split.json", "dev")):
+        data = json.loads((corpus_dir / "polyie" / split_file).read_text(encoding="utf-8"))
+        for d, (chunks, relations) in enumerate(zip(data["text"], data["relation"], strict=True)):
+            paper = f"{split_file.split('_')[0]}-{d}"
+            for c, (tokens, rels) in enumerate(zip(chunks, relations, strict=True)):
+                text, spans = _detokenize(tokens)
+                gold = []
+                for rel in (r for r in rels if len(r) >= 3):  # 2-ary relations lack a value
+                    (m0, m1), (p0, p1), (v0, v1) = rel[:3]
+                    prop = vocab.resolve(text[spans[p0][0]:spans[p1 - 1][1]])
+                    if prop:
+                        gold.append({"material": text[spans[m0][0]:spans[m1 - 1][1]], "property": prop,
+                                     "value_span": (spans[v0][0], spans[v1 - 1][1])})
+                if gold:
+                    yield from _polyie_examples(paper, c, split, text, gold, rng)
+
+
+def _polyie_examples(paper: str, chunk: int, split: str, text: str, gold: list[dict], rng: random.Random) -> Iterator[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "chunk.txt"
+        path.write_text(text, encoding="utf-8")
+        passages = make_passages(parse_text_file(open_paper(path)))
+    properties = sorted({g["property"] for g in gold})
+    positives, negatives = [], []
+    for p in passages:
+        if not is_candidate(p, set(properties)):
+            continue
+        inside = [g for g in gold if p.char_start <= g["value_span"][0] < p.char_end]
+        records, broken = [], False
+        for g in inside:
+            start = g["value_span"][0] - p.char_start
+            quantity = next((q for q in tag_quantities(p.text) if q.span[0] <= start < q.span[1] and q.unit), None)
+            if quantity is None or g["material"] not in p.text:
+                broken = True
+                break
+            record = {"material": g["material"], "property": g["property"], "value": quantity.text, "unit": None}
+            if record not in records:
+                records.append(record)
+        if broken:
+            continue
+        example = {"id": f"polyie:{paper}:{chunk}:{p.char_start}", "corpus": "polyie", "paper": paper, "split": split,
+                   "passage": {"text": p.text, "context": p.context}, "properties": properties, "records": records}
+        (positives if records else negatives).append(example)
+    rng.shuffle(negatives)
+    yield from positives
+    yield from negatives[: len(positives)]
+
+
+BUILDERS = {"bandgap-200": build_bandgap_200, "cde-bandgap": build_cde_bandgap, "bert-psie": build_bert_psie,
+            "polyie": build_polyie}
 
 
 def build_all(corpus_dir: Path, out_dir: Path) -> Counter:

@@ -3,7 +3,8 @@
 A predicted record matches a gold record when the property is the same, the value agrees within
 1% after unit conversion (both ends for ranges), and the material matches: the same normalized
 formula, or equal names (case-insensitive, parentheses and spaces ignored) against the gold name
-or any of its synonyms. Matching is one-to-one and greedy within a paper.
+or any of its synonyms. Matching is one-to-one and greedy within a paper, over the paper's distinct
+facts: the same value for the same material and property stated twice is counted once.
 """
 
 from __future__ import annotations
@@ -60,7 +61,18 @@ def load_gold(path: str | Path) -> list[dict]:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such gold file")
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = []
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{p}:{n}: not JSON: {err}") from err
+        if "path" in item and not Path(item["path"]).is_absolute():
+            item["path"] = str(p.parent / item["path"])  # relative paths are relative to the gold file
+        items.append(item)
+    return items
 
 
 def _name_key(name: str) -> str:
@@ -94,11 +106,29 @@ def value_matches(record: Record, gold: dict) -> bool:
     return value_max is None and close(value, gold["value"])
 
 
+def _fact_key(record: Record) -> tuple:
+    material = normalize_formula(record.material) or _name_key(record.material)
+    value = record.value_canonical if record.value_canonical is not None else record.value
+    return record.property, material, round(value, 6), record.value_max
+
+
+def distinct_facts(records: list[Record]) -> list[Record]:
+    """One record per (property, material, value): a paper that states a value in its abstract and
+    again in its results holds one fact, so the second mention is neither a hit nor a false positive."""
+    seen: set[tuple] = set()
+    out = []
+    for r in records:
+        if _fact_key(r) not in seen:
+            seen.add(_fact_key(r))
+            out.append(r)
+    return out
+
+
 def match_records(predicted: list[Record], gold: list[dict]) -> dict[str, Counts]:
-    """One-to-one greedy matching within one paper; counts per property."""
+    """One-to-one greedy matching of a paper's distinct facts against its gold; counts per property."""
     counts: dict[str, Counts] = {}
     unmatched = list(range(len(gold)))
-    for record in predicted:
+    for record in distinct_facts(predicted):
         c = counts.setdefault(record.property, Counts())
         hit = next((i for i in unmatched if gold[i]["property"] == record.property
                     and value_matches(record, gold[i]) and material_matches(record.material, gold[i])), None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from extractors.formulas import parse_formula
-from extractors.passages import sentence_spans
+from extractors.passages import column_header, sentence_spans
 from extractors.quantities import tag_quantities
 from extractors.units import dimension_of
 from schemas.passage import Passage
@@ -83,6 +83,10 @@ class RuleExtractor:
                 if not mentions or not materials:
                     continue
                 for q in tag_quantities(sentence, include_unitless=bool(header)):
+                    column = column_header(passage, s + q.span[0])
+                    if column is not None:  # a table cell: the property is its column's
+                        mentions = [m for m in vocab.mentions(column) if not properties or m[0] in properties]
+                        header = column
                     fitting = [m for m in mentions if unit_fits(q.unit, vocab.get(m[0]).unit)]  # type: ignore[union-attr]
                     unit = None
                     if not fitting and q.unit is None and header:

@@ -19,7 +19,7 @@ from schemas.vocabulary import load_vocabulary
 _ABBREVIATIONS = re.compile(
     r"(?:\b(?:Fig|Figs|Eq|Eqs|Ref|Refs|Tab|Sec|Secs|Ch|Chap|No|Nos|Vol|vs|cf|ca|approx|resp|viz|al|etc|i\.e|e\.g"
     r"|Phys|Rev|Lett|Chem|Mater|Appl|Sci|Soc|Am|J|Nat|Commun|Adv|Funct|Nano|Acad|Proc|Natl|Inst|Univ|Dept|Prof|Dr|Mr|Ms"
-    r"|approx|min|max|exp|calc|theor|Expt|expt|wt|at|Supp|Suppl|Ext|pp|ed|Eds|est|avg|std)\.|(?<!\d )(?<!\d)\b[A-Z]\.)\s*$"
+    r"|approx|min|max|exp|calc|theor|Expt|expt|wt|at|Supp|Suppl|Ext|pp|ed|Eds|est|avg|std)\.|(?<!\d )(?<![\d°℃])\b[A-Z]\.)\s*$"
 )
 _CANNOT_START = re.compile(r"^\s*(?:[a-z0-9(\[{,;:)\]%]|et al)")
 
@@ -84,7 +84,7 @@ def make_passages(doc: ParsedDocument, max_chars: int = 700) -> list[Passage]:
         if len(table.row_spans) < 2:
             continue
         header = doc.text[table.row_spans[0][0]:table.row_spans[0][1]]
-        context = " ".join(x for x in (table.caption, header) if x)
+        context = "\n".join(x for x in (table.caption, header) if x)  # the header row is the last line
         for start, end in table.row_spans[1:]:
             passages.append(Passage(
                 passage_id=f"{doc.paper_id}:{start}:{end}", paper_id=doc.paper_id, text=doc.text[start:end],
@@ -111,6 +111,26 @@ def _passage(doc: ParsedDocument, block: Block, start: int, end: int, sentences:
     )
     assert passage.text == doc.text[passage.char_start:passage.char_end]
     return passage
+
+
+CELL_SEPARATOR = " | "
+
+
+def column_header(passage: Passage, offset: int) -> str | None:
+    """For a table-row passage, the header cell above the cell holding `offset` (passage-relative)."""
+    if passage.origin != "table" or not passage.context:
+        return None
+    header = passage.context.splitlines()[-1].split(CELL_SEPARATOR)
+    cells = passage.text.split(CELL_SEPARATOR)
+    if len(header) != len(cells):
+        return None
+    end = 0
+    for cell, head in zip(cells, header, strict=True):
+        end += len(cell)
+        if offset < end:
+            return head
+        end += len(CELL_SEPARATOR)
+    return None
 
 
 def is_candidate(passage: Passage, properties: set[str] | None = None) -> bool:

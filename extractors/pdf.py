@@ -93,9 +93,11 @@ def _read_page(page: pymupdf.Page, number: int) -> tuple[list[_RawBlock], list[t
     if page.rotation:  # a landscape page stored rotated: make its text horizontal (in memory only)
         page.remove_rotation()
     data = page.get_text("dict", flags=_TEXT_FLAGS)
-    drawings = [tuple(d["rect"]) for d in page.get_drawings()] if page.get_cdrawings() else []
+    drawings = [tuple(d["rect"]) for d in page.get_cdrawings()]
     tables: list[Table] = []
-    if drawings or "Table" in page.get_text("text")[:20000]:
+    # The table finder is the slowest step: run it only where a caption announces a table.
+    if any(_TABLE_CAPTION.match("".join(s["text"] for s in line["spans"])) for b in data["blocks"] if b["type"] == 0
+           for line in b["lines"][:1]):
         try:
             found = page.find_tables()
         except Exception:  # a table finder failure must not lose the page's text

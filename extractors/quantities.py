@@ -18,7 +18,7 @@ _PREFIX = "(?:[yzafpnuµμmcdkMGT])?"
 # Unit symbols that take SI prefixes, and whole symbols that do not; longest first within the regex.
 _PREFIXABLE = ["eV", "Pa", "Hz", "Wh", "mol", "Oe", "Ohm", "ohm", "Ω", "V", "A", "W", "J", "S", "g", "m", "s", "F", "C", "N", "T", "L", "K", "M"]
 _WHOLE = ["°C", "℃", "°", "K", "Å", "%", "at.%", "wt.%", "at%", "wt%", "vol%", "ppm", "ppb", "mAh", "Ah", "emu", "bar", "atm",
-          "Torr", "cal", "kcal", "erg", "dB", "min", "h", "hr", "days", "day", "rpm", "wt", "eV", "D"]
+          "Torr", "‰", "weeks", "week", "months", "years", "year", "yr", "hours", "hour", "cal", "kcal", "erg", "dB", "min", "h", "hr", "days", "day", "rpm", "wt", "eV", "D"]
 _EXP = r"(?:\^?[-−]?\d(?:\.\d)?|[⁻]?[¹²³⁴])?"
 _SYMBOL = "(?:" + "|".join(
     sorted([re.escape(w) for w in _WHOLE] + [_PREFIX + re.escape(p) for p in _PREFIXABLE], key=len, reverse=True)
@@ -54,8 +54,8 @@ _BEFORE_NOT_QUANTITY = re.compile(
 
 
 def _number(text: str) -> float:
-    t = text.replace("−", "-").replace(",", "").replace(" ", "")
-    m = re.match(r"^(-?[\d.]+)(?:[×x✕]10\^?([-+]?\d+))?$", t.replace("−", "-"))
+    t = re.sub(r"\s+", "", text.replace("−", "-").replace(",", ""))  # "1.2 ×\n10^5" wraps across lines
+    m = re.match(r"^(-?[\d.]+)(?:[×x✕]10\^?([-+]?\d+))?$", t)
     if m and m.group(2) is not None:
         return float(m.group(1)) * 10 ** int(m.group(2))
     if t.startswith("10^"):

@@ -234,17 +234,23 @@ def _make_extractor(name: ExtractorName, base_model: str | None, adapter: str | 
 
 
 def _records_table(records: list[Record]) -> None:
+    """Records as a table; the evidence column (a window around the value) only when the terminal is wide."""
+    wide = out.width >= 120
     table = Table(show_lines=False)
-    for col in ("material", "property", "value", "unit", "qualifier", "method", "credibility", "page", "evidence"):
+    for col in ("material", "property", "value", "unit", "method", "cred.", "page"):
         table.add_column(col, overflow="fold")
+    if wide:
+        table.add_column("evidence", overflow="fold", ratio=1)
     for r in records:
-        value = f"{r.value:g}" + (f"–{r.value_max:g}" if r.value_max is not None else "")
-        if r.uncertainty is not None:
-            value += f" ± {r.uncertainty:g}"
+        value = ("~" if r.qualifier == "approximate" else "") + f"{r.value:g}"
+        value += (f"–{r.value_max:g}" if r.value_max is not None else "") + (f" ± {r.uncertainty:g}" if r.uncertainty is not None else "")
         method = r.method.kind + (f" ({r.method.detail})" if r.method.detail else "")
-        snippet = r.evidence.text if len(r.evidence.text) <= 90 else r.evidence.text[:87] + "..."
-        table.add_row(r.material, r.property, value, r.unit or "", r.qualifier, method,
-                      f"{r.credibility.score:.2f}", str(r.evidence.page or ""), snippet)
+        row = [r.material, r.property, value, r.unit or "", method, f"{r.credibility.score:.2f}", str(r.evidence.page or "")]
+        if wide:
+            at = max(0, r.spans.value[0] - r.evidence.char_start)
+            start = max(0, at - 45)
+            row.append(("…" if start else "") + r.evidence.text[start:at + 45] + ("…" if at + 45 < len(r.evidence.text) else ""))
+        table.add_row(*row)
     out.print(table)
 
 

@@ -91,3 +91,40 @@ def test_a_bad_file_does_not_stop_the_others(text_paper: Path, tmp_path: Path) -
 def test_console_script_runs() -> None:
     exe = shutil.which("propmine") or str(Path(sys.executable).with_name("propmine"))
     assert subprocess.run([exe, "--help"], capture_output=True, timeout=60).returncode == 0
+
+
+ZERO_PAGE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+                 b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+@pytest.mark.parametrize(("maker", "message"), [
+    ("make_encrypted", "encrypted"), ("make_scanned", "no usable text layer"), ("make_truncated", "truncated"),
+    ("zero_pages", "no pages"), ("long_500", "500 pages is over the limit of 200"),
+], ids=["encrypted", "scanned", "truncated", "zero_pages", "500_pages"])
+def test_bad_pdfs_write_nothing(samples, tmp_path: Path, text_paper: Path, maker: str, message: str) -> None:  # noqa: ANN001
+    bad = tmp_path / "bad.pdf"
+    if maker == "zero_pages":
+        bad.write_bytes(ZERO_PAGE_PDF)
+    elif maker == "long_500":
+        samples.make_long(bad, pages=500)
+    else:
+        getattr(samples, maker)(bad)
+    db = tmp_path / "out.duckdb"
+    proc = run("extract", str(bad), str(text_paper), "--extractor", "rules", "--format", "jsonl", "--db", str(db))
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM records").fetchone() == (1,)  # the good paper only
+    sources = [row[0] for row in con.execute("SELECT source FROM papers").fetchall()]
+    assert str(bad) not in sources or con.execute(
+        "SELECT status FROM papers WHERE source = ?", [str(bad)]).fetchone()[0] == "failed"
+
+
+def test_sample_paper_demo(sample_pdf: Path) -> None:
+    """What `make demo` shows, with the rule-based extractor: the sample's values with their pages."""
+    proc = run("extract", str(sample_pdf), "--extractor", "rules", "--format", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    got = {(r["material"], r["property"], r["value"]) for r in map(json.loads, proc.stdout.splitlines())}
+    assert {("ZnO", "band_gap", 3.37), ("ZnO", "refractive_index", 2.0), ("TiO2", "band_gap", 3.21)} <= got
+    assert ("ZnO", "refractive_index", 3.37) not in got  # a table value belongs to its column's property

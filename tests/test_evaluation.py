@@ -1,0 +1,39 @@
+"""The matching rule of DESIGN.md, on hand-made records."""
+
+from __future__ import annotations
+
+from extractors.evaluation import match_records, material_matches
+from schemas.record import Evidence, ExtractorInfo, Record, Spans
+
+
+def record(material: str, value: float, unit: str = "eV", prop: str = "band_gap", value_max: float | None = None) -> Record:
+    return Record(paper_id="p", source="s", material=material, property=prop, property_text=prop, value=value,
+                  value_max=value_max, unit=unit, spans=Spans(value=(0, 1), material=(0, 1)),
+                  evidence=Evidence(text="x", char_start=0, char_end=1), extractor=ExtractorInfo(name="test", version="0"))
+
+
+def test_value_within_one_percent_after_conversion() -> None:
+    gold = [{"material": "TiO2", "property": "band_gap", "value": 3.2, "unit": "eV"}]
+    assert match_records([record("TiO2", 3.23)], gold)["band_gap"].tp == 1
+    assert match_records([record("TiO2", 3.3)], gold)["band_gap"].fp == 1
+    assert match_records([record("TiO2", 3200, "meV")], gold)["band_gap"].tp == 1
+
+
+def test_material_by_formula_or_synonym() -> None:
+    gold = {"material": "titanium dioxide", "synonyms": ["TiO2"], "property": "band_gap", "value": 3.2, "unit": "eV"}
+    assert material_matches("O2Ti", gold) and material_matches("Titanium Dioxide", gold)
+    assert not material_matches("ZnO", gold)
+
+
+def test_ranges_match_both_ends() -> None:
+    gold = [{"material": "ZnO", "property": "band_gap", "value": 3.1, "value_max": 3.4, "unit": "eV"}]
+    assert match_records([record("ZnO", 3.1, value_max=3.4)], gold)["band_gap"].tp == 1
+    assert match_records([record("ZnO", 3.1)], gold)["band_gap"].fp == 1
+
+
+def test_one_to_one_and_repeated_facts_count_once() -> None:
+    gold = [{"material": "ZnO", "property": "band_gap", "value": 3.37, "unit": "eV"}]
+    counts = match_records([record("ZnO", 3.37), record("ZnO", 3.37), record("GaN", 3.4)], gold)["band_gap"]
+    assert (counts.tp, counts.fp, counts.fn) == (1, 1, 0)
+    missed = match_records([], gold)["band_gap"]
+    assert missed.fn == 1
