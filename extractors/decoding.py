@@ -230,6 +230,7 @@ def generate_constrained(model: Any, tokenizer: Any, table: TokenTable | None, p
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     eos = set(filter(None, [tokenizer.eos_token_id])) | {tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>",) if t in tokenizer.get_vocab()}
     past = None
+    cache_arg = _cache_argument(model)
     step_input = ids
     with torch.no_grad():
         for _step in range(max_new_tokens):
@@ -237,8 +238,8 @@ def generate_constrained(model: Any, tokenizer: Any, table: TokenTable | None, p
             position = (attn.cumsum(-1) - 1).clamp(min=0)
             if past is not None:
                 position = position[:, -1:]
-            out = model(input_ids=step_input, attention_mask=attn, position_ids=position, past_key_values=past, use_cache=True)
-            past = out.past_key_values
+            out = model(input_ids=step_input, attention_mask=attn, position_ids=position, use_cache=True, **{cache_arg: past})
+            past = getattr(out, cache_arg)  # the output field has the same name as the argument
             logits = out.logits[:, -1, :].float()
             stats.forward_s += time.perf_counter() - clock
             clock = time.perf_counter()
@@ -283,6 +284,14 @@ def generate_constrained(model: Any, tokenizer: Any, table: TokenTable | None, p
             text = close_truncated(text)
         texts.append(text)
     return texts
+
+
+def _cache_argument(model: Any) -> str:
+    """The name of the KV-cache argument: transformers 5.24 renamed `past_key_values` to `cache`."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # under a peft wrapper
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
 
 
 def _first_valid(logits: Any, grammar: AnswerGrammar, prefix: bytes, table: TokenTable, stats: GenerationStats) -> int | None:

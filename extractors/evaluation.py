@@ -209,3 +209,15 @@ def format_side_by_side(reports: dict[str, EvalReport]) -> str:
             tail = f"{r.hallucination_rate:8.3f} {r.rejected:8d} {r.seconds / max(r.papers, 1):8.1f}" if prop == "ALL" else ""
             lines.append(f"{name:28} {prop:24} {c.precision:6.3f} {c.recall:6.3f} {c.f1:6.3f} {c.tp:4d} {c.fp:4d} {c.fn:4d} {tail}")
     return "\n".join(lines)
+
+
+def write_card_scores(adapter_dir: Path, report: EvalReport, gold_name: str, properties: list[str]) -> None:
+    """Record an adapter's scores in its model card (adapter_card.json), keyed by the gold set."""
+    card_path = Path(adapter_dir) / "adapter_card.json"
+    if not card_path.is_file():
+        raise InputError(f"{card_path}: no adapter card to write the scores into")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    scores = card.get("dev_scores") or {}
+    scores[gold_name] = {"properties": properties, **report_dict(report)}
+    card["dev_scores"] = scores
+    card_path.write_text(json.dumps(card, indent=2), encoding="utf-8")

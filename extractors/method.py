@@ -1,57 +1,110 @@
 """How a value was obtained: experiment, computation or a cited value, and which technique or theory.
 
-Keyword rules over the record's sentence first, then its wider context (table header, caption,
-the Methods section). The lists are deliberately plain so that a reader can extend them.
+Keyword rules over the evidence around a value, strongest first: the value's table column, its
+own clause, its sentence, the table caption or the rest of the passage, then the paper's Methods
+section. The first place that tells the kind decides it; a later place may still name the
+technique or functional of that kind ("calculated" in the sentence, "PBE" in the Methods). The
+lists are deliberately plain so that a reader can extend them.
 """
 
 from __future__ import annotations
 
 import re
 
-from schemas.record import Method
+from extractors.quantities import tag_quantities
+from schemas.record import Method, MethodSource
 
 # Level of theory, most specific first ("HSE06" before "DFT").
 THEORY = [
-    ("G0W0", r"G0W0|G_0W_0"), ("GW", r"\bGW\b|quasiparticle"), ("HSE06", r"HSE0?6?\b|HSE\b|hybrid functional"),
+    ("G0W0", r"G0W0|G_0W_0|G₀W₀"), ("GW", r"\bGW\b|quasiparticle"), ("HSE06", r"HSE0?6?\b|HSE\b|hybrid functional"),
     ("PBE0", r"PBE0"), ("B3LYP", r"B3LYP"), ("mBJ", r"\bmBJ\b|TB-mBJ|modified Becke"), ("SCAN", r"\bSCAN\b"),
     ("DFT+U", r"(?:GGA|LDA|LSDA|DFT|PBE)\s*\+\s*U\b"), ("DMFT", r"\bDMFT\b"), ("LDA", r"\bLS?DA\b"),
-    ("GGA/PBE", r"\bGGA\b|\bPBE(?:sol)?\b|\bPW91\b"), ("DFT", r"\bDFT\b|density functional|first[- ]principles?|ab initio|Kohn[- ]Sham"),
+    ("GGA/PBE", r"\bGG[AS]\b|\bPBE(?:sol)?\b|\bPW91\b"), ("DFT", r"\bDFT\b|density[- ]functional|first[- ]principles?|ab[- ]initio|Kohn[- ]Sham|\bVASP\b|Quantum ESPRESSO"),
     ("tight-binding", r"tight[- ]binding"), ("molecular dynamics", r"molecular dynamics|\bMD simulations?"),
-    ("machine learning", r"machine[- ]learning|neural network|\bML model"),
+    ("machine learning", r"machine[- ]learning|neural network|\bML model|random forest|gradient boost"),
 ]
 TECHNIQUE = [
-    ("UV-vis", r"UV[- ]?vis|absorption spectr|Tauc|diffuse reflectance"), ("photoluminescence", r"photoluminescence|\bPL\b"),
-    ("ellipsometry", r"ellipsometr"), ("ARPES", r"ARPES|photoemission"), ("STS", r"\bSTS\b|tunneling spectroscopy"),
-    ("XRD", r"\bXRD\b|X-ray diffraction"), ("DSC", r"\bDSC\b|differential scanning"), ("TGA", r"\bTGA\b|thermogravimetr"),
-    ("four-probe", r"four[- ]probe|4-probe|van der Pauw"), ("Hall", r"\bHall\b"), ("SQUID", r"SQUID|magnetometr"),
-    ("resistivity", r"resistivity measurement"), ("nanoindentation", r"nanoindent"), ("BET", r"\bBET\b"),
-    ("laser flash", r"laser flash"), ("impedance", r"impedance spectroscopy|\bEIS\b"), ("Raman", r"Raman"),
+    ("UV-vis", r"UV[- ]?vis|absorption spectr|optical absorption|Tauc|diffuse reflectance|transmission spectr|absorbance"),
+    ("photoluminescence", r"photoluminescence|\bPL\b"), ("ellipsometry", r"ellipsometr"), ("ARPES", r"ARPES|photoemission"),
+    ("STS", r"\bSTS\b|\bSTM\b|tunn?el?ling spectroscopy"), ("XRD", r"\bXRD\b|X-ray diffraction"),
+    ("DSC", r"\bDSC\b|differential scanning"), ("TGA", r"\bTGA\b|thermogravimetr"),
+    ("four-probe", r"four[- ]probe|4-probe|van der Pauw"), ("Hall", r"\bHall (?:effect|measurement|coefficient)"),
+    ("SQUID", r"SQUID|magnetometr|magnetization measurement"), ("resistivity", r"resistivity (?:measurement|curve|data)"),
+    ("specific heat", r"specific[- ]heat (?:measurement|data)|calorimetr"), ("nanoindentation", r"nanoindent"),
+    ("BET", r"\bBET\b"), ("laser flash", r"laser flash"), ("impedance", r"impedance spectroscopy|\bEIS\b"),
+    ("Raman", r"Raman"), ("EELS", r"\bEELS\b|electron energy[- ]loss"),
 ]
-LITERATURE = r"\[\d+(?:[,–-]\s*\d+)*\]|\breported\b|\bprevious(?:ly)?\b|\bliterature\b|\bet al\.|\bref(?:s)?\.\s*\d|\bearlier (?:work|stud)"
-EXPERIMENT = r"\bmeasured\b|\bmeasurement|\bexperiment|\bobserved\b|\bspectr|\bsamples?\b|\bfilms?\b|\bcrystals?\b|\bannealed\b|\bsynthesi[sz]ed\b|\bgrown\b|\bfabricated\b|\bexp\.?\b"
-COMPUTATION = r"\bcalculat|\bcomputed\b|\bcomputation|\bpredicted\b|\bsimulat|\btheoretical|\btheory\b"
+_CASE_SENSITIVE = {"GW", "photoluminescence", "Hall", "STS", "DFT+U", "LDA", "GGA/PBE", "SCAN", "BET", "EELS"}
+LITERATURE = (r"\[\d+(?:[,–-]\s*\d+)*\]|\breported\b|\bprevious(?:ly)?\b|\bliterature\b|\bet al\.|\bref(?:s)?\.\s*\d"
+              r"|\bearlier (?:work|stud)|\bprevious theory")
+EXPERIMENT = (r"\bmeasured\b|\bmeasurements?\b|\bexperiment|\bexpt?\.|\bobserved\b|\bspectr|\bsamples?\b|\bannealed\b"
+              r"|\bsynthesi[sz]ed\b|\bgrown\b|\bfabricated\b|\bdeposited\b|\bexp\b")
+COMPUTATION = r"\bcalculat|\bcomputed\b|\bcomputation|\bpredicted\b|\bsimulat|\btheoretical|\btheory\b|\bfunctional\b"
+SAMPLE_FORMS = [
+    ("single crystal", r"single[- ]crystal"), ("thin film", r"\b(?:thin )?films?\b"),
+    ("nanoparticles", r"nano(?:particle|crystal|dot)s?|quantum dots?|\bQDs?\b"),
+    ("nanostructures", r"nano(?:wire|rod|tube|sheet|flake)s?"), ("monolayer", r"monolayers?|single[- ]layer|few[- ]layer|bilayer"),
+    ("powder", r"powders?|polycrystal\w*"), ("ceramic", r"ceramics?|pellets?|sintered"), ("bulk", r"\bbulk\b"),
+]
 
 
 def _first(table: list[tuple[str, str]], text: str) -> str | None:
-    return next((name for name, pattern in table if re.search(pattern, text, re.IGNORECASE if name not in ("GW", "PL", "Hall") else 0)), None)
+    for name, pattern in table:
+        if re.search(pattern, text, 0 if name in _CASE_SENSITIVE else re.IGNORECASE):
+            return name
+    return None
+
+
+def _kind_of(text: str, source: MethodSource) -> tuple[str, str | None] | None:
+    """(kind, detail) that a piece of text states, or None if it states none (or, in a Methods
+    section, both experiment and computation)."""
+    theory = _first(THEORY, text)
+    technique = _first(TECHNIQUE, text)
+    if source in ("clause", "sentence") and re.search(LITERATURE, text, re.IGNORECASE):
+        return "literature", theory or technique
+    computed = theory is not None or re.search(COMPUTATION, text, re.IGNORECASE) is not None
+    measured = technique is not None or re.search(EXPERIMENT, text, re.IGNORECASE) is not None
+    if source == "methods section" and computed and measured:
+        return None  # a paper that does both: its Methods section cannot tell which this value is
+    if computed and (theory or not technique):
+        return "computational", theory
+    if measured:
+        return "experimental", technique
+    return None
+
+
+def find_method(sources: list[tuple[MethodSource, str]]) -> Method:
+    """The method from (source, text) pairs ordered from the strongest evidence to the weakest."""
+    method = Method()
+    for source, text in sources:
+        if not text:
+            continue
+        found = _kind_of(text, source)
+        if method.kind == "unknown" and found:
+            method = Method(kind=found[0], detail=found[1], found_in=source)  # type: ignore[arg-type]
+        elif found and method.detail is None and found[0] == method.kind and found[1]:
+            method.detail = found[1]
+        if method.sample_form is None and source != "methods section":
+            method.sample_form = _first(SAMPLE_FORMS, text)
+    return method
 
 
 def detect_method(sentence: str, context: str = "") -> Method:
-    """The method kind and detail of a value, from its sentence and (weaker) its context.
+    """The method from a record's sentence and, weaker, its context (a table's caption and header)."""
+    return find_method([("sentence", sentence), ("table context", context)])
 
-    A cited value counts as literature even when it was computed; computation wins over
-    experiment when the sentence names a level of theory.
+
+def value_clause(sentence: str, value_start: int, value_end: int) -> str:
+    """The words that belong to one value: from the previous quantity (or the sentence start) to the
+    value, plus a parenthesis right after it ('3.2 eV (HSE06)').
+
+    In "an experimental gap of 3.44 eV and a calculated gap of ~0.8 eV" the clause of 0.8 eV
+    starts after 3.44 eV, so each value gets its own method.
     """
-    for text in (sentence, context):
-        if not text:
-            continue
-        theory = _first(THEORY, text)
-        technique = _first(TECHNIQUE, text)
-        cited = re.search(LITERATURE, text) is not None and text is sentence
-        if cited:
-            return Method(kind="literature", detail=theory or technique)
-        if theory or re.search(COMPUTATION, text, re.IGNORECASE):
-            return Method(kind="computational", detail=theory)
-        if technique or re.search(EXPERIMENT, text, re.IGNORECASE):
-            return Method(kind="experimental", detail=technique)
-    return Method()
+    start = 0
+    for q in tag_quantities(sentence):
+        if q.span[1] <= value_start:
+            start = q.span[1]
+    after = re.match(r"\s*(?:\([^()]{0,60}\)|,?\s*(?:as )?(?:measured|calculated|computed|obtained|estimated|determined)"
+                     r"(?: \w+){0,4})", sentence[value_end:])
+    return sentence[start:value_end + (after.end() if after else 0)]

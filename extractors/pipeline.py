@@ -1,4 +1,4 @@
-"""One paper through the computation: open, parse, passages, candidates, propose, ground.
+"""One paper through the computation: open, parse, passages, candidates, propose, ground, score.
 
 Returns a PaperResult with a status and the errors of each stage instead of raising, so that
 one bad paper never stops a batch. Storing is the flows' job.
@@ -10,6 +10,7 @@ import logging
 import time
 from pathlib import Path
 
+from extractors.credibility import score_paper
 from extractors.documents import open_paper, parse_document
 from extractors.extractor import RecordExtractor
 from extractors.grounding import ground_proposal
@@ -70,5 +71,6 @@ def extract_document(result: PaperResult, extractor: RecordExtractor, properties
                 result.records.append(grounded.record)
             elif grounded.rejected:
                 result.rejected.append(grounded.rejected)
+    score_paper(result)
     if result.errors and result.status == "success":
         result.status = "partial"

@@ -14,7 +14,8 @@ import re
 from extractors.units import dimension_of, to_si
 from schemas.quantity import Qualifier, Quantity
 
-_PREFIX = "(?:[yzafpnuµμmcdkMGT])?"
+# No atto prefix: it would read the English "as" and "am" after a unit as attoseconds and attometres.
+_PREFIX = "(?:[yzfpnuµμmcdkMGT])?"
 # Unit symbols that take SI prefixes, and whole symbols that do not; longest first within the regex.
 _PREFIXABLE = ["eV", "Pa", "Hz", "Wh", "mol", "Oe", "Ohm", "ohm", "Ω", "V", "A", "W", "J", "S", "g", "m", "s", "F", "C", "N", "T", "L", "K", "M"]
 _WHOLE = ["°C", "℃", "°", "K", "Å", "%", "at.%", "wt.%", "at%", "wt%", "vol%", "ppm", "ppb", "mAh", "Ah", "emu", "bar", "atm",

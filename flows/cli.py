@@ -119,12 +119,13 @@ def extract(
         failed += result.status == "failed"
         records.extend(result.records)
     if db is not None:
-        from flows.store import finish_run, open_db, start_run, write_paper
+        from flows.store import finish_run, flag_outliers, open_db, start_run, write_paper
 
         with open_db(db) as con:
             run_id = start_run(con, "extract", {"extractor": chosen.info.model_dump(), "properties": sorted(properties or [])})
             for result in results:
                 write_paper(con, result, run_id)
+            flag_outliers(con)
             finish_run(con, run_id, len(results), len(records))
     if failed == len(files):
         raise typer.Exit(2)
@@ -172,6 +173,7 @@ def evaluate_cmd(
     base_model: Annotated[str | None, typer.Option("--base-model")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Only the first N gold papers")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the scores as JSON here")] = None,
+    write_card: Annotated[bool, typer.Option("--write-card", help="Store each adapter's scores in its adapter_card.json")] = False,
 ) -> None:
     """Score extractors against gold records: P/R/F1 per property and the hallucination rate, side by side."""
     from extractors import evaluation
@@ -190,11 +192,16 @@ def evaluate_cmd(
         items = evaluation.load_gold(gold)
     items = items[:limit] if limit else items
     extractors: dict[str, object] = {}
+    adapter_dirs: dict[str, Path] = {}
     if rules:
         extractors["rules"] = _make_extractor(ExtractorName.rules, None, None)
     for name in adapter or ["default"]:
         label = "base (zero-shot)" if name == "none" else f"adapter {Path(name).name}"
         extractors[label] = _make_extractor(ExtractorName.llm, base_model, None if name == "default" else name)
+        if name != "none":
+            from extractors.llm import DEFAULT_ADAPTER_DIR
+
+            adapter_dirs[label] = DEFAULT_ADAPTER_DIR if name == "default" else Path(name)
     reports = {}
     for label, chosen in extractors.items():
 
@@ -206,6 +213,10 @@ def evaluate_cmd(
     out.print(evaluation.format_side_by_side(reports))
     if report is not None:
         report.write_text(json.dumps({k: evaluation.report_dict(v) for k, v in reports.items()}, indent=2), encoding="utf-8")
+    if write_card:
+        gold_name = str(gold) if gold else "bandgap-200-arxiv dev split"
+        for label, adapter_dir in adapter_dirs.items():
+            evaluation.write_card_scores(adapter_dir, reports[label], gold_name, sorted(properties))
 
 
 def _check_properties(names: list[str] | None) -> set[str] | None:

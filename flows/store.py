@@ -16,8 +16,10 @@ from typing import Any
 
 import duckdb
 
+from extractors.credibility import cross_paper_outliers, score_features
+from schemas.credibility import DEFAULT_RULES, load_credibility_rules
 from schemas.errors import ConfigError, InputError
-from schemas.record import Record
+from schemas.record import Credibility, Method, Record
 from schemas.result import PaperResult
 from schemas.tables import DDL, PAPER_TABLES, SCHEMA_VERSION
 
@@ -146,6 +148,37 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, n_papers: int, n_rec
         "UPDATE runs SET finished_at = ?, n_papers = ?, n_records = ? WHERE run_id = ?",
         [datetime.now(UTC).replace(tzinfo=None), n_papers, n_records, run_id],
     )
+
+
+def flag_outliers(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark values far from other papers' values for the same material and property, and rescore.
+
+    Runs over the whole database after a write, so a record's outlier flag follows what the database
+    holds now: a value once alone can become an outlier (or stop being one) as papers are added.
+    The material key is the normalized formula, else the lower-cased name; ranges are left out.
+
+    Returns:
+        How many records changed their outlier flag.
+    """
+    rows = con.execute(
+        "SELECT record_id, paper_id, coalesce(formula, lower(material)), property, value_canonical, method, credibility "
+        "FROM records WHERE value_canonical IS NOT NULL AND value_max IS NULL"
+    ).fetchall()
+    flagged = cross_paper_outliers([row[:5] for row in rows])
+    updates = []
+    for record_id, _, _, prop, _, method_json, credibility_json in rows:
+        credibility = Credibility.model_validate_json(credibility_json)
+        if (credibility.features.get("outlier", 0.0) > 0) == (record_id in flagged):
+            continue
+        features = {k: v for k, v in credibility.features.items() if k != "outlier"}
+        if record_id in flagged:
+            features["outlier"] = 1.0
+        rules = load_credibility_rules(credibility.rules_version or DEFAULT_RULES)
+        rescored = score_features(features, prop, Method.model_validate_json(method_json), rules)
+        updates.append([rescored.model_dump_json(), rescored.score, record_id])
+    if updates:
+        con.executemany("UPDATE records SET credibility = ?, credibility_score = ? WHERE record_id = ?", updates)
+    return len(updates)
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | Path) -> list[Path]:

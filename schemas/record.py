@@ -28,9 +28,14 @@ class Condition(BaseModel):
     text: str = Field(description="The condition as written")
 
 
+MethodSource = Literal["table column", "clause", "sentence", "table context", "passage", "methods section", "none"]
+
+
 class Method(BaseModel):
     kind: MethodKind = Field(default="unknown", description="How the value was obtained")
     detail: str | None = Field(default=None, description="Technique or level of theory, e.g. 'UV-vis', 'HSE06'")
+    found_in: MethodSource = Field(default="none", description="Where the method was read: the value's own clause is the strongest evidence, the Methods section the weakest")
+    sample_form: str | None = Field(default=None, description="single crystal, thin film, powder, nanoparticles, bulk, monolayer, ...")
 
 
 class Spans(BaseModel):
@@ -53,6 +58,8 @@ class Evidence(BaseModel):
 class Credibility(BaseModel):
     score: float = Field(ge=0.0, le=1.0, description="How far the value can be trusted, 0..1")
     reasons: list[str] = Field(default=[], description="Why the score is what it is")
+    features: dict[str, float] = Field(default={}, description="The rule features that fired (1.0) and made the score")
+    rules_version: str | None = Field(default=None, description="The credibility rules file that scored the record")
 
 
 class ExtractorInfo(BaseModel):

@@ -69,7 +69,8 @@ def test_quantities_jsonl(text_paper: Path) -> None:
     (["parse", "/nonexistent/paper.pdf"], "no such file", 2),
     (["extract", "PAPER", "--extractor", "rules", "--property", "colour"], "not in the vocabulary", 4),
     (["extract", "PAPER", "--adapter", "/nonexistent/adapter"], "no such directory", 4),
-], ids=["missing_file", "parse_missing_file", "unknown_property", "missing_adapter"])
+    (["extract", "PAPER", "--base-model", "/tmp"], "not a local Hugging Face model directory", 4),
+], ids=["missing_file", "parse_missing_file", "unknown_property", "missing_adapter", "base_model_not_a_model"])
 def test_user_mistakes_get_one_line(args: list[str], message: str, code: int, text_paper: Path) -> None:
     proc = run(*[str(text_paper) if a == "PAPER" else a for a in args])
     assert proc.returncode == code

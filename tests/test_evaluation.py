@@ -37,3 +37,16 @@ def test_one_to_one_and_repeated_facts_count_once() -> None:
     assert (counts.tp, counts.fp, counts.fn) == (1, 1, 0)
     missed = match_records([], gold)["band_gap"]
     assert missed.fn == 1
+
+
+def test_scores_go_into_the_adapter_card(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    from extractors.evaluation import Counts, EvalReport, write_card_scores
+
+    (tmp_path / "adapter_card.json").write_text(json.dumps({"name": "a", "dev_scores": None}))
+    report = EvalReport(per_property={"band_gap": Counts(tp=3, fp=1, fn=3)}, overall=Counts(tp=3, fp=1, fn=3), papers=2, predicted=4)
+    write_card_scores(tmp_path, report, "dev", ["band_gap"])
+    card = json.loads((tmp_path / "adapter_card.json").read_text())
+    assert card["dev_scores"]["dev"]["overall"]["precision"] == 0.75
+    assert card["dev_scores"]["dev"]["overall"]["recall"] == 0.5

@@ -30,8 +30,9 @@ def one(text: str):  # noqa: ANN201
     ("κ = 1.5 W m^-1 K^-1", 1.5, None, "W m^-1 K^-1", "exact"),
     ("melting at 1,455 °C", 1455.0, None, "°C", "exact"),
     ("n = 1.2×\n10^21 cm^-3", 1.2e21, None, "cm^-3", "exact"),
+    ("a gap of 3.37 eV as reported", 3.37, None, "eV", "exact"),
 ], ids=["plain", "range_dash", "range_to", "between", "uncertainty", "scientific", "tilde", "about", "upper_bound",
-        "lower_bound", "compound_unit", "thousands", "scientific_across_a_line_break"])
+        "lower_bound", "compound_unit", "thousands", "scientific_across_a_line_break", "english_word_after_unit"])
 def test_tagged_forms(text: str, value: float, value_max: float | None, unit: str, qualifier: str) -> None:
     q = one(text)
     assert q.value == pytest.approx(value)
