@@ -49,8 +49,8 @@ def methods_text(document: ParsedDocument | None) -> str:
     return "\n".join(parts)
 
 
-def method_context(record: Record, passage: Passage | None, methods: str = "") -> Method:
-    """The method of a record from its column, clause, sentence, passage and the Methods section."""
+def method_context(record: Record, passage: Passage | None, methods: str = "", paper: str = "") -> Method:
+    """The method of a record from its column, clause, sentence, passage, the Methods section and the paper."""
     sentence = record.evidence.text
     at = record.spans.value[0] - record.evidence.char_start
     sources: list[tuple[MethodSource, str]] = []
@@ -61,6 +61,7 @@ def method_context(record: Record, passage: Passage | None, methods: str = "") -
     if passage is not None:
         sources.append(("table context" if passage.origin == "table" else "passage", passage.context + "\n" + passage.text))
     sources.append(("methods section", methods))
+    sources.append(("paper", paper))
     return find_method(sources)
 
 
@@ -72,7 +73,7 @@ def record_features(record: Record) -> dict[str, float]:
         "computational": m.kind == "computational",
         "literature": m.kind == "literature",
         "no_method": m.kind == "unknown",
-        "method_from_methods_section": m.found_in == "methods section",
+        "method_from_methods_section": m.found_in in ("methods section", "paper"),
         "semilocal_dft": m.kind in ("computational", "literature") and m.detail in SEMILOCAL,
         "beyond_semilocal": m.kind in ("computational", "literature") and m.detail in BEYOND_SEMILOCAL,
         "ml_predicted": m.detail == "machine learning",
@@ -123,12 +124,13 @@ def score_record(record: Record, rules: CredibilityRules | None = None) -> Recor
 def score_paper(result: PaperResult, rules: CredibilityRules | None = None) -> None:
     """Give every record of a paper its method context and credibility (in place)."""
     methods = methods_text(result.document)
+    paper = result.document.text if result.document else ""
     passages = sorted(result.passages, key=lambda p: p.char_start)
     scored = []
     for record in result.records:
         at = record.spans.value[0]
         passage = next((p for p in passages if p.char_start <= at < p.char_end and p.origin == record.evidence.origin), None)
-        record = record.model_copy(update={"method": method_context(record, passage, methods)})
+        record = record.model_copy(update={"method": method_context(record, passage, methods, paper)})
         scored.append(score_record(record, rules))
     result.records = scored
 

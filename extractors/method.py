@@ -1,8 +1,8 @@
 """How a value was obtained: experiment, computation or a cited value, and which technique or theory.
 
 Keyword rules over the evidence around a value, strongest first: the value's table column, its
-own clause, its sentence, the table caption or the rest of the passage, then the paper's Methods
-section. The first place that tells the kind decides it; a later place may still name the
+own clause, its sentence, the table caption or the rest of the passage, the paper's Methods
+section, and last the whole paper when its words lean clearly to computation or to experiment. The first place that tells the kind decides it; a later place may still name the
 technique or functional of that kind ("calculated" in the sentence, "PBE" in the Methods). The
 lists are deliberately plain so that a reader can extend them.
 """
@@ -16,7 +16,7 @@ from schemas.record import Method, MethodSource
 
 # Level of theory, most specific first ("HSE06" before "DFT").
 THEORY = [
-    ("G0W0", r"G0W0|G_0W_0|G₀W₀"), ("GW", r"\bGW\b|quasiparticle"), ("HSE06", r"HSE0?6?\b|HSE\b|hybrid functional"),
+    ("G0W0", r"G0W0|G_0W_0|G₀W₀"), ("GW", r"\bGW\b|quasiparticle (?:calculation|correction|self-energ)"), ("HSE06", r"HSE0?6?\b|HSE\b|hybrid functional"),
     ("PBE0", r"PBE0"), ("B3LYP", r"B3LYP"), ("mBJ", r"\bmBJ\b|TB-mBJ|modified Becke"), ("SCAN", r"\bSCAN\b"),
     ("DFT+U", r"(?:GGA|LDA|LSDA|DFT|PBE)\s*\+\s*U\b"), ("DMFT", r"\bDMFT\b"), ("LDA", r"\bLS?DA\b"),
     ("GGA/PBE", r"\bGG[AS]\b|\bPBE(?:sol)?\b|\bPW91\b"), ("DFT", r"\bDFT\b|density[- ]functional|first[- ]principles?|ab[- ]initio|Kohn[- ]Sham|\bVASP\b|Quantum ESPRESSO"),
@@ -29,17 +29,19 @@ TECHNIQUE = [
     ("STS", r"\bSTS\b|\bSTM\b|tunn?el?ling spectroscopy"), ("XRD", r"\bXRD\b|X-ray diffraction"),
     ("DSC", r"\bDSC\b|differential scanning"), ("TGA", r"\bTGA\b|thermogravimetr"),
     ("four-probe", r"four[- ]probe|4-probe|van der Pauw"), ("Hall", r"\bHall (?:effect|measurement|coefficient)"),
-    ("SQUID", r"SQUID|magnetometr|magnetization measurement"), ("resistivity", r"resistivity (?:measurement|curve|data)"),
+    ("SQUID", r"SQUID|magnetometr"), ("magnetization", r"magneti[sz]ation|susceptibilit"),
+    ("resistivity", r"resistivity|resistance|transport measurement"), ("NMR", r"\bNMR\b|\bNQR\b|\bμSR\b|muon spin"),
     ("specific heat", r"specific[- ]heat (?:measurement|data)|calorimetr"), ("nanoindentation", r"nanoindent"),
     ("BET", r"\bBET\b"), ("laser flash", r"laser flash"), ("impedance", r"impedance spectroscopy|\bEIS\b"),
     ("Raman", r"Raman"), ("EELS", r"\bEELS\b|electron energy[- ]loss"),
 ]
-_CASE_SENSITIVE = {"GW", "photoluminescence", "Hall", "STS", "DFT+U", "LDA", "GGA/PBE", "SCAN", "BET", "EELS"}
+_CASE_SENSITIVE = {"GW", "photoluminescence", "Hall", "STS", "DFT+U", "LDA", "GGA/PBE", "SCAN", "BET", "EELS", "NMR"}
 LITERATURE = (r"\[\d+(?:[,–-]\s*\d+)*\]|\breported\b|\bprevious(?:ly)?\b|\bliterature\b|\bet al\.|\bref(?:s)?\.\s*\d"
               r"|\bearlier (?:work|stud)|\bprevious theory")
 EXPERIMENT = (r"\bmeasured\b|\bmeasurements?\b|\bexperiment|\bexpt?\.|\bobserved\b|\bspectr|\bsamples?\b|\bannealed\b"
               r"|\bsynthesi[sz]ed\b|\bgrown\b|\bfabricated\b|\bdeposited\b|\bexp\b")
-COMPUTATION = r"\bcalculat|\bcomputed\b|\bcomputation|\bpredicted\b|\bsimulat|\btheoretical|\btheory\b|\bfunctional\b"
+COMPUTATION = (r"\bcalculat|\bcomputed\b|\bcomputation|\bpredict\w*|\bsimulat|\btheoretical|\btheory\b|\bfunctional\b"
+               r"|McMillan|Eliashberg|\bab initio")
 SAMPLE_FORMS = [
     ("single crystal", r"single[- ]crystal"), ("thin film", r"\b(?:thin )?films?\b"),
     ("nanoparticles", r"nano(?:particle|crystal|dot)s?|quantum dots?|\bQDs?\b"),
@@ -66,10 +68,36 @@ def _kind_of(text: str, source: MethodSource) -> tuple[str, str | None] | None:
     measured = technique is not None or re.search(EXPERIMENT, text, re.IGNORECASE) is not None
     if source == "methods section" and computed and measured:
         return None  # a paper that does both: its Methods section cannot tell which this value is
+    if source == "paper":
+        return _paper_kind(text)
+    if source == "clause" and computed and measured:
+        # "The G0W0 gap is lower than the experimental value of 3.59 eV": the word nearest the value wins.
+        if _last_match(text, THEORY, COMPUTATION) < _last_match(text, TECHNIQUE, EXPERIMENT):
+            return "experimental", _first(TECHNIQUE, text)
+        return "computational", _first(THEORY, text)
     if computed and (theory or not technique):
         return "computational", theory
     if measured:
         return "experimental", technique
+    return None
+
+
+def _last_match(text: str, table: list[tuple[str, str]], words: str) -> int:
+    ends = [m.end() for name, p in table for m in re.finditer(p, text, 0 if name in _CASE_SENSITIVE else re.IGNORECASE)]
+    ends += [m.end() for m in re.finditer(words, text, re.IGNORECASE)]
+    return max(ends, default=-1)
+
+
+def _paper_kind(text: str) -> tuple[str, str | None] | None:
+    """The kind a whole paper is about, when its words lean 3:1 to computation or to experiment."""
+    computed = len(re.findall(COMPUTATION, text, re.IGNORECASE)) + sum(
+        len(re.findall(p, text, 0 if n in _CASE_SENSITIVE else re.IGNORECASE)) for n, p in THEORY)
+    measured = len(re.findall(EXPERIMENT, text, re.IGNORECASE)) + sum(
+        len(re.findall(p, text, 0 if n in _CASE_SENSITIVE else re.IGNORECASE)) for n, p in TECHNIQUE)
+    if computed >= 3 and computed >= 3 * measured:
+        return "computational", _first(THEORY, text)
+    if measured >= 3 and measured >= 3 * computed:
+        return "experimental", _first(TECHNIQUE, text)
     return None
 
 
@@ -84,7 +112,7 @@ def find_method(sources: list[tuple[MethodSource, str]]) -> Method:
             method = Method(kind=found[0], detail=found[1], found_in=source)  # type: ignore[arg-type]
         elif found and method.detail is None and found[0] == method.kind and found[1]:
             method.detail = found[1]
-        if method.sample_form is None and source != "methods section":
+        if method.sample_form is None and source not in ("methods section", "paper"):
             method.sample_form = _first(SAMPLE_FORMS, text)
     return method
 
