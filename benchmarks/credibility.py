@@ -47,7 +47,7 @@ from extractors.credibility import (  # noqa: E402
 )
 from extractors.documents import open_paper, parse_text_file  # noqa: E402
 from extractors.evaluation import material_matches  # noqa: E402
-from extractors.evaluation import value_matches as gold_value_matches
+from extractors.evaluation import value_matches as gold_value_matches  # noqa: E402
 from extractors.extractor import RuleExtractor, material_candidates  # noqa: E402
 from extractors.grounding import ground_proposal  # noqa: E402
 from extractors.passages import make_passages  # noqa: E402
