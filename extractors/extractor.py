@@ -59,6 +59,15 @@ def unit_fits(unit: str | None, canonical: str) -> bool:
     return unit is not None and dimension_of(unit) == dimension_of(canonical)
 
 
+class NoExtractor:
+    """Proposes nothing: a batch that only parses and stores passages (for labeling, or to measure parsing)."""
+
+    info = ExtractorInfo(name="none")
+
+    def propose(self, passages: list[Passage], properties: set[str] | None = None) -> list[PassageProposals]:
+        return [PassageProposals(p) for p in passages]
+
+
 class RuleExtractor:
     """Pairs each quantity with the nearest property mention and formula in its sentence.
 

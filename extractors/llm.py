@@ -166,8 +166,8 @@ class LLMExtractor:
             raise ConfigError(f"--adapter {adapter}: no such directory")
         loaded = load_model(settings, base_model=base_model, adapter=adapter)
         info = ExtractorInfo(
-            name="llm", base_model=loaded.base_model,
-            adapter=_adapter_name(adapter), prompt_version=PROMPT_VERSION,
+            name="llm", base_model=loaded.base_model, adapter=_adapter_name(adapter),
+            adapter_sha256=_adapter_sha256(adapter), prompt_version=PROMPT_VERSION,
         )
         return cls(ModelCompleter(loaded, batch_size=batch_size, constrained=constrained), info)
 
@@ -192,6 +192,17 @@ class LLMExtractor:
                     failed.append(i)
             pending = failed
         return results
+
+
+def _adapter_sha256(adapter: str | None) -> str | None:
+    if adapter is None:
+        return None
+    weights = Path(adapter) / "adapter_model.safetensors"
+    if not weights.is_file():
+        return None
+    import hashlib
+
+    return hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
 
 
 def _adapter_name(adapter: str | None) -> str | None:

@@ -21,6 +21,22 @@ from schemas.result import PaperResult
 log = logging.getLogger(__name__)
 
 
+def make_extractor(name: str = "llm", base_model: str | None = None, adapter: str | None = None) -> RecordExtractor:
+    """The LLM ('llm': embedded or a local base model, with an adapter), the rule-based extractor
+    ('rules'), or none ('none': parse and store passages only)."""
+    if name == "rules":
+        from extractors.extractor import RuleExtractor
+
+        return RuleExtractor()
+    if name == "none":
+        from extractors.extractor import NoExtractor
+
+        return NoExtractor()
+    from extractors.llm import LLMExtractor
+
+    return LLMExtractor.from_settings(base_model=base_model, adapter=adapter)
+
+
 def extract_paper(
     path: str | Path,
     extractor: RecordExtractor,

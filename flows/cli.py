@@ -41,6 +41,7 @@ class OutFormat(StrEnum):
 class ExtractorName(StrEnum):
     llm = "llm"
     rules = "rules"
+    none = "none"
 
 
 FilesArg = Annotated[list[Path], typer.Argument(help="PDF or UTF-8 text files", show_default=False)]
@@ -98,7 +99,7 @@ def extract(
     property: Annotated[list[str] | None, typer.Option("--property", "-p", help="Only these properties (repeatable), e.g. band_gap")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="Also write the records into this DuckDB file")] = None,
     format: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
-    extractor: Annotated[ExtractorName, typer.Option("--extractor", help="llm (the LoRA-tuned model) or rules (the rule-based stand-in)")] = ExtractorName.llm,
+    extractor: Annotated[ExtractorName, typer.Option("--extractor", help="llm (the LoRA-tuned model), rules (the rule-based baseline) or none (parse only)")] = ExtractorName.llm,
     base_model: Annotated[str | None, typer.Option("--base-model", help="A local Hugging Face model directory (default: the embedded SmolLM2-135M)")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter", help="A LoRA adapter directory (default: the shipped one; 'none' for the bare base)")] = None,
     max_pages: MaxPages = 200,
@@ -219,6 +220,72 @@ def evaluate_cmd(
             evaluation.write_card_scores(adapter_dir, reports[label], gold_name, sorted(properties))
 
 
+def _quiet_prefect() -> None:
+    """Prefect's own logs at WARNING and no telemetry, unless the user set otherwise; a longer startup
+    timeout because a temporary Prefect server can take 30 s to start on 2 cores."""
+    for name, value in (("PREFECT_LOGGING_LEVEL", "WARNING"), ("PREFECT_LOGGING_TO_API_ENABLED", "false"),
+                        ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+                        ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")):
+        os.environ.setdefault(name, value)
+
+
+SourceArg = Annotated[str, typer.Argument(help="A folder, urls:FILE, arxiv:QUERY or openalex:FILTER", show_default=False)]
+
+
+@app.command()
+def batch(
+    source: SourceArg,
+    db: Annotated[Path, typer.Option("--db", help="The DuckDB file to mine into")],
+    staging: Annotated[Path | None, typer.Option("--staging", help="Downloads and staged results (default: DB.staging/ beside the DB)")] = None,
+    property: Annotated[list[str] | None, typer.Option("--property", "-p", help="Only these properties (repeatable)")] = None,
+    extractor: Annotated[ExtractorName, typer.Option("--extractor")] = ExtractorName.llm,
+    base_model: Annotated[str | None, typer.Option("--base-model")] = None,
+    adapter: Annotated[str | None, typer.Option("--adapter")] = None,
+    max_pages: MaxPages = 200,
+    merge_every: Annotated[int, typer.Option("--merge-every", help="Merge staged results into the DB after this many papers")] = 10,
+) -> None:
+    """Mine a corpus into DuckDB with the Prefect flow mine-corpus: resumable, and re-runs skip finished papers."""
+    properties = _check_properties(property)
+    from flows.store import batch_lock
+
+    with batch_lock(db):  # refuse at once if another batch holds the DB (the flow takes the lock for real)
+        pass
+    _quiet_prefect()
+    from flows.mine_corpus import mine_corpus
+
+    summary = mine_corpus(source, str(db), str(staging) if staging else None, extractor.value,
+                          sorted(properties) if properties else None, base_model, adapter, max_pages, merge_every,
+                          progress=sys.stderr.isatty())
+    table = Table(title=f"batch {summary.run_id}: {summary.source}")
+    for col in ("papers", "skipped", "resumed", "extracted", "success", "partial", "failed", "records", "seconds"):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(x) for x in (summary.references, summary.skipped, summary.resumed, summary.extracted, summary.success,
+                                      summary.partial, summary.failed, summary.records, summary.seconds)))
+    err_console.print(table)
+    for line in summary.errors:
+        err_console.print(f"[red]failed:[/red] {line}", highlight=False)
+
+
+@app.command()
+def serve(
+    source: SourceArg,
+    db: Annotated[Path, typer.Option("--db", help="The DuckDB file to mine into")],
+    cron: Annotated[str, typer.Option("--cron", help="When to run, as a cron line (default: every night at 02:00)")] = "0 2 * * *",
+    name: Annotated[str, typer.Option("--name", help="The deployment's name")] = "nightly",
+    extractor: Annotated[ExtractorName, typer.Option("--extractor")] = ExtractorName.llm,
+    property: Annotated[list[str] | None, typer.Option("--property", "-p")] = None,
+) -> None:
+    """Run mine-corpus on a schedule on this machine (Prefect's flow.serve); stop with Ctrl-C."""
+    properties = _check_properties(property)
+    _quiet_prefect()
+    from flows.mine_corpus import mine_corpus
+
+    mine_corpus.serve(name=name, cron=cron, parameters={
+        "source": source, "db": str(db.resolve()), "extractor_name": extractor.value,
+        "properties": sorted(properties) if properties else None,
+    })
+
+
 def _check_properties(names: list[str] | None) -> set[str] | None:
     if not names:
         return None
@@ -235,13 +302,9 @@ def _check_properties(names: list[str] | None) -> set[str] | None:
 
 
 def _make_extractor(name: ExtractorName, base_model: str | None, adapter: str | None):  # noqa: ANN202
-    if name == ExtractorName.rules:
-        from extractors.extractor import RuleExtractor
+    from extractors.pipeline import make_extractor
 
-        return RuleExtractor()
-    from extractors.llm import LLMExtractor
-
-    return LLMExtractor.from_settings(base_model=base_model, adapter=adapter)
+    return make_extractor(name.value, base_model, adapter)
 
 
 def _records_table(records: list[Record]) -> None:

@@ -6,7 +6,9 @@ gives the same rows, and a crash mid-write leaves the previous rows in place.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ from schemas.credibility import DEFAULT_RULES, load_credibility_rules
 from schemas.errors import ConfigError, InputError
 from schemas.record import Credibility, Method, Record
 from schemas.result import PaperResult
-from schemas.tables import DDL, PAPER_TABLES, SCHEMA_VERSION
+from schemas.tables import DDL, MIGRATIONS, PAPER_TABLES, SCHEMA_VERSION
 
 
 @contextmanager
@@ -45,14 +47,27 @@ def open_db(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
         raise InputError(f"{path}: cannot open the database: {err}") from err
     try:
         if not read_only:
-            con.execute(DDL)
-            con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            _create_or_migrate(con)
         found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if found and int(found[0]) != SCHEMA_VERSION:
             raise ConfigError(f"{path}: schema version {found[0]}, this propmine writes {SCHEMA_VERSION}")
         yield con
     finally:
         con.close()
+
+
+def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables, or bring an older propmine database up to SCHEMA_VERSION."""
+    has_meta = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()
+    found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if has_meta and has_meta[0] else None
+    version = int(found[0]) if found else None
+    if version is not None and version < SCHEMA_VERSION:
+        for start in range(version, SCHEMA_VERSION):
+            for statement in MIGRATIONS.get(start, []):
+                con.execute(statement)
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+    con.execute(DDL)
+    con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
 def record_row(record: Record, run_id: str | None) -> dict[str, Any]:
@@ -103,7 +118,7 @@ def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str
             "source": result.source,
             "kind": result.paper.kind if result.paper else None,
             "title": doc.title if doc else None,
-            "doi": None,
+            "doi": result.doi,
             "n_pages": len(doc.pages) if doc else None,
             "status": result.status,
             "error": "; ".join(result.errors) or None,
@@ -111,6 +126,7 @@ def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str
             "n_rejected": len(result.rejected),
             "run_id": run_id,
             "updated_at": datetime.now(UTC).replace(tzinfo=None),
+            "extraction_key": result.extraction_key,
         }])
         if result.status != "failed":
             _insert(con, "passages", [{
@@ -179,6 +195,61 @@ def flag_outliers(con: duckdb.DuckDBPyConnection) -> int:
     if updates:
         con.executemany("UPDATE records SET credibility = ?, credibility_score = ? WHERE record_id = ?", updates)
     return len(updates)
+
+
+def finished_papers(con: duckdb.DuckDBPyConnection, extraction_key: str) -> set[str]:
+    """Paper ids already extracted with this key (success or partial): a re-run skips them."""
+    rows = con.execute("SELECT paper_id FROM papers WHERE extraction_key = ? AND status IN ('success', 'partial')",
+                       [extraction_key]).fetchall()
+    return {row[0] for row in rows}
+
+
+@contextmanager
+def batch_lock(db: str | Path) -> Iterator[None]:
+    """Hold the database for one batch; a second batch on the same file refuses at once.
+
+    The lock is an flock on DB.lock, so the operating system drops it when the process dies
+    (kill -9 included): a crashed batch never leaves a stale lock behind.
+
+    Raises:
+        InputError: another batch holds the database.
+    """
+    path = Path(str(db) + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as err:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise InputError(f"{db} is being mined by another propmine batch (pid {holder}); wait for it to finish or use another --db") from err
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def merge_staged(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str | None) -> list[PaperResult]:
+    """Write every staged paper result into the database, then remove its file.
+
+    A crash between the commit and the removal only means the same paper is written again next
+    time, which gives the same rows (write_paper replaces a paper whole): merged exactly once in effect.
+    """
+    from flows.staging import read_staged, staged_results
+
+    merged = []
+    for path in staged_results(staging):
+        result = read_staged(path)
+        write_paper(con, result, run_id)
+        path.unlink()
+        merged.append(result)
+    return merged
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | Path) -> list[Path]:

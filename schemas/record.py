@@ -66,6 +66,7 @@ class ExtractorInfo(BaseModel):
     name: str = Field(description="'llm' or 'rules' (the rule-based stand-in)")
     base_model: str | None = None
     adapter: str | None = None
+    adapter_sha256: str | None = Field(default=None, description="Hash of the adapter's weights: the same name retrained is another adapter")
     prompt_version: str | None = None
 
 

@@ -17,6 +17,8 @@ class PaperResult(BaseModel):
     """Everything one paper produced, with a status and the errors of each stage."""
 
     source: str
+    doi: str | None = Field(default=None, description="The DOI, where the fetcher knew it")
+    extraction_key: str | None = Field(default=None, description="What made the records (extractor, model, adapter, prompt, rules, properties): a re-run with the same key skips the paper")
     paper: PaperFile | None = None
     document: ParsedDocument | None = None
     passages: list[Passage] = []
@@ -26,3 +28,20 @@ class PaperResult(BaseModel):
     errors: list[str] = Field(default=[], description="'stage: message' for every stage that failed")
     n_candidates: int = 0
     seconds: dict[str, float] = Field(default={}, description="Wall time of each stage")
+
+
+class BatchSummary(BaseModel):
+    """What one batch run did, paper by paper counted."""
+
+    run_id: str
+    source: str
+    references: int = Field(default=0, description="Papers the source listed")
+    resumed: int = Field(default=0, description="Results a killed run had staged, merged now instead of redone")
+    skipped: int = Field(default=0, description="Papers already extracted with the same model, adapter, prompt and rules")
+    extracted: int = 0
+    success: int = 0
+    partial: int = 0
+    failed: int = 0
+    records: int = 0
+    seconds: float = 0.0
+    errors: list[str] = Field(default=[], description="'source: reason' of each failed paper")

@@ -4,7 +4,7 @@ Nested parts of a record (conditions, spans, evidence, ...) are JSON columns; th
 filter on most (method_kind, credibility_score, page, origin) are also plain columns.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS papers (
     n_records INTEGER DEFAULT 0,
     n_rejected INTEGER DEFAULT 0,
     run_id VARCHAR,
-    updated_at TIMESTAMP DEFAULT current_timestamp
+    updated_at TIMESTAMP DEFAULT current_timestamp,
+    extraction_key VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS passages (
@@ -107,6 +108,11 @@ CREATE TABLE IF NOT EXISTS labels (
     version INTEGER DEFAULT 1
 );
 """
+
+# Statements that bring a database of an older schema version up to this one, by the version they start from.
+MIGRATIONS = {
+    1: ["ALTER TABLE papers ADD COLUMN IF NOT EXISTS extraction_key VARCHAR"],
+}
 
 # Tables that hold one paper's extraction output: replaced whole when the paper is written again.
 PAPER_TABLES = ("passages", "records", "rejected_records", "figures")

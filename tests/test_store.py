@@ -12,6 +12,7 @@ from extractors.extractor import RuleExtractor
 from extractors.pipeline import extract_paper
 from flows.store import export_parquet, open_db, write_paper
 from schemas.errors import InputError
+from schemas.tables import SCHEMA_VERSION
 
 TEXT = """Results
 
@@ -41,7 +42,7 @@ def test_writing_a_paper_twice_gives_the_same_rows(tmp_path, paper) -> None:  # 
     records = rows(db, "SELECT record_id, material, property, value, unit_canonical FROM records ORDER BY property")
     assert len(records) == 2 and records[0][1:] == ("TiO2", "band_gap", 3.21, "eV")
     assert rows(db, "SELECT status, n_records FROM papers") == [("success", 2)]
-    assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+    assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
 
 
 def test_a_failed_paper_keeps_only_its_status(tmp_path) -> None:  # noqa: ANN001
@@ -78,3 +79,17 @@ def test_parquet_export(tmp_path, paper) -> None:  # noqa: ANN001
 def test_read_only_missing_db_is_an_input_error(tmp_path) -> None:  # noqa: ANN001
     with pytest.raises(InputError, match="no such database"), open_db(tmp_path / "none.duckdb", read_only=True):
         pass
+
+
+def test_a_version_1_database_is_migrated(tmp_path) -> None:  # noqa: ANN001
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("CREATE TABLE papers (paper_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, kind VARCHAR, title VARCHAR, "
+                "doi VARCHAR, n_pages INTEGER, status VARCHAR NOT NULL, error VARCHAR, n_records INTEGER DEFAULT 0, "
+                "n_rejected INTEGER DEFAULT 0, run_id VARCHAR, updated_at TIMESTAMP DEFAULT current_timestamp)")
+    con.execute("INSERT INTO papers (paper_id, source, status) VALUES ('p1', 'old.pdf', 'success')")
+    con.close()
+    assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert rows(db, "SELECT paper_id, extraction_key FROM papers") == [("p1", None)]

@@ -1,0 +1,149 @@
+"""The mine_corpus flow: a source of papers in, DuckDB rows out; resumable, idempotent, one writer.
+
+    source -> references -> fetch (parallel, polite) -> skip what the DB already holds for this
+    extraction key -> extract (one paper at a time: the model uses every core) -> stage -> merge
+
+Downloads run on a thread pool; extraction runs one paper at a time in this process, with the model
+loaded once. Results are staged as files and merged by this process alone (DuckDB has one writer),
+every `merge_every` papers and at the end, so a killed run loses at most the paper in hand: the
+next run merges what was staged and skips what was merged. A lock file keeps a second batch off
+the same database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import httpx
+from prefect import flow, task, unmapped
+from prefect.cache_policies import NONE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.extract_paper import extract_task, extraction_key, make_extractor
+from flows.fetch import fetch_paper, list_references, make_client
+from flows.staging import load_fetch_index, save_fetch_index, stage_result, staging_dir_for
+from flows.store import (
+    batch_lock,
+    finish_run,
+    finished_papers,
+    flag_outliers,
+    merge_staged,
+    open_db,
+    start_run,
+)
+from schemas.fetch import FetchedPaper, FetchSettings, PaperRef
+from schemas.result import BatchSummary, PaperResult
+
+log = logging.getLogger(__name__)
+
+
+@task(name="list-references", cache_policy=NONE)
+def list_task(source: str, settings: FetchSettings, client: httpx.Client) -> list[PaperRef]:
+    # No task retries: the API calls retry themselves, and a wrong SOURCE is the user's to fix.
+    return list_references(source, settings, client)
+
+
+@task(name="fetch", cache_policy=NONE)
+def fetch_task(ref: PaperRef, staging: Path, settings: FetchSettings, known: dict[str, str],
+               client: httpx.Client) -> FetchedPaper:
+    """Download (or find) one paper; a reference fetched before is not downloaded again."""
+    sha = known.get(ref.reference)
+    cached = staging / "pdfs" / f"{sha}.pdf"
+    if sha and ref.kind == "url" and cached.is_file():
+        return FetchedPaper(ref=ref, path=str(cached), sha256=sha, size_bytes=cached.stat().st_size, cached=True)
+    (staging / "pdfs").mkdir(parents=True, exist_ok=True)
+    return fetch_paper(ref, staging / "pdfs", settings, client)
+
+
+@task(name="merge", cache_policy=NONE)
+def merge_task(db: Path, staging: Path, run_id: str | None) -> list[PaperResult]:
+    with open_db(db) as con:
+        merged = merge_staged(con, staging, run_id)
+        if merged:
+            flag_outliers(con)
+    return merged
+
+
+@flow(name="mine-corpus", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)
+def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name: str = "llm",
+                properties: list[str] | None = None, base_model: str | None = None, adapter: str | None = None,
+                max_pages: int = 200, merge_every: int = 10, progress: bool = False) -> BatchSummary:
+    """Mine every paper of `source` (a folder, urls:FILE, arxiv:QUERY, openalex:FILTER) into the DuckDB file `db`.
+
+    Args:
+        staging: the folder for downloads and staged results (default: beside the database).
+        extractor_name: 'llm' (base model + LoRA adapter) or 'rules'.
+        merge_every: staged results are merged into the database after this many papers.
+        progress: show a progress bar on the terminal.
+
+    Raises:
+        InputError: the source cannot be listed, another batch holds the database, or the staging folder is full.
+    """
+    clock = time.perf_counter()
+    db_path = Path(db)
+    staging_dir = Path(staging) if staging else staging_dir_for(db_path)
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    wanted = set(properties) if properties else None
+    with batch_lock(db_path):
+        resumed = merge_task(db_path, staging_dir, None)
+        settings = FetchSettings.from_env()
+        for partial in (staging_dir / "pdfs").glob(".partial-*"):  # downloads a killed run left half-written
+            partial.unlink(missing_ok=True)
+        with make_client(settings) as client:  # one connection pool for every download
+            refs = list_task(source, settings, client)
+            known = load_fetch_index(staging_dir)
+            fetched = fetch_task.map(refs, staging=unmapped(staging_dir), settings=unmapped(settings),
+                                     known=unmapped(known), client=unmapped(client)).result()
+        known.update({f.ref.reference: f.sha256 for f in fetched if f.sha256 and f.ref.kind == "url"})
+        save_fetch_index(staging_dir, known)
+
+        extractor = make_extractor(extractor_name, base_model, adapter)
+        key = extraction_key(extractor.info, wanted)
+        with open_db(db_path) as con:
+            done = finished_papers(con, key)
+            run_id = start_run(con, "batch", {"source": source, "extractor": extractor.info.model_dump(),
+                                              "properties": sorted(wanted or [])})
+        summary = BatchSummary(run_id=run_id, source=source, references=len(refs), resumed=len(resumed))
+        todo = [f for f in fetched if f.sha256 not in done or f.error]
+        summary.skipped = len(fetched) - len(todo)
+        merged: list[PaperResult] = []
+        for n, item in enumerate(_progress(todo, progress), start=1):
+            if item.error or not item.path:
+                result = PaperResult(source=item.ref.reference, doi=item.ref.doi, extraction_key=key, status="failed",
+                                     errors=[f"fetch: {item.error or 'no file'}"])
+            else:
+                result = extract_task(item.path, item.ref.reference, extractor, wanted, max_pages, item.ref.doi, key)
+            stage_result(result, staging_dir)
+            summary.extracted += 1
+            if n % merge_every == 0:
+                merged += merge_task(db_path, staging_dir, run_id)
+        merged += merge_task(db_path, staging_dir, run_id)
+        for result in merged:
+            summary.success += result.status == "success"
+            summary.partial += result.status == "partial"
+            summary.failed += result.status == "failed"
+            summary.records += len(result.records)
+            if result.status == "failed":
+                summary.errors.append(f"{result.source}: {'; '.join(result.errors)}")
+        summary.seconds = round(time.perf_counter() - clock, 2)
+        with open_db(db_path) as con:
+            finish_run(con, run_id, summary.extracted, summary.records)
+    return summary
+
+
+def _progress(items: list[FetchedPaper], show: bool):  # noqa: ANN202
+    if not show:
+        yield from items
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), transient=True) as bar:
+        job = bar.add_task("", total=len(items))
+        for item in items:
+            bar.update(job, description=Path(item.ref.reference).name[:40])
+            yield item
+            bar.advance(job)
+

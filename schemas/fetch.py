@@ -1,0 +1,93 @@
+"""Paper references, the fetch settings, and what fetching one reference gave."""
+
+from __future__ import annotations
+
+import json
+import os
+import typing
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from schemas.errors import ConfigError
+
+
+class PaperRef(BaseModel):
+    """One paper to read: a local path or a URL, with what the source said about it."""
+
+    reference: str = Field(description="The path or URL to read")
+    kind: Literal["path", "url"] = Field(description="'path' for a local file, 'url' for a download")
+    doi: str | None = Field(default=None, description="The DOI (without https://doi.org/), when the source gave one")
+    arxiv_id: str | None = Field(default=None, description="The arXiv identifier with its version, e.g. 2101.00001v2")
+    title: str | None = Field(default=None, description="The title, when the source gave one")
+    landing_url: str | None = Field(default=None, description="The paper's web page (not the PDF)")
+
+
+class FetchSettings(BaseModel):
+    """How papers are listed and downloaded; `FetchSettings.from_env()` reads PROPMINE_FETCH_* variables."""
+
+    arxiv_api: str = Field(default="https://export.arxiv.org/api/query", description="The arXiv API query endpoint")
+    openalex_api: str = Field(default="https://api.openalex.org/works", description="The OpenAlex works endpoint")
+    user_agent: str = Field(
+        default="propmine/0.1 (mailto:propmine@example.org)",
+        description="User-Agent sent with every request; APIs ask for a way to contact you",
+    )
+    contact_email: str | None = Field(
+        default=None, description="Sent to OpenAlex as `mailto` (its faster 'polite pool')"
+    )
+    timeout_s: float = Field(default=30.0, gt=0, description="Seconds to wait to connect and between received bytes")
+    max_retries: int = Field(
+        default=3, ge=0, description="Retries after a timeout, a dropped connection or HTTP 429/500/502/503/504"
+    )
+    backoff_s: float = Field(
+        default=1.0, ge=0, description="Wait before the first retry, doubled for each further one (a numeric Retry-After wins)"
+    )
+    min_interval_s: float = Field(
+        default=1.0, ge=0, description="Minimum seconds between two requests to the same host"
+    )
+    host_min_interval_s: dict[str, float] = Field(
+        # arXiv's API terms ask for one request every 3 seconds, PDFs included.
+        default={"export.arxiv.org": 3.0, "arxiv.org": 3.0},
+        description="Longer minimum intervals for particular hosts (the longer of this and min_interval_s applies)",
+    )
+    max_pdf_mb: float = Field(default=100.0, gt=0, description="Downloads larger than this are stopped and discarded")
+    max_results: int = Field(default=100, ge=1, description="At most this many papers from an arXiv or OpenAlex search")
+
+    def interval_for(self, host: str) -> float:
+        """The minimum seconds between two requests to this host."""
+        return max(self.min_interval_s, self.host_min_interval_s.get(host.lower(), 0.0))
+
+    @classmethod
+    def from_env(cls) -> FetchSettings:
+        """Settings with every PROPMINE_FETCH_<FIELD> variable applied (a dict field as JSON).
+
+        Raises:
+            ConfigError: a variable that does not parse, named in the message.
+        """
+        values: dict[str, object] = {}
+        for name, field in cls.model_fields.items():
+            variable = f"PROPMINE_FETCH_{name.upper()}"
+            env = os.environ.get(variable)
+            if env is None:
+                continue
+            try:
+                values[name] = json.loads(env) if typing.get_origin(field.annotation) is dict else env
+            except json.JSONDecodeError as err:
+                raise ConfigError(f"{variable}: not JSON ({err.msg}); write e.g. '{{\"arxiv.org\": 3}}'") from err
+        try:
+            return cls.model_validate(values)
+        except ValidationError as err:
+            first = err.errors()[0]
+            variable = f"PROPMINE_FETCH_{str(first['loc'][0]).upper()}" if first["loc"] else "PROPMINE_FETCH_*"
+            raise ConfigError(f"{variable}: {first['msg']}") from err
+
+
+class FetchedPaper(BaseModel):
+    """A reference after fetching: a local file with its sha256, or the one-line reason it failed."""
+
+    ref: PaperRef
+    path: str | None = Field(default=None, description="The local file (the path itself for a path reference)")
+    sha256: str | None = Field(default=None, description="sha256 of the file's bytes: the paper's identity")
+    size_bytes: int | None = None
+    error: str | None = Field(default=None, description="What went wrong and for which reference, in one line")
+    cached: bool = Field(default=False, description="The same bytes were already in the staging folder")

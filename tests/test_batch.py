@@ -1,0 +1,198 @@
+"""The Prefect batch flow: folders and URLs, bad papers, re-runs, kill -9 and resume, one batch per DB.
+
+One temporary Prefect server serves the whole module (starting one takes 15-30 s here); the CLI
+subprocesses reach it through PREFECT_API_URL instead of each starting their own.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.staging import stage_result
+from flows.store import batch_lock
+from schemas.errors import InputError
+from schemas.result import PaperResult
+
+REPO = Path(__file__).resolve().parent.parent
+PROPMINE = [sys.executable, "-m", "flows"]
+
+
+@pytest.fixture(scope="module")
+def prefect_api() -> str:
+    """A temporary Prefect server for this module; its API URL."""
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield PREFECT_API_URL.value()
+
+
+def run_batch(api: str, *args: str, wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
+    env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_LOGGING_LEVEL": "WARNING"}
+    command = [*PROPMINE, "batch", *args]
+    if not wait:
+        return subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def write_papers(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"paper-{i:03d}.txt").write_text(
+            f"Results\n\nThe band gap of ZnO film {i} is {2 + i / 100:.2f} eV, measured by UV-vis.\n", encoding="utf-8")
+
+
+def test_folder_batch_bad_papers_and_rerun(prefect_api: str, tmp_path: Path, samples) -> None:  # noqa: ANN001
+    folder = tmp_path / "papers"
+    write_papers(folder, 3)
+    (folder / "not-a-pdf.pdf").write_bytes(b"<html>not a paper</html>")
+    samples.make_encrypted(folder / "encrypted.pdf")
+    db = tmp_path / "mined.duckdb"
+
+    first = run_batch(prefect_api, str(folder), "--db", str(db), "--extractor", "rules")
+    assert first.returncode == 0, first.stderr
+    status = dict(query(db, "SELECT source, status FROM papers"))
+    assert sorted(status.values()) == ["failed", "failed", "success", "success", "success"]
+    errors = dict(query(db, "SELECT source, error FROM papers WHERE status = 'failed'"))
+    assert "encrypted" in errors[str(folder / "encrypted.pdf")]
+    assert query(db, "SELECT count(*) FROM records") == [(3,)]
+
+    second = run_batch(prefect_api, str(folder), "--db", str(db), "--extractor", "rules")
+    assert second.returncode == 0, second.stderr
+    runs = query(db, "SELECT n_papers FROM runs ORDER BY started_at")
+    assert runs == [(5,), (2,)]  # the re-run redid only the two failed papers
+    assert query(db, "SELECT count(*) FROM records") == [(3,)]
+
+
+def test_kill_9_then_resume(prefect_api: str, tmp_path: Path) -> None:
+    folder = tmp_path / "papers"
+    write_papers(folder, 40)
+    db = tmp_path / "mined.duckdb"
+    staged = tmp_path / "mined.staging" / "results"
+    args = [str(folder), "--db", str(db), "--extractor", "rules", "--merge-every", "1000"]
+
+    proc = run_batch(prefect_api, *args, wait=False)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and len(list(staged.glob("*.json"))) < 3 and proc.poll() is None:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before_kill = len(list(staged.glob("*.json")))
+    assert 3 <= done_before_kill < 40, "the kill must land in the middle of the batch"
+
+    again = run_batch(prefect_api, *args)
+    assert again.returncode == 0, again.stderr
+    assert query(db, "SELECT count(*), count(DISTINCT paper_id) FROM papers WHERE status = 'success'") == [(40, 40)]
+    assert query(db, "SELECT count(*), count(DISTINCT record_id) FROM records") == [(40, 40)]
+    [(redone,)] = query(db, "SELECT n_papers FROM runs WHERE finished_at IS NOT NULL")
+    assert redone == 40 - done_before_kill  # what the killed run had finished was merged, not redone
+
+
+def test_a_second_batch_on_the_same_db_refuses(tmp_path: Path) -> None:
+    db = tmp_path / "mined.duckdb"
+    with batch_lock(db):
+        proc = subprocess.run([*PROPMINE, "batch", str(tmp_path), "--db", str(db), "--extractor", "rules"],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "being mined by another propmine batch" in lines[0], proc.stderr
+
+
+def test_staging_folder_full_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    def full(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(InputError, match="no space left"):
+        stage_result(PaperResult(source="x.pdf", status="failed"), tmp_path)
+    assert list((tmp_path / "results").iterdir()) == []
+
+
+class _Papers(BaseHTTPRequestHandler):
+    """Serves /good.pdf, /missing.pdf (404), /html.pdf (HTML as a PDF) on 127.0.0.1."""
+
+    pdf: bytes = b""
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/good.pdf":
+            self._send(200, self.pdf, "application/pdf")
+        elif self.path == "/html.pdf":
+            self._send(200, b"<html><body>Access denied</body></html>", "application/pdf")
+        else:
+            self._send(404, b"not found", "text/plain")
+
+    def _send(self, code: int, body: bytes, kind: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:  # noqa: ANN002
+        pass
+
+
+def test_url_batch_with_bad_urls(prefect_api: str, tmp_path: Path) -> None:
+    import pymupdf
+
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "Results. The band gap of GaN is 3.4 eV, measured by photoluminescence.")
+    _Papers.pdf = doc.tobytes()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Papers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"# three papers\n{base}/good.pdf\n{base}/missing.pdf\n{base}/html.pdf\n", encoding="utf-8")
+    db = tmp_path / "mined.duckdb"
+    env_waits = {"PROPMINE_FETCH_MIN_INTERVAL_S": "0", "PROPMINE_FETCH_BACKOFF_S": "0", "PROPMINE_FETCH_MAX_RETRIES": "1"}
+    os.environ.update(env_waits)
+    try:
+        proc = run_batch(prefect_api, f"urls:{urls}", "--db", str(db), "--extractor", "rules")
+    finally:
+        for key in env_waits:
+            os.environ.pop(key)
+        server.shutdown()
+    assert proc.returncode == 0, proc.stderr
+    status = dict(query(db, "SELECT source, status FROM papers"))
+    assert status == {f"{base}/good.pdf": "success", f"{base}/missing.pdf": "failed", f"{base}/html.pdf": "failed"}
+    [(record,)] = query(db, "SELECT to_json(struct_pack(material, value, unit)) FROM records")
+    assert json.loads(record) == {"material": "GaN", "value": 3.4, "unit": "eV"}
+    errors = " ".join(e for (e,) in query(db, "SELECT error FROM papers WHERE status = 'failed'"))
+    assert "404" in errors and "not a PDF" in errors
+
+
+def test_prefect_yaml_deploys_the_batch_flow() -> None:
+    import importlib
+
+    import yaml
+    from prefect import Flow
+    from prefect.client.schemas.schedules import CronSchedule
+
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
+    [deployment] = spec["deployments"]
+    path, name = deployment["entrypoint"].split(":")
+    flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), name)
+    assert isinstance(flow, Flow) and flow.name == "mine-corpus"
+    assert set(deployment["parameters"]) <= set(flow.parameters.properties)
+    assert all(CronSchedule(cron=s["cron"], timezone=s["timezone"]) for s in deployment["schedules"])
