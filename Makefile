@@ -32,6 +32,9 @@ samples: install
 bench: install
 	$(BIN)/python benchmarks/parse_speed.py
 	$(BIN)/python benchmarks/quantity_tagger.py
+	$(BIN)/python benchmarks/credibility.py
+	$(BIN)/python benchmarks/batch_speed.py
+	$(BIN)/python benchmarks/query_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

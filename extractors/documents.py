@@ -80,6 +80,20 @@ def open_paper(path: str | Path, max_file_mb: float = 200.0, source: str | None 
     return PaperFile(paper_id=sha256_file(p), source=source or str(p), path=str(p), kind=kind, size_bytes=size)
 
 
+def read_text_file(path: str | Path) -> str:
+    """A text file's characters exactly as stored (a UTF-8 BOM dropped, line ends untouched):
+    the text that record spans of a text file point into.
+
+    Raises:
+        InputError: the bytes are not UTF-8.
+    """
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text (byte {err.start}); convert it, e.g. `iconv -f latin1 -t utf-8`") from err
+
+
 def parse_text_file(paper: PaperFile) -> ParsedDocument:
     """A plain UTF-8 text file as a document: paragraphs (blank-line separated) as blocks.
 
@@ -88,13 +102,7 @@ def parse_text_file(paper: PaperFile) -> ParsedDocument:
     Raises:
         InputError: the bytes are not UTF-8, or there is no text.
     """
-    raw = Path(paper.path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(
-            f"{paper.path}: not UTF-8 text (byte {err.start}); convert it, e.g. `iconv -f latin1 -t utf-8`"
-        ) from err
+    text = read_text_file(paper.path)
     if not text.strip():
         raise InputError(f"{paper.path}: the file holds no text")
     blocks: list[Block] = []

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from extractors.documents import read_text_file
 from extractors.formulas import normalize_formula
 from extractors.units import to_canonical
 from schemas.errors import InputError
@@ -163,7 +164,8 @@ def evaluate(extract_fn: ExtractFn, gold: list[dict], properties: set[str] | Non
                 path = Path(tmp) / f"gold-{n}.txt"
                 path.write_text(item["text"], encoding="utf-8")
             records, rejected = extract_fn(path)
-            source_text = path.read_text(encoding="utf-8", errors="replace") if path.suffix != ".pdf" else None
+            # Spans of a text file point into its characters as stored; read_text() would translate line ends.
+            source_text = read_text_file(path) if path.suffix != ".pdf" else None
             wanted = [g for g in item["records"] if not properties or g["property"] in properties]
             records = [r for r in records if not properties or r.property in properties]
             report.papers += 1

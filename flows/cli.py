@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.cli_data import register as register_data_commands
+from labeling.cli import label_app
 from schemas.errors import ConfigError, InputError, PropmineError
 from schemas.record import Record
 
@@ -344,6 +346,10 @@ def _emit(rows: list[dict], format: OutFormat, columns: list[str]) -> None:
         for row in rows:
             table.add_row(*[("" if row.get(c) is None else str(row.get(c))) for c in columns])
         out.print(table)
+
+
+register_data_commands(app)  # query, report, export (flows/cli_data.py)
+app.add_typer(label_app, name="label")  # the labeling UI and its exports (labeling/cli.py)
 
 
 def main() -> None:

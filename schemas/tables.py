@@ -4,7 +4,28 @@ Nested parts of a record (conditions, spans, evidence, ...) are JSON columns; th
 filter on most (method_kind, credibility_score, page, origin) are also plain columns.
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+# The review log of the labeling UI: append-only, one row per action, never updated or deleted.
+# A row is about one item: a model record (record_id), a record a reviewer added (record_id 'added-...'),
+# or a whole passage (record_id NULL). `version` counts the item's actions; label_id is
+# 'ITEM@VERSION', so two writes that saw the same version cannot both land (the primary key refuses
+# the second). `fields` holds the record as it stands after the action. An undo is a row of its own.
+LABELS_DDL = """
+CREATE TABLE IF NOT EXISTS labels (
+    label_id VARCHAR PRIMARY KEY,     -- ITEM@VERSION
+    record_id VARCHAR,                -- a records.record_id, 'added-...' for an added record, NULL for the passage
+    paper_id VARCHAR,
+    passage_id VARCHAR,
+    action VARCHAR,                   -- accept, reject, correct, add, credible, not_credible, done, undo
+    fields JSON,                      -- {material, property, value, unit, spans} after the action
+    who VARCHAR,
+    labeled_at TIMESTAMP DEFAULT current_timestamp,
+    version INTEGER DEFAULT 1,
+    undoes VARCHAR,                   -- for an undo: the label_id it takes back
+    via VARCHAR                       -- ui, label-studio
+);
+"""
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -95,23 +116,18 @@ CREATE TABLE IF NOT EXISTS runs (
     n_records INTEGER,
     settings JSON
 );
-
-CREATE TABLE IF NOT EXISTS labels (
-    label_id VARCHAR PRIMARY KEY,
-    record_id VARCHAR,
-    paper_id VARCHAR,
-    passage_id VARCHAR,
-    action VARCHAR,                   -- accept, reject, correct, add, credible, not_credible
-    fields JSON,
-    who VARCHAR,
-    labeled_at TIMESTAMP DEFAULT current_timestamp,
-    version INTEGER DEFAULT 1
-);
-"""
+""" + LABELS_DDL
 
 # Statements that bring a database of an older schema version up to this one, by the version they start from.
 MIGRATIONS = {
     1: ["ALTER TABLE papers ADD COLUMN IF NOT EXISTS extraction_key VARCHAR"],
+    # 2 -> 3: labels became an append-only log with undo rows and where each label came from.
+    # Creating the table first lets a database that never had one (made before labels existed) migrate too.
+    2: [
+        LABELS_DDL,
+        "ALTER TABLE labels ADD COLUMN IF NOT EXISTS undoes VARCHAR",
+        "ALTER TABLE labels ADD COLUMN IF NOT EXISTS via VARCHAR",
+    ],
 }
 
 # Tables that hold one paper's extraction output: replaced whole when the paper is written again.

@@ -50,3 +50,21 @@ def test_scores_go_into_the_adapter_card(tmp_path) -> None:  # noqa: ANN001
     card = json.loads((tmp_path / "adapter_card.json").read_text())
     assert card["dev_scores"]["dev"]["overall"]["precision"] == 0.75
     assert card["dev_scores"]["dev"]["overall"]["recall"] == 0.5
+
+
+def test_spans_of_a_crlf_text_file_read_back_from_the_file(tmp_path) -> None:  # noqa: ANN001
+    """Spans point into the file's characters as stored: Windows line ends must not shift them."""
+    from extractors.evaluation import evaluate
+    from extractors.extractor import RuleExtractor
+    from extractors.pipeline import extract_paper
+
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(b"Introduction\r\n\r\nSome words.\r\nMore words.\r\n\r\nResults\r\n\r\nThe band gap of ZnO is 3.37 eV.\r\n")
+
+    def run(p):  # noqa: ANN001, ANN202
+        result = extract_paper(p, RuleExtractor())
+        return result.records, len(result.rejected)
+
+    gold = [{"id": "crlf", "path": str(path), "records": [{"material": "ZnO", "property": "band_gap", "value": 3.37, "unit": "eV"}]}]
+    report = evaluate(run, gold, {"band_gap"})
+    assert report.predicted == 1 and report.hallucinated == 0 and report.overall.tp == 1

@@ -91,5 +91,5 @@ def test_a_version_1_database_is_migrated(tmp_path) -> None:  # noqa: ANN001
                 "n_rejected INTEGER DEFAULT 0, run_id VARCHAR, updated_at TIMESTAMP DEFAULT current_timestamp)")
     con.execute("INSERT INTO papers (paper_id, source, status) VALUES ('p1', 'old.pdf', 'success')")
     con.close()
-    assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
     assert rows(db, "SELECT paper_id, extraction_key FROM papers") == [("p1", None)]

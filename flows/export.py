@@ -1,0 +1,386 @@
+"""The training table: one row per (material, property, conditions), conflicts resolved by credibility.
+
+Records of the same material (its normalized formula where there is one, else the lower-cased
+name), property and conditions (compared in SI units, so 300 K and 26.85 °C are one condition) form
+a group. The group's row keeps the value of its most credible record, with that record's provenance
+(paper, source, DOI, record id, evidence text, page), and says how many records agree with that
+value (within 1 %, as the evaluation matches values) and how many do not. Records whose latest
+label is a reject are left out.
+
+Everything is written inside the chosen directory: the data, a dataset card (README.md) and a
+manifest that lets a later export replace exactly these files and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from extractors.units import to_si
+from flows.report import latest_judgements
+from schemas.errors import InputError
+from schemas.tables import SCHEMA_VERSION
+from schemas.vocabulary import load_vocabulary
+
+ExportFormat = Literal["parquet", "hf", "csv"]
+MANIFEST = ".propmine-export.json"
+# Two values agree when they differ by at most this fraction (the gold-set matching rule of DESIGN.md).
+AGREEMENT_TOLERANCE = 0.01
+DATA_FILES: dict[str, str] = {"parquet": "data.parquet", "csv": "data.csv"}
+
+COLUMN_DOCS = {
+    "material_key": "The group's material: normalized (Hill) formula where there is one, else the lower-cased name",
+    "formula": "Normalized formula, or null",
+    "material": "The material as written in the kept record",
+    "property": "Canonical property name from the vocabulary",
+    "conditions_key": "The group's conditions in SI units ('' for none)",
+    "conditions": "Conditions of the kept record: name, value, unit (as written), text",
+    "value": "The kept value, in the property's canonical unit (as written when the unit could not be converted)",
+    "value_max": "Upper end of a range, same unit",
+    "unit": "Canonical unit of value (the unit as written when it could not be converted)",
+    "qualifier": "exact, approximate, range, lower_bound, upper_bound",
+    "value_as_written": "The number as the paper wrote it",
+    "value_max_as_written": "Upper end of a range as written",
+    "unit_as_written": "The unit as the paper wrote it",
+    "uncertainty": "The stated uncertainty, in unit_as_written",
+    "method_kind": "experimental, computational, literature or unknown",
+    "method_detail": "Technique or level of theory, e.g. UV-vis, HSE06",
+    "credibility": "Credibility score (0..1) of the kept record",
+    "n_records": "Records in the group",
+    "n_papers": "Papers those records come from",
+    "n_agree": "Records (the kept one included) whose value is within 1 % of the kept value",
+    "n_disagree": "Records whose value differs by more than 1 %",
+    "other_values": "The distinct disagreeing values, in the same unit",
+    "record_id": "The kept record",
+    "paper_id": "sha256 of the kept record's source file",
+    "source": "Path or URL the kept record was read from",
+    "doi": "DOI of the paper, where known",
+    "title": "Title of the paper, where known",
+    "evidence_text": "The sentence or table row the kept value was read from",
+    "page": "PDF page of the evidence (null for text sources)",
+    "char_start": "Offset of the evidence in the parsed document text",
+    "char_end": "End offset of the evidence",
+    "origin": "text, table, caption or figure",
+}
+
+
+@dataclass
+class ExportSummary:
+    out: Path
+    files: list[Path]
+    n_rows: int
+    n_records: int
+    n_conflicts: int
+    n_rejected: int
+    n_below_credibility: int
+    seconds: float
+
+
+def conditions_key(conditions_json: str | None) -> str:
+    """A condition list as a comparable key: sorted 'name=value unit' in SI units, without the text."""
+    if not conditions_json:
+        return ""
+    parts = []
+    for c in json.loads(conditions_json) or []:
+        name = str(c.get("name") or "condition")
+        value, unit = c.get("value"), c.get("unit")
+        si = to_si(value, unit) if value is not None and unit else None
+        if si is not None:
+            parts.append(f"{name}={si[0]:.4g} {si[1]}".strip())
+        elif value is not None:
+            parts.append(f"{name}={value:.4g} {unit or ''}".strip())
+        else:
+            parts.append(f"{name}={str(c.get('text') or '').strip().lower()}")
+    return "; ".join(sorted(parts))
+
+
+def training_table(con: duckdb.DuckDBPyConnection, min_credibility: float = 0.0,
+                   properties: list[str] | None = None) -> tuple[pa.Table, dict[str, int]]:
+    """The training table as Arrow, and counts of what was left out.
+
+    Returns:
+        (table, {"records": used, "rejected": left out by a reject label, "below_credibility": ...}).
+    """
+    filters = ["r.credibility_score >= ?"] if min_credibility > 0 else []
+    params: list[Any] = [min_credibility] if min_credibility > 0 else []
+    if properties:
+        filters.append(f"r.property IN ({', '.join('?' for _ in properties)})")
+        params.extend(properties)
+    judged = latest_judgements(con)
+    rejected_cte = f"rejected AS (SELECT record_id FROM ({judged}) WHERE NOT positive)" if judged else \
+        "rejected AS (SELECT NULL::VARCHAR AS record_id WHERE false)"
+    keys = [(text, conditions_key(text)) for (text,) in con.execute(
+        "SELECT DISTINCT conditions::VARCHAR FROM records WHERE conditions IS NOT NULL").fetchall()]
+    con.register("pm_condition_keys", pa.table({"conditions": pa.array([k[0] for k in keys], pa.string()),
+                                                "conditions_key": pa.array([k[1] for k in keys], pa.string())}))
+    try:
+        where = ("WHERE " + " AND ".join(filters)) if filters else ""
+        # Narrow rows through the window and the join; the wide JSON columns only for the kept records.
+        base = f"""
+            {rejected_cte},
+            base AS (
+                SELECT r.record_id, r.paper_id, r.property, r.credibility_score, r.method_kind,
+                       coalesce(r.formula, lower(trim(r.material))) AS material_key,
+                       coalesce(k.conditions_key, '') AS conditions_key,
+                       coalesce(r.value_canonical, r.value) AS v, coalesce(r.value_max_canonical, r.value_max) AS vmax,
+                       CASE WHEN r.value_canonical IS NULL THEN r.unit ELSE r.unit_canonical END AS u
+                FROM records r LEFT JOIN pm_condition_keys k ON k.conditions = r.conditions::VARCHAR
+                {where} {'AND' if where else 'WHERE'} r.record_id NOT IN (SELECT record_id FROM rejected)
+                  AND r.material IS NOT NULL AND r.property IS NOT NULL)"""
+        counts_row = con.execute(f"""
+            WITH {rejected_cte}
+            SELECT (SELECT count(*) FROM records r WHERE r.record_id IN (SELECT record_id FROM rejected)),
+                   (SELECT count(*) FROM records r WHERE r.credibility_score < ?)""", [min_credibility]).fetchone()
+        sql = f"""
+            WITH {base.strip()},
+            best AS (
+                SELECT * FROM base
+                QUALIFY row_number() OVER (
+                    PARTITION BY material_key, property, conditions_key
+                    ORDER BY credibility_score DESC NULLS LAST, (method_kind = 'experimental') DESC, record_id) = 1),
+            agreement AS (
+                SELECT material_key, property, conditions_key, count(*) AS n_records, count(DISTINCT paper_id) AS n_papers,
+                       count(*) FILTER (WHERE agree) AS n_agree,
+                       coalesce(list_sort(list_distinct(list(v) FILTER (WHERE NOT agree))), []::DOUBLE[]) AS other_values
+                FROM (
+                    SELECT a.material_key, a.property, a.conditions_key, a.paper_id, a.v,
+                           (a.u IS NOT DISTINCT FROM b.u
+                            AND abs(a.v - b.v) <= {AGREEMENT_TOLERANCE} * greatest(abs(b.v), 1e-300)
+                            AND ((a.vmax IS NULL AND b.vmax IS NULL)
+                                 OR abs(a.vmax - b.vmax) <= {AGREEMENT_TOLERANCE} * greatest(abs(b.vmax), 1e-300))
+                           ) IS TRUE AS agree
+                    FROM base a JOIN best b USING (material_key, property, conditions_key))
+                GROUP BY ALL)
+            SELECT b.material_key, r.formula, r.material, b.property, b.conditions_key,
+                   json_transform(r.conditions, '[{{"name":"VARCHAR","value":"DOUBLE","unit":"VARCHAR","text":"VARCHAR"}}]') AS conditions,
+                   b.v AS value, b.vmax AS value_max, b.u AS unit, r.qualifier,
+                   r.value AS value_as_written, r.value_max AS value_max_as_written, r.unit AS unit_as_written, r.uncertainty,
+                   r.method_kind, r.method->>'detail' AS method_detail, r.credibility_score AS credibility,
+                   g.n_records, g.n_papers, g.n_agree, g.n_records - g.n_agree AS n_disagree, g.other_values,
+                   r.record_id, r.paper_id, r.source, coalesce(r.doi, p.doi) AS doi, p.title,
+                   r.evidence->>'text' AS evidence_text, r.page, TRY_CAST(r.evidence->>'char_start' AS INTEGER) AS char_start,
+                   TRY_CAST(r.evidence->>'char_end' AS INTEGER) AS char_end, r.origin
+            FROM best b JOIN agreement g USING (material_key, property, conditions_key)
+            JOIN records r ON r.record_id = b.record_id
+            LEFT JOIN papers p ON p.paper_id = r.paper_id
+            ORDER BY b.property, b.material_key, b.conditions_key"""
+        table = con.execute(sql, params).to_arrow_table()
+        used = con.execute(f"WITH {base.strip()} SELECT count(*) FROM base", params).fetchone()
+    finally:
+        con.unregister("pm_condition_keys")
+    counts = {"records": used[0] if used else 0, "rejected": counts_row[0] if counts_row else 0,
+              "below_credibility": counts_row[1] if counts_row and min_credibility > 0 else 0}
+    return table, counts
+
+
+def check_out_dir(out: Path) -> tuple[Path, list[str]]:
+    """Make sure an export writes inside `out` only; returns the resolved folder and the files a
+    previous export left there (to be replaced).
+
+    Raises:
+        InputError: `out` is a file or a symbolic link, is not empty and not a propmine export, or
+            holds a link or a manifest entry that would lead outside it.
+    """
+    if out.is_symlink():
+        raise InputError(f"--out {out}: is a symbolic link; give a real directory")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: is a file; give a directory (the data and its README.md are written into it)")
+    if not out.exists():
+        return out.resolve(), []
+    root = out.resolve()
+    entries = list(root.iterdir())
+    if not entries:
+        return root, []
+    manifest = root / MANIFEST
+    if not manifest.is_file() or manifest.is_symlink():
+        raise InputError(f"--out {out}: is not empty and not a propmine export; choose a new directory")
+    try:
+        previous = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError) as err:
+        raise InputError(f"--out {out}: its {MANIFEST} is unreadable; choose a new directory") from err
+    for name in [*previous, MANIFEST]:
+        target = root / name
+        if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts or os.sep in name:
+            raise InputError(f"--out {out}: its manifest names {name!r}, outside the directory; refusing to touch it")
+        if target.is_symlink() or (target.exists() and target.resolve().parent != root):
+            raise InputError(f"--out {out}: {name} is a link leading outside the directory; refusing to write through it")
+    for entry in entries:
+        if entry.is_symlink():
+            raise InputError(f"--out {out}: {entry.name} is a symbolic link; refusing to write beside it")
+    return root, [n for n in previous if (root / n).exists()]
+
+
+def export_training_table(con: duckdb.DuckDBPyConnection, out: Path, format: ExportFormat, db_name: str,
+                          min_credibility: float = 0.0, properties: list[str] | None = None) -> ExportSummary:
+    """Write the training table and its dataset card into the directory `out`.
+
+    Raises:
+        InputError: a bad --out (see check_out_dir), an unknown format or a bad credibility bound.
+    """
+    clock = time.perf_counter()
+    if format not in ("parquet", "hf", "csv"):
+        raise InputError(f"--format {format}: use parquet, hf or csv")
+    if not 0.0 <= min_credibility <= 1.0:
+        raise InputError(f"--min-credibility {min_credibility}: give a number between 0 and 1")
+    root, previous = check_out_dir(Path(out))
+    table, counts = training_table(con, min_credibility, properties)
+    root.mkdir(parents=True, exist_ok=True)
+    for name in previous:  # checked above: plain entries of root, no links
+        target = root / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    written: list[str] = []
+    if format == "parquet":
+        import pyarrow.parquet as pq
+
+        _atomic(root, DATA_FILES["parquet"], lambda path: pq.write_table(table, path))
+        written.append(DATA_FILES["parquet"])
+    elif format == "csv":
+        import pyarrow.csv as pcsv
+
+        flat = _flatten_for_csv(table)
+        _atomic(root, DATA_FILES["csv"], lambda path: pcsv.write_csv(flat, path))
+        written.append(DATA_FILES["csv"])
+    else:
+        written.extend(_save_hf(table, root))
+    n_conflicts = int(sum(1 for n in table.column("n_disagree").to_pylist() if n)) if table.num_rows else 0
+    card = dataset_card(table, counts, format, db_name, min_credibility, properties, n_conflicts)
+    _atomic(root, "README.md", lambda path: Path(path).write_text(card, encoding="utf-8"))
+    written.append("README.md")
+    _atomic(root, MANIFEST, lambda path: Path(path).write_text(json.dumps({
+        "files": written, "format": format, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": table.num_rows}, indent=1), encoding="utf-8"))
+    return ExportSummary(out=root, files=[root / n for n in written], n_rows=table.num_rows, n_records=counts["records"],
+                         n_conflicts=n_conflicts, n_rejected=counts["rejected"], n_below_credibility=counts["below_credibility"],
+                         seconds=round(time.perf_counter() - clock, 2))
+
+
+def _save_hf(table: pa.Table, root: Path) -> list[str]:
+    """A Hugging Face dataset saved into root (datasets' own files), built in memory so that nothing
+    is cached outside the chosen directory."""
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import datasets
+    from datasets.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+
+    before = {p.name for p in root.iterdir()}
+    bars_were_on = not are_progress_bars_disabled()
+    disable_progress_bars()
+    try:
+        datasets.Dataset(table).save_to_disk(str(root))
+    finally:
+        if bars_were_on:
+            enable_progress_bars()
+    return sorted(p.name for p in root.iterdir() if p.name not in before)
+
+
+def _flatten_for_csv(table: pa.Table) -> pa.Table:
+    """Nested columns (conditions, other_values) as JSON text, since CSV has no lists."""
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if pa.types.is_list(column.type) or pa.types.is_struct(column.type):
+            column = pa.array([json.dumps(v, ensure_ascii=False) for v in column.to_pylist()], pa.string())
+        columns[name] = column
+    return pa.table(columns)
+
+
+def _atomic(root: Path, name: str, write: Any) -> None:
+    """Write root/name through a temporary file in root, so a crash never leaves half a file."""
+    target = root / name
+    if target.is_symlink():
+        raise InputError(f"{target}: is a symbolic link; refusing to write through it")
+    tmp = root / f".{name}.{os.getpid()}.tmp"
+    try:
+        write(str(tmp))
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def dataset_card(table: pa.Table, counts: dict[str, int], format: ExportFormat, db_name: str, min_credibility: float,
+                 properties: list[str] | None, n_conflicts: int) -> str:
+    """The README.md that travels with the data: what it is, how it was made, its columns, its limits."""
+    vocab = load_vocabulary()
+    per_property: dict[str, int] = {}
+    for name in table.column("property").to_pylist() if table.num_rows else []:
+        per_property[name] = per_property.get(name, 0) + 1
+    n = table.num_rows
+    size = "n<1K" if n < 1_000 else "1K<n<10K" if n < 10_000 else "10K<n<100K" if n < 100_000 else \
+        "100K<n<1M" if n < 1_000_000 else "1M<n<10M"
+    load = {
+        "parquet": "```python\nimport pandas as pd\ndf = pd.read_parquet('data.parquet')\n```",
+        "csv": "```python\nimport pandas as pd\ndf = pd.read_csv('data.csv')  # conditions and other_values are JSON text\n```",
+        "hf": "```python\nimport datasets\nds = datasets.load_from_disk('.')  # this directory\n```",
+    }[format]
+    lines = [
+        "---",
+        "pretty_name: propmine material-property training table",
+        "tags: [materials-science, property-extraction, literature-mining, propmine]",
+        f"size_categories: [{size}]",
+        "---",
+        "",
+        "# propmine material-property training table",
+        "",
+        f"Mined from the propmine database `{db_name}` (schema version {SCHEMA_VERSION}, property vocabulary "
+        f"{vocab.version}) on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
+        "",
+        f"- **{n:,} rows**, one per (material, property, conditions), from {counts['records']:,} records.",
+        f"- Rows whose records disagree: {n_conflicts:,} (see `n_disagree` and `other_values`).",
+        f"- Left out: {counts['rejected']:,} records a reviewer rejected"
+        + (f", {counts['below_credibility']:,} records below credibility {min_credibility:g}" if min_credibility > 0 else "")
+        + (f"; only the properties {', '.join(properties)}" if properties else "") + ".",
+        "",
+        "## How rows are made",
+        "",
+        "Records of the same material (its normalized Hill formula where there is one, else the lower-cased name),",
+        "property and conditions (compared in SI units) form a group. The row keeps the value of the group's most",
+        "credible record (ties: experimental first, then by record id) with that record's provenance and evidence.",
+        f"A record agrees when its value is within {AGREEMENT_TOLERANCE:.0%} of the kept value (and in the same unit);",
+        "`n_agree` counts the kept record too. Values are in the property's canonical unit wherever the unit as",
+        "written could be converted.",
+        "",
+        "## Loading",
+        "",
+        load,
+        "",
+        "## Columns",
+        "",
+        "| column | meaning |",
+        "|---|---|",
+        *[f"| `{c}` | {COLUMN_DOCS.get(c, '')} |" for c in table.column_names],
+        "",
+        "## Rows per property",
+        "",
+        "| property | unit | rows |",
+        "|---|---|---|",
+        *[f"| {p} | {(vocab.get(p).unit if vocab.get(p) else '') or '-'} | {k:,} |"  # type: ignore[union-attr]
+          for p, k in sorted(per_property.items(), key=lambda kv: -kv[1])],
+        "",
+        "## Limits",
+        "",
+        "- The records were extracted by a model (or rules) from papers and grounded in their text; they are not",
+        "  curated. The credibility score is a heuristic of the method context, not a measurement error.",
+        "- The evidence text is quoted from the papers; their copyright and licences stay with their authors and",
+        "  publishers. Check them before redistributing this table.",
+        "- Materials are grouped by formula: polymorphs and sample forms of one formula (anatase and rutile TiO2,",
+        "  films and single crystals) share a group unless the conditions differ.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,507 @@
+"""Search the mined records: a free-text query and structured filters, semantic and formula-aware.
+
+A query such as "band gap of anatase TiO2 films above 3 eV" is read into parts where it can be:
+property words from the vocabulary, a formula (TiO2 and O2Ti are the same material), a method word
+(measured, DFT, reported), numbers with units (a value bound, or a condition such as 300 K). What
+is left names the material (matched against the database's distinct material strings by sentence
+embeddings, or by spelling where the embedding model is absent) and is looked for in the evidence
+text. Hits are ordered by a score that weighs relevance (0.75) and credibility (0.25).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from extractors.embeddings import Embedder, similarity
+from extractors.formulas import normalize_formula
+from extractors.quantities import tag_quantities
+from extractors.units import dimension_of, to_canonical, to_si
+from schemas.errors import InputError
+from schemas.quantity import Quantity
+from schemas.record import MethodKind, Record
+from schemas.vocabulary import Vocabulary, load_vocabulary
+
+# Words that say how a value was obtained; they filter on method_kind.
+METHOD_WORDS: dict[str, MethodKind] = {
+    **dict.fromkeys(("experimental", "experiment", "experiments", "experimentally", "measured", "measurement",
+                     "measurements", "observed"), "experimental"),
+    **dict.fromkeys(("computational", "computed", "calculated", "calculation", "calculations", "theoretical",
+                     "theory", "dft", "first-principles", "ab-initio", "simulated", "predicted"), "computational"),
+    **dict.fromkeys(("literature", "reported", "quoted"), "literature"),
+}
+# Query filler that names neither a material nor a property.
+STOPWORDS = frozenset([
+    "a", "an", "the", "of", "for", "in", "on", "at", "by", "with", "and", "or", "to", "from", "as",
+    "is", "are", "was", "were", "be", "what", "which", "show", "me", "find", "list", "give", "all",
+    "any", "some", "value", "values", "record", "records", "data", "property", "properties",
+    "material", "materials", "about", "than", "that", "its", "their", "has", "have", "how", "whose",
+    "where", "when",
+    # comparison words a quantity's span may leave behind ("between 3 and 3.1 eV")
+    "between", "above", "below", "over", "under", "around", "near", "approximately", "more", "less",
+    "greater", "higher", "lower", "least", "most", "within", "up",
+])
+RELEVANCE_WEIGHT = 0.75
+# A phrase of the free text is read as a property only this close to one ("heat conduction" 0.85).
+PROPERTY_PHRASE_THRESHOLD = 0.7
+# A bare value in the query ("band gap 3.2 eV") matches records within this fraction of it.
+AROUND_FRACTION = 0.1
+# A material string whose formula matches the query's formula scores at least this; the rest of
+# the score comes from how close its words are to the query's words ("anatase TiO2" vs "rutile TiO2").
+FORMULA_FLOOR = 0.7
+# Without a formula, material strings within ACCEPT_MARGIN of the best match are taken; the formulas
+# of those within EXPAND_MARGIN bring all their spellings along (titanium dioxide -> TiO2 -> TiO2 films).
+ACCEPT_MARGIN = 0.15
+EXPAND_MARGIN = 0.05
+
+RECORD_COLUMNS = list(Record.model_fields)
+_JSON_COLUMNS = ("conditions", "method", "spans", "evidence", "credibility", "extractor")
+
+
+@dataclass
+class ParsedQuery:
+    """What a free-text query was read as."""
+
+    text: str
+    properties: list[str] = field(default_factory=list)
+    method: MethodKind | None = None
+    quantities: list[Quantity] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    formula: str | None = None
+    material_text: str | None = None
+
+
+@dataclass
+class QueryOptions:
+    """A search: free text and/or structured filters (CLI options of `propmine query`)."""
+
+    text: str | None = None
+    material: str | None = None
+    property: str | None = None
+    min: str | None = None
+    max: str | None = None
+    method: MethodKind | None = None
+    min_credibility: float | None = None
+    limit: int = 20
+
+
+@dataclass
+class QueryHit:
+    record: dict[str, Any]
+    relevance: float
+    score: float
+
+
+@dataclass
+class QueryResult:
+    hits: list[QueryHit]
+    understood: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def parse_query(text: str, vocab: Vocabulary | None = None) -> ParsedQuery:
+    """Read a free-text query into properties, a method, quantities, a formula and the words left over."""
+    vocab = vocab or load_vocabulary()
+    parsed = ParsedQuery(text=text)
+    chars = list(text)
+    for q in tag_quantities(text, include_unitless=True):
+        if q.unit is None and q.qualifier not in ("lower_bound", "upper_bound", "range"):
+            continue  # a bare number is only a bound when a word says so ("above 3")
+        parsed.quantities.append(q)
+        chars[q.span[0]:q.span[1]] = " " * (q.span[1] - q.span[0])
+    rest = "".join(chars)
+    for name, start, end in vocab.mentions(rest):
+        if name not in parsed.properties:
+            parsed.properties.append(name)
+        chars[start:end] = " " * (end - start)
+    kept: list[str] = []
+    for token in "".join(chars).split():
+        word = token.strip(",;:?!()[]\"'")
+        lower = word.lower()
+        if not word or lower in STOPWORDS:
+            continue
+        if lower in METHOD_WORDS:
+            parsed.method = parsed.method or METHOD_WORDS[lower]
+            continue
+        if parsed.formula is None and (formula := normalize_formula(word)):
+            parsed.formula = formula
+        kept.append(word)
+    parsed.words = kept
+    parsed.material_text = " ".join(kept) or None
+    return parsed
+
+
+def resolve_property(text: str, embedder: Embedder, vocab: Vocabulary | None = None) -> tuple[str, float]:
+    """The vocabulary property a user means by `text`: exact, a synonym, or the semantically closest.
+
+    Returns:
+        The canonical name and how sure the match is (1.0 for a name or synonym).
+
+    Raises:
+        InputError: nothing in the vocabulary is close enough.
+    """
+    vocab = vocab or load_vocabulary()
+    exact = vocab.resolve(text) or vocab.resolve(text.replace("_", " "))
+    if exact:
+        return exact, 1.0
+    best, score, ranked = _closest_property(text, embedder, vocab)
+    if best is not None and score >= embedder.match_threshold:
+        return best, score
+    raise InputError(f"--property {text!r}: no such property; closest: {', '.join(ranked[:3])} "
+                     "(see data/properties.toml)")
+
+
+def _closest_property(text: str, embedder: Embedder, vocab: Vocabulary) -> tuple[str | None, float, list[str]]:
+    names, phrases = _property_phrases(vocab)
+    sims = similarity(embedder, [text], phrases)[0]
+    best_per: dict[str, float] = {}
+    for name, sim in zip(names, sims, strict=True):
+        best_per[name] = max(best_per.get(name, -1.0), float(sim))
+    ranked = sorted(best_per, key=lambda n: -best_per[n])
+    return (ranked[0], best_per[ranked[0]], ranked) if ranked else (None, 0.0, [])
+
+
+def _property_phrases(vocab: Vocabulary) -> tuple[list[str], list[str]]:
+    names, phrases = [], []
+    for p in vocab.properties:
+        for phrase in dict.fromkeys([p.label, p.name.replace("_", " "), *(s for s in p.synonyms if len(s) > 3)]):
+            names.append(p.name)
+            phrases.append(phrase)
+    return names, phrases
+
+
+def _property_from_words(words: list[str], embedder: Embedder, vocab: Vocabulary) -> tuple[str, float, set[int]] | None:
+    """A property named in other words than the vocabulary's ("how hot it melts"): the best sub-phrase
+    of up to four words, if it is close enough to a property; returns it with the words it used."""
+    spans = [(i, j) for i in range(len(words)) for j in range(i + 1, min(len(words), i + 4) + 1)
+             if not any(normalize_formula(w) for w in words[i:j])]
+    if not spans:
+        return None
+    names, phrases = _property_phrases(vocab)
+    sims = similarity(embedder, [" ".join(words[i:j]) for i, j in spans], phrases)
+    row, col = np.unravel_index(int(np.argmax(sims)), sims.shape)
+    best, name = float(sims[row, col]), names[int(col)]
+    runner_up = max((float(x) for x, n in zip(sims[row], names, strict=True) if n != name), default=0.0)
+    # Stricter than for an explicit --property, since any word here could be a material's
+    # ("nanorods" is 0.62 from "nanohardness"); and clearly ahead of any other property.
+    if best < PROPERTY_PHRASE_THRESHOLD or best - runner_up < 0.05:
+        return None
+    i, j = spans[int(row)]
+    return name, best, set(range(i, j))
+
+
+def parse_bound(text: str, option: str) -> Quantity:
+    """A --min/--max value: a number with a unit ('2 eV', '3000 meV', '300 K') or a bare number."""
+    found = [q for q in tag_quantities(text.strip(), include_unitless=True) if q.span == (0, len(text.strip()))]
+    if not found:
+        raise InputError(f"{option} {text!r}: give a number with an optional unit, e.g. '2 eV' or 300")
+    q = found[0]
+    if q.value_max is not None:
+        raise InputError(f"{option} {text!r}: give one value, not a range")
+    return q
+
+
+def _canonical_bounds(q: Quantity, properties: list[str], vocab: Vocabulary, option: str) -> dict[str, float]:
+    """The quantity in each property's canonical unit (properties of another dimension are left out)."""
+    out: dict[str, float] = {}
+    for name in properties:
+        canonical = vocab.get(name).unit  # type: ignore[union-attr]
+        if q.unit is None:
+            out[name] = q.value
+        elif _same_dimension(q.unit, canonical):
+            out[name] = to_canonical(q.value, q.unit, canonical)
+    if not out:
+        units = ", ".join(sorted({f"{n} in {vocab.get(n).unit or 'no unit'}" for n in properties}))  # type: ignore[union-attr]
+        raise InputError(f"{option} {q.text!r}: wrong kind of unit for {units}")
+    return out
+
+
+def _same_dimension(unit: str, canonical: str) -> bool:
+    dim = dimension_of(unit)
+    return dim is not None and dim == (dimension_of(canonical) if canonical else "dimensionless")
+
+
+def _properties_of_dimension(unit: str, vocab: Vocabulary) -> list[str]:
+    return [p.name for p in vocab.properties if _same_dimension(unit, p.unit)]
+
+
+def search_records(con: duckdb.DuckDBPyConnection, options: QueryOptions, embedder: Embedder) -> QueryResult:
+    """Records matching a query, most relevant and credible first.
+
+    Args:
+        con: a propmine database (read-only is enough).
+        options: free text and filters.
+        embedder: for materials and properties by meaning (or the lexical stand-in).
+
+    Raises:
+        InputError: a filter cannot be understood (unknown property, unit of the wrong kind, ...).
+    """
+    vocab = load_vocabulary()
+    if options.limit < 1:
+        raise InputError(f"--limit {options.limit}: give a positive number")
+    if options.min_credibility is not None and not 0.0 <= options.min_credibility <= 1.0:
+        raise InputError(f"--min-credibility {options.min_credibility}: give a number between 0 and 1")
+    parsed = parse_query(options.text, vocab) if options.text else ParsedQuery(text="")
+    result = QueryResult(hits=[])
+    property_score, words, material_text = _choose_properties(options, parsed, embedder, vocab, result)
+    bounds, conditions = _value_bounds(options, parsed, property_score, vocab)
+    properties = list(property_score)
+
+    method = options.method or parsed.method
+    where: list[str] = []
+    params: list[Any] = []
+    if properties:
+        where.append(f"r.property IN ({', '.join('?' for _ in properties)})")
+        params.extend(properties)
+        result.understood.append("property " + " or ".join(properties))
+    if method:
+        where.append("r.method_kind = ?")
+        params.append(method)
+        result.understood.append(f"method {method}")
+    if options.min_credibility is not None:
+        where.append("r.credibility_score >= ?")
+        params.append(options.min_credibility)
+        result.understood.append(f"credibility >= {options.min_credibility:g}")
+    if bounds:
+        ors = []
+        for name, (lo, hi) in bounds.items():
+            clause = ["r.property = ?"]
+            params.append(name)
+            if lo is not None:  # a range record matches when it overlaps the bounds
+                clause.append("coalesce(r.value_max_canonical, r.value_canonical) >= ?")
+                params.append(lo)
+            if hi is not None:
+                clause.append("r.value_canonical <= ?")
+                params.append(hi)
+            ors.append("(" + " AND ".join(clause) + ")")
+            result.understood.append(f"{name} {_describe_range(lo, hi)} {vocab.get(name).unit}".rstrip())  # type: ignore[union-attr]
+        where.append("(" + " OR ".join(ors) + ")")
+
+    registered: list[str] = []
+    try:
+        join, material_expr = "", "1.0"
+        if material_text:
+            matches = _match_materials(con, material_text, properties, embedder)
+            if matches:
+                _register(con, "pm_material_match", pa.table({
+                    "material": [m for m, _ in matches], "material_score": [s for _, s in matches]}), registered)
+                join, material_expr = "JOIN pm_material_match mm ON r.material = mm.material", "mm.material_score"
+                formula = normalize_formula(material_text)
+                result.understood.append(f"material ~ {material_text!r}" + (f" (formula {formula})" if formula else ""))
+            else:
+                result.notices.append(f"no material in the database is like {material_text!r}; "
+                                      "looking for its words in the evidence text instead")
+                for word in re.findall(r"[\w.\-]+", material_text.lower()):
+                    if word not in STOPWORDS:
+                        where.append("contains(lower(r.evidence->>'text'), ?)")
+                        params.append(word)
+        # Words other than the formula count when the evidence has them ("anatase", "films").
+        text_words = sorted({w.lower() for w in words if not normalize_formula(w)} - STOPWORDS)
+        text_expr, text_params = "1.0", []
+        if text_words:
+            text_expr = "len(list_filter(?::VARCHAR[], w -> contains(lower(r.evidence->>'text'), w))) / ?"
+            text_params = [text_words, float(len(text_words))]
+        condition_expr = "1.0"
+        if conditions:
+            matching = _matching_conditions(con, conditions, where, params)
+            _register(con, "pm_condition_match", pa.table({"conditions": pa.array(matching, pa.string())}), registered)
+            condition_expr = "(r.conditions::VARCHAR IN (SELECT conditions FROM pm_condition_match))::DOUBLE"
+            result.understood.append("conditions like " + ", ".join(q.text for q in conditions))
+        property_expr, property_params = "1.0", []
+        if any(s < 1.0 for s in property_score.values()):
+            property_expr = "CASE r.property " + " ".join("WHEN ? THEN ?" for _ in property_score) + " ELSE 0.0 END"
+            for name, s in property_score.items():
+                property_params.extend([name, s])
+        relevance = f"(0.8 * {material_expr} * {property_expr} + 0.1 * {text_expr} + 0.1 * {condition_expr})"
+        columns = ", ".join(f"r.{c}" for c in RECORD_COLUMNS)
+        sql = (f"SELECT {columns}, r.credibility_score, p.title, {relevance} AS relevance FROM records r {join} "
+               f"LEFT JOIN papers p ON p.paper_id = r.paper_id {'WHERE ' + ' AND '.join(where) if where else ''}")
+        ordered = (f"SELECT *, {RELEVANCE_WEIGHT} * relevance + {1 - RELEVANCE_WEIGHT} * coalesce(credibility_score, 0) AS score "
+                   f"FROM ({sql}) ORDER BY score DESC, credibility_score DESC NULLS LAST, record_id LIMIT ?")
+        # Placeholders in the order they appear: relevance (property, text), then the filters, then the limit.
+        cursor = con.execute(ordered, property_params + text_params + params + [options.limit])
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        for name in registered:
+            con.unregister(name)
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        record = {c: values[c] for c in RECORD_COLUMNS}
+        for c in _JSON_COLUMNS:
+            if isinstance(record[c], str):
+                record[c] = json.loads(record[c])
+        record["title"] = values["title"]
+        result.hits.append(QueryHit(record=record, relevance=round(float(values["relevance"]), 4),
+                                    score=round(float(values["score"]), 4)))
+    return result
+
+
+def _choose_properties(options: QueryOptions, parsed: ParsedQuery, embedder: Embedder, vocab: Vocabulary,
+                       result: QueryResult) -> tuple[dict[str, float], list[str], str | None]:
+    """The properties searched, each with how sure the match is; the words left; the material text.
+
+    The --property option wins, then vocabulary words in the text, then a phrase of the text that
+    means a property ("how hot it melts").
+    """
+    words = list(parsed.words)
+    material_text = options.material or parsed.material_text
+    if options.property:
+        name, sure = resolve_property(options.property, embedder, vocab)
+        if sure < 1.0:
+            result.notices.append(f"--property {options.property!r} read as {name}")
+        return {name: sure}, words, material_text
+    if parsed.properties:
+        return dict.fromkeys(parsed.properties, 1.0), words, material_text
+    if words and not options.material:
+        found = _property_from_words(words, embedder, vocab)
+        if found:
+            name, sure, used = found
+            words = [w for i, w in enumerate(words) if i not in used]
+            return {name: sure}, words, " ".join(words) or None
+    return {}, words, material_text
+
+
+def _value_bounds(options: QueryOptions, parsed: ParsedQuery, property_score: dict[str, float],
+                  vocab: Vocabulary) -> tuple[dict[str, tuple[float | None, float | None]], list[Quantity]]:
+    """Value bounds per property in canonical units, and the quantities that are conditions instead.
+
+    --min/--max come first. A quantity in the text is a bound when its unit fits the property (or,
+    with no property named, when some property is measured in it); otherwise it is a condition
+    (300 K on a band gap). With a bound and no property, every property measured in the bound's
+    unit is searched. `property_score` is narrowed (in place) to the properties the bounds apply to.
+    """
+    properties = list(property_score)
+    lo_q = parse_bound(options.min, "--min") if options.min else None
+    hi_q = parse_bound(options.max, "--max") if options.max else None
+    around: Quantity | None = None
+    conditions: list[Quantity] = []
+    for q in parsed.quantities:
+        if properties:
+            fits = q.unit is None or any(_same_dimension(q.unit, vocab.get(p).unit) for p in properties)  # type: ignore[union-attr]
+        else:
+            fits = q.unit is None or bool(_properties_of_dimension(q.unit, vocab))
+        if not fits:
+            conditions.append(q)
+        elif q.qualifier == "lower_bound":
+            lo_q = lo_q or q
+        elif q.qualifier == "upper_bound":
+            hi_q = hi_q or q
+        elif q.qualifier == "range":
+            lo_q = lo_q or q.model_copy(update={"value_max": None})
+            hi_q = hi_q or q.model_copy(update={"value": q.value_max, "value_max": None})
+        else:
+            around = around or q
+    given = [q for q in (lo_q, hi_q, around) if q is not None]
+    if not given:
+        return {}, conditions
+    if not properties:
+        unit = next((q.unit for q in given if q.unit), None)
+        if unit is None:
+            raise InputError("a bare number as a bound needs a property: add --property or a unit, e.g. --min '2 eV'")
+        properties = _properties_of_dimension(unit, vocab)
+        if not properties:
+            raise InputError(f"no property in the vocabulary is measured in {unit!r}")
+        property_score.update(dict.fromkeys(properties, 1.0))
+    bounds: dict[str, list[float | None]] = {p: [None, None] for p in properties}
+    if around is not None:
+        for name, v in _canonical_bounds(around, properties, vocab, "value").items():
+            ends = (v * (1 - AROUND_FRACTION), v * (1 + AROUND_FRACTION))
+            bounds[name] = [min(ends), max(ends)]
+    if lo_q is not None:
+        for name, v in _canonical_bounds(lo_q, properties, vocab, "--min").items():
+            bounds[name][0] = v
+    if hi_q is not None:
+        for name, v in _canonical_bounds(hi_q, properties, vocab, "--max").items():
+            bounds[name][1] = v
+    # A property the bound could not be converted to cannot be compared: it is left out.
+    kept = {name: (lo, hi) for name, (lo, hi) in bounds.items() if lo is not None or hi is not None}
+    for name in list(property_score):
+        if name not in kept:
+            del property_score[name]
+    return kept, conditions
+
+
+def _describe_range(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"{lo:g}..{hi:g}"
+    return f">= {lo:g}" if lo is not None else f"<= {hi:g}"
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, registered: list[str]) -> None:
+    con.register(name, table)
+    registered.append(name)
+
+
+def _match_materials(con: duckdb.DuckDBPyConnection, text: str, properties: list[str], embedder: Embedder) -> list[tuple[str, float]]:
+    """The database's material strings that name the material in `text`, with a score 0..1.
+
+    A formula in the text selects the strings with the same normalized formula (TiO2 = O2Ti); the
+    words around it order them. Without a formula, strings close in meaning are taken, and every
+    string sharing a formula with a close one comes along (titanium dioxide -> TiO2 -> anatase TiO2).
+    """
+    sql = "SELECT material, any_value(formula) FROM records WHERE material IS NOT NULL"
+    params: list[Any] = []
+    if properties:
+        sql += f" AND property IN ({', '.join('?' for _ in properties)})"
+        params.extend(properties)
+    distinct = con.execute(sql + " GROUP BY material", params).fetchall()
+    if not distinct:
+        return []
+    query_formula = normalize_formula(text)
+    descriptive = [w for w in text.split() if not normalize_formula(w)]
+    if query_formula:
+        same = [m for m, f in distinct if (f or normalize_formula(m)) == query_formula]
+        unformulated = [m for m, f in distinct if f is None and m not in same]
+        scores: dict[str, float] = dict.fromkeys(same, 1.0)
+        if descriptive and same:
+            sims = similarity(embedder, [text], same)[0]
+            scores = {m: FORMULA_FLOOR + (1 - FORMULA_FLOOR) * max(0.0, float(s)) for m, s in zip(same, sims, strict=True)}
+        if unformulated:
+            sims = similarity(embedder, [text], unformulated)[0]
+            for m, s in zip(unformulated, sims, strict=True):
+                if s >= embedder.match_threshold:
+                    scores[m] = FORMULA_FLOOR * float(s)
+        return sorted(scores.items(), key=lambda kv: -kv[1])
+    strings = [m for m, _ in distinct]
+    sims = similarity(embedder, [text], strings)[0]
+    best = float(sims.max())
+    if best < embedder.match_threshold:
+        return []
+    # Close to the best match only: "zinc oxide nanoparticles" is near every "... nanoparticles",
+    # but nearest to "ZnO nanoparticles"; and only the best tier's formulas bring their other
+    # spellings along ("ZnO films"), so that a near miss does not pull in a whole family.
+    floor = max(embedder.match_threshold, best - ACCEPT_MARGIN)
+    scores = {m: float(s) for m, s in zip(strings, sims, strict=True) if s >= floor}
+    formulas = dict(distinct)
+    best_of_formula: dict[str, float] = {}
+    for m, s in scores.items():
+        f = formulas[m]
+        if f and s >= best - EXPAND_MARGIN:
+            best_of_formula[f] = max(best_of_formula.get(f, 0.0), s)
+    for m, s in zip(strings, sims, strict=True):
+        f = formulas[m]
+        if f in best_of_formula:
+            scores[m] = max(scores.get(m, 0.0), float(s), 0.9 * best_of_formula[f])
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def _matching_conditions(con: duckdb.DuckDBPyConnection, wanted: list[Quantity], where: list[str], params: list[Any]) -> list[str]:
+    """The distinct `conditions` JSON texts (among the records the filters leave) that hold every wanted condition."""
+    sql = "SELECT DISTINCT r.conditions::VARCHAR FROM records r WHERE r.conditions IS NOT NULL AND r.conditions::VARCHAR <> '[]'"
+    if where:
+        sql += " AND " + " AND ".join(where)
+    out = []
+    targets = [to_si(q.value, q.unit) for q in wanted if q.unit]
+    for (text,) in con.execute(sql, params).fetchall():
+        have = [to_si(c["value"], c["unit"]) for c in json.loads(text) if c.get("value") is not None and c.get("unit")]
+        if all(any(h and t and h[1] == t[1] and abs(h[0] - t[0]) <= 0.01 * max(abs(t[0]), 1e-12) for h in have)
+               for t in targets):
+            out.append(text)
+    return out
