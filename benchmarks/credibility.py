@@ -41,6 +41,7 @@ from extractors.credibility import (  # noqa: E402
     fit_rules,
     method_context,
     methods_text,
+    paragraph_at,
     reliability_table,
     rules_toml,
     score_features,
@@ -53,6 +54,7 @@ from extractors.grounding import ground_proposal  # noqa: E402
 from extractors.passages import make_passages  # noqa: E402
 from extractors.pipeline import extract_paper  # noqa: E402
 from schemas.credibility import CREDIBILITY_DIR, load_credibility_rules  # noqa: E402
+from schemas.document import ParsedDocument  # noqa: E402
 from schemas.passage import Passage  # noqa: E402
 from schemas.record import ExtractorInfo, Proposal, Record  # noqa: E402
 
@@ -99,7 +101,7 @@ def locate(passages: list[Passage], names: list[str], value: float, value_max: f
 
 def method_accuracy_bandgap(corpus: Path) -> Counter:
     counts: Counter = Counter()
-    docs: dict[str, tuple[list[Passage], str, str]] = {}
+    docs: dict[str, tuple[list[Passage], str, ParsedDocument]] = {}
     papers = {row["doi"]: row for row in bandgap_200_papers(corpus)}
     for row in csv.DictReader((corpus / "bandgap-200-arxiv" / "gold_bandgaps.csv").open(encoding="utf-8")):
         kind = gold_kind(row["material"])
@@ -109,13 +111,13 @@ def method_accuracy_bandgap(corpus: Path) -> Counter:
         counts["gold with a method"] += 1
         if row["doi"] not in docs:
             doc = parse_text_file(open_paper(corpus / "bandgap-200-arxiv" / papers[row["doi"]]["text_file"]))
-            docs[row["doi"]] = (make_passages(doc), methods_text(doc), doc.text)
-        passages, methods, paper = docs[row["doi"]]
+            docs[row["doi"]] = (make_passages(doc), methods_text(doc), doc)
+        passages, methods, doc = docs[row["doi"]]
         found = locate(passages, material_names(row["material"]), parsed[0], parsed[1], "eV", "band_gap", row["doi"])
         if found is None:
             continue
         counts["located"] += 1
-        got = method_context(found[0], found[1], methods, paper).kind
+        got = method_context(found[0], found[1], methods, doc.text, paragraph_at(doc, found[0].spans.value[0])).kind
         counts["correct"] += got == kind
         counts[f"{kind} -> {got}"] += 1
     return counts
@@ -154,7 +156,8 @@ def method_accuracy_supermat(corpus: Path) -> Counter:
             if found is None:
                 continue
             counts["located"] += 1
-            got = method_context(found[0], found[1]).kind
+            # The abstract is the paper's whole text here: it is the paragraph and the paper.
+            got = method_context(found[0], found[1], "", abstracts[stem], abstracts[stem]).kind
             counts["correct"] += got == kind
             counts[f"{kind} -> {got}"] += 1
     return counts

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from extractors.method import find_method, value_clause
+from extractors.method import find_method, value_clause, value_tail
 from extractors.passages import column_header
 from schemas.credibility import (
     DEFAULT_RULES,
@@ -49,17 +49,22 @@ def methods_text(document: ParsedDocument | None) -> str:
     return "\n".join(parts)
 
 
-def method_context(record: Record, passage: Passage | None, methods: str = "", paper: str = "") -> Method:
-    """The method of a record from its column, clause, sentence, passage, the Methods section and the paper."""
+def method_context(record: Record, passage: Passage | None, methods: str = "", paper: str = "", paragraph: str = "") -> Method:
+    """The method of a record from its column, citation, clause, sentence, paragraph (or table caption
+    and header), the Methods section and the paper."""
     sentence = record.evidence.text
     at = record.spans.value[0] - record.evidence.char_start
     sources: list[tuple[MethodSource, str]] = []
     if passage is not None and passage.origin == "table":
         sources.append(("table column", column_header(passage, record.spans.value[0] - passage.char_start) or ""))
-    sources.append(("clause", value_clause(sentence, at, record.spans.value[1] - record.evidence.char_start)))
+    end = record.spans.value[1] - record.evidence.char_start
+    sources.append(("citation", value_tail(sentence, end)))  # a cited value is second-hand, however it was obtained
+    sources.append(("clause", value_clause(sentence, at, end)))
     sources.append(("sentence", sentence))
-    if passage is not None:
-        sources.append(("table context" if passage.origin == "table" else "passage", passage.context + "\n" + passage.text))
+    if passage is not None and passage.origin == "table":
+        sources.append(("table context", passage.context + "\n" + passage.text))
+    else:
+        sources.append(("passage", paragraph or (passage.text if passage else "")))
     sources.append(("methods section", methods))
     sources.append(("paper", paper))
     return find_method(sources)
@@ -130,9 +135,18 @@ def score_paper(result: PaperResult, rules: CredibilityRules | None = None) -> N
     for record in result.records:
         at = record.spans.value[0]
         passage = next((p for p in passages if p.char_start <= at < p.char_end and p.origin == record.evidence.origin), None)
-        record = record.model_copy(update={"method": method_context(record, passage, methods, paper)})
+        paragraph = paragraph_at(result.document, at)
+        record = record.model_copy(update={"method": method_context(record, passage, methods, paper, paragraph)})
         scored.append(score_record(record, rules))
     result.records = scored
+
+
+def paragraph_at(document: ParsedDocument | None, offset: int) -> str:
+    """The text of the block (paragraph or caption) holding a document offset."""
+    if document is None:
+        return ""
+    block = next((b for b in document.blocks if b.char_start <= offset < b.char_end), None)
+    return document.text[block.char_start:block.char_end] if block else ""
 
 
 def robust_outliers(values: Sequence[float], threshold: float = 3.5) -> list[bool]:

@@ -62,8 +62,10 @@ def _kind_of(text: str, source: MethodSource) -> tuple[str, str | None] | None:
     section, both experiment and computation)."""
     theory = _first(THEORY, text)
     technique = _first(TECHNIQUE, text)
-    if source in ("clause", "sentence") and re.search(LITERATURE, text, re.IGNORECASE):
+    if source in ("clause", "citation") and re.search(LITERATURE, text, re.IGNORECASE):
         return "literature", theory or technique
+    if source == "citation":
+        return None
     computed = theory is not None or re.search(COMPUTATION, text, re.IGNORECASE) is not None
     measured = technique is not None or re.search(EXPERIMENT, text, re.IGNORECASE) is not None
     if source == "methods section" and computed and measured:
@@ -122,6 +124,15 @@ def detect_method(sentence: str, context: str = "") -> Method:
     return find_method([("sentence", sentence), ("table context", context)])
 
 
+def value_tail(sentence: str, value_end: int) -> str:
+    """The words after a value up to the next quantity: where its citation stands ('3.0 eV [12]').
+
+    In "3.21 eV for anatase, while rutile has 3.0 eV [12]" the citation is 3.0 eV's alone.
+    """
+    following = [q.span[0] for q in tag_quantities(sentence) if q.span[0] >= value_end]
+    return sentence[value_end:min(following, default=len(sentence))]
+
+
 def value_clause(sentence: str, value_start: int, value_end: int) -> str:
     """The words that belong to one value: from the previous quantity (or the sentence start) to the
     value, plus a parenthesis right after it ('3.2 eV (HSE06)').
@@ -132,7 +143,15 @@ def value_clause(sentence: str, value_start: int, value_end: int) -> str:
     start = 0
     for q in tag_quantities(sentence):
         if q.span[1] <= value_start:
-            start = q.span[1]
-    after = re.match(r"\s*(?:\([^()]{0,60}\)|,?\s*(?:as )?(?:measured|calculated|computed|obtained|estimated|determined)"
-                     r"(?: \w+){0,4})", sentence[value_end:])
-    return sentence[start:value_end + (after.end() if after else 0)]
+            start = q.span[1] + _trailing(sentence[q.span[1]:value_start])  # the earlier value keeps its own words
+    return sentence[start:value_end + _trailing(sentence[value_end:])]
+
+
+_TRAILING = re.compile(r"\s*(?:\([^()]{0,60}\)|,?\s*(?:as )?(?:measured|calculated|computed|obtained|estimated|determined)"
+                       r"(?: \w+){0,4})")
+
+
+def _trailing(text: str) -> int:
+    """Length of the words right after a value that describe it: '(HSE06)', ', measured by UV-vis'."""
+    m = _TRAILING.match(text)
+    return m.end() if m else 0

@@ -28,7 +28,7 @@ class Condition(BaseModel):
     text: str = Field(description="The condition as written")
 
 
-MethodSource = Literal["table column", "clause", "sentence", "table context", "passage", "methods section", "paper", "none"]
+MethodSource = Literal["table column", "clause", "citation", "sentence", "table context", "passage", "methods section", "paper", "none"]
 
 
 class Method(BaseModel):

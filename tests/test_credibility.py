@@ -40,6 +40,12 @@ def test_each_value_gets_the_method_of_its_own_clause(tmp_path: Path) -> None:
     assert (records[0.8].method.kind, records[0.8].method.detail) == ("computational", "GGA/PBE")
 
 
+def test_a_citation_belongs_to_the_value_it_follows(tmp_path: Path) -> None:
+    records = by_value(extract_text(tmp_path, "Results\n\nThe band gap of ZnO films is 3.30 eV, measured by UV-vis, "
+                                              "while the band gap of GaN is 3.4 eV as reported in [12].\n"))
+    assert records[3.30].method.kind == "experimental" and records[3.4].method.kind == "literature"
+
+
 def test_the_method_word_nearest_the_value_wins(tmp_path: Path) -> None:
     [record] = extract_text(tmp_path, "Results\n\nThe G0W0 band gap is still lower than the experimental band gap of SnO2 of 3.59 eV.\n")
     assert record.method.kind == "experimental"
