@@ -5,9 +5,9 @@ The answer grammar is the canonical JSON of `extractors.prompts.render_answer`:
     [ ]  |  [ REC (, REC)* ]
     REC = {"material": "MAT", "property": "PROP", "value": "VAL"[, "unit": "UNIT"]}
 
-where MAT is any substring of the passage, PROP one of the allowed vocabulary names, VAL the text
-of a quantity the tagger found in the passage (each used once), and UNIT a unit from the table
-header (only after a bare number). So every output parses, and every value is in the source.
+where MAT is any one-line substring of the passage, PROP one of the allowed vocabulary names, VAL
+the text of a quantity the tagger found in the passage, JSON-escaped (each used once), and UNIT a
+unit from the table header (only after a bare number). So every output parses, and every value is in the source.
 
 Decoding is greedy with lazy checking: at each step the highest-scoring tokens are tried in order
 and the first one that keeps the text a valid prefix of the grammar is taken; usually the first
@@ -68,8 +68,9 @@ class AnswerGrammar:
             nonlocal pos
             end = text.find('"', pos)
             value = text[pos:] if end < 0 else text[pos:end]
-            if options is None:
-                ok = value.strip() == value and len(value) <= self.max_material_chars and (not value or value in self.passage)
+            if options is None:  # a material: passage text on one line (a raw control character is not JSON)
+                ok = (value.strip() == value and len(value) <= self.max_material_chars and (not value or value in self.passage)
+                      and not any(c in value for c in "\n\r\t\\"))
             else:
                 ok = any(o.startswith(value) for o in options) if end < 0 else value in options
             if not ok or (end >= 0 and not value):

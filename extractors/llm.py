@@ -117,11 +117,13 @@ def passage_grammar(passage: Passage, properties: list[str]) -> AnswerGrammar:
     values, unitless = [], set()
     for q in tag_quantities(passage.text, include_unitless=with_bare):
         text = passage.text[q.span[0]:q.span[1]]
-        if '"' in text or text in values:
+        # As written inside a JSON string (render_answer's form): "about\n1.4 eV" wraps a line.
+        escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+        if '"' in text or escaped in values:
             continue
-        values.append(text)
+        values.append(escaped)
         if q.unit is None:
-            unitless.add(text)
+            unitless.add(escaped)
     units = header_units(passage.context)
     return AnswerGrammar(passage=passage.text, properties=properties, values=values, unitless_values=unitless, units=units)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from schemas.errors import ConfigError, InputError
 from schemas.record import Credibility, Method, Record
 from schemas.result import PaperResult
 from schemas.tables import DDL, MIGRATIONS, PAPER_TABLES, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -93,11 +96,15 @@ def record_row(record: Record, run_id: str | None) -> dict[str, Any]:
     }
 
 
+_KEYED_TABLES = ("papers", "passages", "records")  # tables with a primary key; the others only take plain inserts
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     cols = list(rows[0])
-    sql = f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+    verb = "INSERT OR REPLACE" if table in _KEYED_TABLES else "INSERT"  # a paper's old rows are deleted first anyway
+    sql = f"{verb} INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
     con.executemany(sql, [[row[c] for c in cols] for row in rows])
 
 
@@ -245,8 +252,18 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str | No
 
     merged = []
     for path in staged_results(staging):
-        result = read_staged(path)
-        write_paper(con, result, run_id)
+        try:
+            result = read_staged(path)
+            write_paper(con, result, run_id)
+        except Exception as err:  # one paper that cannot be stored must not stop the batch
+            log.exception("storing %s failed", path.name)
+            result = PaperResult(source=str(path), status="failed", errors=[f"store: {type(err).__name__}: {err}"])
+            failed = staging / "failed"
+            failed.mkdir(exist_ok=True)
+            path.replace(failed / path.name)  # kept for a look; the paper is tried again next run
+            write_paper(con, result, run_id)
+            merged.append(result)
+            continue
         path.unlink()
         merged.append(result)
     return merged

@@ -196,3 +196,20 @@ def test_prefect_yaml_deploys_the_batch_flow() -> None:
     assert isinstance(flow, Flow) and flow.name == "mine-corpus"
     assert set(deployment["parameters"]) <= set(flow.parameters.properties)
     assert all(CronSchedule(cron=s["cron"], timezone=s["timezone"]) for s in deployment["schedules"])
+
+
+def test_a_result_that_cannot_be_stored_does_not_stop_the_merge(tmp_path: Path) -> None:
+    from extractors.extractor import RuleExtractor
+    from extractors.pipeline import extract_paper
+    from flows.store import merge_staged, open_db
+
+    staging = tmp_path / "staging"
+    (staging / "results").mkdir(parents=True)
+    (staging / "results" / "damaged.json").write_text("{not json", encoding="utf-8")
+    write_papers(tmp_path / "papers", 1)
+    stage_result(extract_paper(tmp_path / "papers" / "paper-000.txt", RuleExtractor()), staging)
+    with open_db(tmp_path / "mined.duckdb") as con:
+        merged = merge_staged(con, staging, None)
+        statuses = sorted(status for (status,) in con.execute("SELECT status FROM papers").fetchall())
+    assert sorted(r.status for r in merged) == statuses == ["failed", "success"]
+    assert (staging / "failed" / "damaged.json").is_file() and not list((staging / "results").iterdir())

@@ -52,6 +52,16 @@ def test_grammar_unit_from_table_header() -> None:
     assert g.check('[{"material": "GaN", "property": "band_gap", "value": "1.70"}') == INVALID
 
 
+def test_a_value_across_a_line_break_is_written_escaped() -> None:
+    p = passage("White-P is insulating with a band gap of about\n1.4 eV at 7 GPa.")
+    g = passage_grammar(p, ["band_gap"])
+    escaped = '[{"material": "White-P", "property": "band_gap", "value": "about\\n1.4 eV"}]'
+    assert g.check(escaped) == COMPLETE
+    assert g.check(escaped.replace("\\n", "\n")) == INVALID  # a raw newline inside a JSON string
+    [proposal] = parse_answer(escaped)
+    assert ground_proposal(proposal, p, INFO, "test").record is not None
+
+
 def test_close_truncated_keeps_whole_records() -> None:
     cut = '[{"material": "TiO2", "property": "band_gap", "value": "3.21 eV"}, {"material": "Ti'
     assert json.loads(close_truncated(cut)) == [{"material": "TiO2", "property": "band_gap", "value": "3.21 eV"}]

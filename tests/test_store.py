@@ -93,3 +93,15 @@ def test_a_version_1_database_is_migrated(tmp_path) -> None:  # noqa: ANN001
     con.close()
     assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
     assert rows(db, "SELECT paper_id, extraction_key FROM papers") == [("p1", None)]
+
+
+def test_a_pdf_with_figures_and_a_table_is_stored_twice(tmp_path, sample_pdf) -> None:  # noqa: ANN001
+    """Figures and rejected records have no primary key: writing a paper again must still replace them."""
+    result = extract_paper(sample_pdf, RuleExtractor())
+    assert result.document is not None and result.document.figures
+    db = tmp_path / "pdf.duckdb"
+    for _ in range(2):
+        with open_db(db) as con:
+            write_paper(con, result)
+    assert rows(db, "SELECT count(*) FROM figures") == [(len(result.document.figures),)]
+    assert rows(db, "SELECT count(*) FROM records") == [(len(result.records),)]
