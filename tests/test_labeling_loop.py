@@ -3,7 +3,10 @@ adapter -> evaluate it -> load it in the extractor. Uses the real embedded model
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,16 @@ def test_labels_train_an_adapter_that_extracts_grounded_records(tmp_path: Path) 
         start, end = record.spans.value
         assert f"{record.value:g}" in text[start:end]
         assert record.material in text and record.extractor.adapter == "adapter-from-labels"
+
+    # 6. `propmine eval` puts the new adapter beside the previous one (the shipped default).
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps(item) for item in GOLD), encoding="utf-8")
+    scores = tmp_path / "scores.json"
+    compared = subprocess.run([sys.executable, "-m", "flows", "eval", "--gold", str(gold), "--adapter", str(adapter),
+                               "--adapter", "default", "--no-rules", "--report", str(scores)],
+                              capture_output=True, text=True, timeout=600)
+    assert compared.returncode == 0, compared.stderr
+    side_by_side = json.loads(scores.read_text(encoding="utf-8"))
+    assert set(side_by_side) == {"adapter adapter-from-labels", "adapter default"}
+    assert all(s["papers"] == 2 and s["hallucination_rate"] == 0.0 for s in side_by_side.values())
+    assert "adapter adapter-from-labels" in compared.stdout and "adapter default" in compared.stdout
