@@ -93,19 +93,12 @@ def _read_page(page: pymupdf.Page, number: int) -> tuple[list[_RawBlock], list[t
     if page.rotation:  # a landscape page stored rotated: make its text horizontal (in memory only)
         page.remove_rotation()
     data = page.get_text("dict", flags=_TEXT_FLAGS)
-    drawings = [tuple(d["rect"]) for d in page.get_cdrawings()]
-    tables: list[Table] = []
-    # The table finder is the slowest step: run it only where a caption announces a table.
-    if any(_TABLE_CAPTION.match("".join(s["text"] for s in line["spans"])) for b in data["blocks"] if b["type"] == 0
-           for line in b["lines"][:1]):
-        try:
-            found = page.find_tables()
-        except Exception:  # a table finder failure must not lose the page's text
-            found = None
-        for t in (found.tables if found else []):
-            rows = [[_clean_cell(c) for c in row] for row in t.extract()]
-            if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
-                tables.append(Table(page=number, bbox=tuple(t.bbox), rows=rows, char_start=0, char_end=0))
+    lines = [(line["bbox"], "".join(s["text"] for s in line["spans"]))
+             for b in data["blocks"] if b["type"] == 0 for line in b["lines"]]
+    # Vector drawings matter only where a figure is captioned (they make up its plot); reading them costs time.
+    has_figure = any(_CAPTION.match(text) for _, text in lines)
+    drawings = [tuple(d["rect"]) for d in page.get_cdrawings()] if has_figure else []
+    tables = _find_tables(page, number, [bbox[1] for bbox, text in lines if _TABLE_CAPTION.match(text)])
     plots = [c for c in _cluster([d for d in drawings if not any(_inside(d, t.bbox, 4) for t in tables)]) if _area(c) > 3000]
     blocks: list[_RawBlock] = [_RawBlock(text="", bbox=tuple(info["bbox"]), page=number, kind="image")
                                for info in page.get_image_info()]
@@ -123,6 +116,26 @@ def _read_page(page: pymupdf.Page, number: int) -> tuple[list[_RawBlock], list[t
     for t in tables:
         blocks.append(_RawBlock(text="", bbox=t.bbox, page=number, kind="table", table=t))
     return blocks, drawings
+
+
+def _find_tables(page: pymupdf.Page, number: int, caption_tops: list[float]) -> list[Table]:
+    """The tables of a page that has table captions (at these heights); none where no caption announces one.
+
+    The table finder is the slowest step of parsing (it reads every character of the region), so it
+    looks only from the highest caption down: tables are captioned above them.
+    """
+    if not caption_tops:
+        return []
+    try:
+        found = page.find_tables(clip=pymupdf.Rect(0, min(caption_tops), page.rect.width, page.rect.height))
+    except Exception:  # a table finder failure must not lose the page's text
+        found = None
+    tables = []
+    for t in (found.tables if found else []):
+        rows = [[_clean_cell(c) for c in row] for row in t.extract()]
+        if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
+            tables.append(Table(page=number, bbox=tuple(t.bbox), rows=rows, char_start=0, char_end=0))
+    return tables
 
 
 def _clean_cell(cell: str | None) -> str:
