@@ -126,8 +126,12 @@ def _find_tables(page: pymupdf.Page, number: int, caption_tops: list[float]) -> 
     """
     if not caption_tops:
         return []
+    clip = pymupdf.Rect(0, min(caption_tops), page.rect.width, page.rect.height)
+    # The finder's default strategy follows ruling lines: where the region holds no vector drawing there is none.
+    if not any(pymupdf.Rect(d["rect"]).intersects(clip) for d in page.get_cdrawings()):
+        return []
     try:
-        found = page.find_tables(clip=pymupdf.Rect(0, min(caption_tops), page.rect.width, page.rect.height))
+        found = page.find_tables(clip=clip)
     except Exception:  # a table finder failure must not lose the page's text
         found = None
     tables = []
