@@ -74,7 +74,7 @@ def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name
 
     Args:
         staging: the folder for downloads and staged results (default: beside the database).
-        extractor_name: 'llm' (base model + LoRA adapter) or 'rules'.
+        extractor_name: 'llm' (base model + LoRA adapter), 'rules' or 'none' (parse and store passages only).
         merge_every: staged results are merged into the database after this many papers.
         progress: show a progress bar on the terminal.
 
