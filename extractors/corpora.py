@@ -22,16 +22,17 @@ import re
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from extractors.documents import open_paper, parse_text_file
-from extractors.grounding import find_material
+from extractors.grounding import find_material, ground_proposal
 from extractors.passages import is_candidate, make_passages
 from extractors.quantities import tag_quantities
 from extractors.units import to_canonical
 from schemas.errors import InputError
 from schemas.passage import Passage
+from schemas.record import ExtractorInfo, Proposal
 from schemas.settings import REPO_ROOT
 
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
@@ -312,8 +313,189 @@ def _polyie_examples(paper: str, chunk: int, split: str, text: str, gold: list[d
     yield from negatives[: len(positives)]
 
 
+# The grounding reasons that mean the gold quantity is not a value of the vocabulary property (a
+# "density" of people per km², a unitless "conductivity" ratio): the record is left out, the passage kept.
+_MISFIT_REASONS = ("does not fit", "has no unit")
+
+
+def _ground_examples(corpus: str, paper: str, split: str, passages: list[Passage], gold: list[dict],
+                     rng: random.Random, negative_ok: Callable[[Passage], bool] = lambda p: True) -> Iterator[dict]:
+    """Label the candidate passages of one text with gold given as document spans; positives, then sampled negatives.
+
+    Each gold item has "material" (None when the corpus gives none), "material_span" ((start, end) in the document or None), "property" and
+    "value_span". A record is kept only if `ground_proposal` grounds it in the passage; a gold value that
+    the tagger or the material search cannot find drops the passage.
+    """
+    info = ExtractorInfo(name="corpus")
+    properties = sorted({g["property"] for g in gold})
+    positives, negatives = [], []
+    for p in passages:
+        if not properties or not is_candidate(p, set(properties)):
+            continue
+        quantities = tag_quantities(p.text)
+        records, broken = [], False
+        for g in (g for g in gold if p.char_start <= g["value_span"][0] < p.char_end):
+            start, end = g["value_span"][0] - p.char_start, g["value_span"][1] - p.char_start
+            quantity = next((q for q in quantities if q.span[0] < end and start < q.span[1] and q.unit), None)
+            span = g["material_span"]
+            if span and p.char_start <= span[0] and span[1] <= p.char_end:
+                material = p.text[span[0] - p.char_start:span[1] - p.char_start]
+            else:
+                material = g["material"] if g["material"] and g["material"] in p.text else None
+            if quantity is None or material is None:
+                broken = True
+                break
+            proposal = Proposal(material=material, property=g["property"], value=quantity.text)
+            grounded = ground_proposal(proposal, p, info, corpus)
+            if grounded.record is None:
+                if any(r in grounded.rejected.reason for r in _MISFIT_REASONS):  # type: ignore[union-attr]
+                    continue
+                broken = True
+                break
+            record = {"material": material, "property": g["property"], "value": quantity.text, "unit": None}
+            if record not in records:
+                records.append(record)
+        if broken or not (records or negative_ok(p)):
+            continue
+        example = {"id": f"{corpus}:{paper}:{p.passage_id}", "corpus": corpus, "paper": paper, "split": split,
+                   "passage": {"text": p.text, "context": p.context}, "properties": properties, "records": records}
+        (positives if records else negatives).append(example)
+    rng.shuffle(negatives)
+    yield from positives
+    yield from negatives[: NEGATIVES_PER_POSITIVE * len(positives)]
+
+
+def _text_passages(text: str) -> list[Passage]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "text.txt"
+        path.write_text(text, encoding="utf-8")
+        return make_passages(parse_text_file(open_paper(path)))
+
+
+def build_measeval(corpus_dir: Path) -> Iterator[dict]:
+    """MeasEval paragraphs: a Quantity linked to a MeasuredProperty the vocabulary resolves, and to its MeasuredEntity.
+
+    A record is (MeasuredEntity text, the resolved property, the tagged text of the Quantity), kept only
+    if `ground_proposal` grounds it, so a quantity whose unit does not fit the property is left out
+    (its passage stays, without it). Left out: quantities with no MeasuredProperty (about a third; the
+    property is implicit), properties outside the vocabulary (most: MeasEval spans medicine, earth
+    science, astronomy...), qualifiers (conditions), and paragraphs with no kept record, since
+    the prompt names only the properties of the paragraph's gold. MeasEval's train and trial sets
+    share articles, so papers (article PII) are split by hash, not by the corpus's split.
+    """
+    from schemas.vocabulary import load_vocabulary
+
+    vocab = load_vocabulary()
+    rng = random.Random(0)
+    base = corpus_dir / "measeval"
+    for split_dir, text_dir in (("train", "text"), ("trial", "txt")):
+        for tsv in sorted((base / split_dir / "tsv").glob("*.tsv")):
+            text = (base / split_dir / text_dir / f"{tsv.stem}.txt").read_text(encoding="utf-8")
+            rows = list(csv.DictReader(tsv.open(encoding="utf-8"), delimiter="\t"))
+            for row in rows:
+                row["links"] = json.loads(row["other"]) if row["other"].strip() else {}
+            by_id = {row["annotId"]: row for row in rows}
+            gold = []
+            for prop_row in (r for r in rows if r["annotType"] == "MeasuredProperty"):
+                quantity = by_id.get(prop_row["links"].get("HasQuantity", ""))
+                prop = vocab.resolve(prop_row["text"])
+                entity = next((r for r in rows if r["annotType"] == "MeasuredEntity"
+                               and r["links"].get("HasProperty") == prop_row["annotId"]), None)
+                if prop is None or quantity is None or entity is None:
+                    continue
+                gold.append({"material": entity["text"], "material_span": (int(entity["startOffset"]), int(entity["endOffset"])),
+                             "property": prop, "value_span": (int(quantity["startOffset"]), int(quantity["endOffset"]))})
+            if gold:
+                paper = tsv.stem.rsplit("-", 1)[0]
+                yield from _ground_examples("measeval", tsv.stem, _split_by_hash(paper), _text_passages(text), gold, rng)
+
+
+# SOFC-Exp VALUE slots whose name means a vocabulary property. The vocabulary would resolve
+# "power density" and "current density" to (mass) density, which they are not; resistance,
+# voltage and degradation rate have no vocabulary property.
+SOFC_PROPERTIES = {"conductivity": "electrical_conductivity", "open_circuit_voltage": "open_circuit_voltage"}
+_SOFC_MATERIAL_SLOTS = ("electrolyte_material", "cathode_material", "anode_material", "interlayer_material", "support_material")
+
+
+def _sofc_material(frame: list[tuple[str, int]], spans: dict[int, tuple[str, int, int]], text: str) -> tuple[str, int, int] | None:
+    """The frame's material: its one material, else its one electrolyte material; None if absent or ambiguous."""
+    found: dict[str, list[tuple[str, int, int]]] = {}
+    for slot, span_id in frame:
+        if slot in _SOFC_MATERIAL_SLOTS and span_id in spans:
+            _, start, end = spans[span_id]
+            found.setdefault(slot, []).append((text[start:end], start, end))
+    names = {m[0] for ms in found.values() for m in ms}
+    if len(names) == 1:
+        return next(iter(found.values()))[0]
+    electrolytes = {m[0] for m in found.get("electrolyte_material", [])}
+    return found["electrolyte_material"][0] if len(electrolytes) == 1 else None
+
+
+def build_sofc_exp(corpus_dir: Path) -> Iterator[dict]:
+    """SOFC-Exp full texts: conductivity and open-circuit-voltage slots of experiment frames, with the frame's material.
+
+    A record is (the frame's material, the property of the VALUE slot, the tagged text of the value),
+    kept only if it grounds. The material is the frame's only material, else its only electrolyte
+    material; a frame with none or several leaves its value unalignable and drops the passage. Left
+    out: power density, current density, resistance, voltage, degradation rate (no vocabulary
+    property), the DEVICE span as a material, working temperature and fuel (conditions), and the
+    thickness links. Negatives are sampled only from passages that lie within experiment sentences,
+    which annotators labelled in full; elsewhere an unlabelled value may still be a conductivity.
+    The corpus's split is used (dev and test go to dev).
+    """
+    base = corpus_dir / "sofc-exp"
+    rng = random.Random(0)
+    with (base / "SOFC-Exp-Metadata.csv").open(encoding="utf-8") as fh:
+        splits = {row["name"]: "train" if row["set"] == "train" else "dev" for row in csv.DictReader(fh, delimiter="\t")}
+    for paper, split in sorted(splits.items()):
+        text = (base / "texts" / f"{paper}.txt").read_text(encoding="utf-8")
+        sentences = {}
+        for line in (base / "annotations" / "sentences" / f"{paper}.csv").read_text(encoding="utf-8").splitlines():
+            sid, label, begin, end = line.split("\t")
+            sentences[int(sid)] = (label == "1", int(begin), int(end))
+        spans: dict[int, tuple[str, int, int]] = {}
+        frames: list[list[tuple[str, int]]] = []
+        for line in (base / "annotations" / "frames" / f"{paper}.csv").read_text(encoding="utf-8").splitlines():
+            cells = line.split("\t")
+            if cells[0] == "SPAN":
+                offset = sentences[int(cells[3])][1]
+                spans[int(cells[1])] = (cells[2], offset + int(cells[4]), offset + int(cells[5]))
+            elif cells[0] == "EXPERIMENT":
+                frames.append([])
+            elif cells[0] == "" and frames and len(cells) >= 3:
+                frames[-1].append((cells[1], int(cells[2])))
+        gold = []
+        for frame in frames:
+            material = _sofc_material(frame, spans, text)
+            for slot, span_id in frame:
+                if slot in SOFC_PROPERTIES and span_id in spans:
+                    gold.append({"material": material[0] if material else None,
+                                 "material_span": material[1:] if material else None,
+                                 "property": SOFC_PROPERTIES[slot], "value_span": spans[span_id][1:]})
+        labelled = [(begin, end) for is_exp, begin, end in sentences.values() if not is_exp]
+
+        def in_experiments(p: Passage, unlabelled: list[tuple[int, int]] = labelled) -> bool:
+            return not any(b < p.char_end and p.char_start < e for b, e in unlabelled)
+
+        yield from _ground_examples("sofc-exp", paper, split, _text_passages(text), gold, rng, in_experiments)
+
+
+def build_grobid_quantities(corpus_dir: Path) -> Iterator[dict]:
+    """grobid-quantities makes no examples: it annotates measurements, never which material has which property.
+
+    Its quantities carry a physical type (TEMPERATURE, MAGNETIC_FIELD_STRENGTH), not a property, and its
+    few quantified-object spans mix properties ("T c", "volume fraction") with samples ("H-doped
+    samples"), so no record can be built without inventing the link. Nor is it an honest source of
+    negatives: a candidate passage (a vocabulary property word near a fitting quantity) there is as
+    likely a positive nobody labelled ("the coercivity of the magnets increased from 13.58 kOe to
+    20.10 kOe") as a true negative. Use it to score quantity and unit tagging instead.
+    """
+    return iter(())
+
+
 BUILDERS = {"bandgap-200": build_bandgap_200, "cde-bandgap": build_cde_bandgap, "bert-psie": build_bert_psie,
-            "polyie": build_polyie}
+            "polyie": build_polyie, "measeval": build_measeval, "sofc-exp": build_sofc_exp,
+            "grobid-quantities": build_grobid_quantities}
 
 
 def build_all(corpus_dir: Path, out_dir: Path) -> Counter:

@@ -134,6 +134,8 @@ def tag_quantities(text: str, include_unitless: bool = False) -> list[Quantity]:
         end = m.end()
         if unit and not m.group("unit") and num2 is not None and value_max is None and sep != "and":
             end = m.end("unit1")
+        while unit and unit.count(")") > unit.count("(") and text[end - 1] == ")":
+            unit, end = unit[:-1], end - 1  # "(σ of 5 S/cm)": the bracket closes the sentence's, not the unit's
         found.append(_make(text, span_start, end, value, value_max, uncertainty, qualifier, unit, m.start("num"), m.end("num")))
     return _expand_lists(text, _dedupe(found))
 

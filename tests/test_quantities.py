@@ -31,8 +31,9 @@ def one(text: str):  # noqa: ANN201
     ("melting at 1,455 °C", 1455.0, None, "°C", "exact"),
     ("n = 1.2×\n10^21 cm^-3", 1.2e21, None, "cm^-3", "exact"),
     ("a gap of 3.37 eV as reported", 3.37, None, "eV", "exact"),
+    ("(a conductivity of 500 to 1000 S/cm)", 500.0, 1000.0, "S/cm", "range"),
 ], ids=["plain", "range_dash", "range_to", "between", "uncertainty", "scientific", "tilde", "about", "upper_bound",
-        "lower_bound", "compound_unit", "thousands", "scientific_across_a_line_break", "english_word_after_unit"])
+        "lower_bound", "compound_unit", "thousands", "scientific_across_a_line_break", "english_word_after_unit", "closing_bracket_after_unit"])
 def test_tagged_forms(text: str, value: float, value_max: float | None, unit: str, qualifier: str) -> None:
     q = one(text)
     assert q.value == pytest.approx(value)
