@@ -84,7 +84,7 @@ def record_features(record: Record) -> dict[str, float]:
         "ml_predicted": m.detail == "machine learning",
         "uncertainty_stated": record.uncertainty is not None,
         "approximate": record.qualifier == "approximate",
-        "hedged": _HEDGE.search(record.evidence.text) is not None,
+        "hedged": _HEDGE.search(_clause_of(record)) is not None,
         "bound": record.qualifier in ("lower_bound", "upper_bound"),
         "range": record.qualifier == "range",
         "sample_form_stated": m.sample_form is not None,
@@ -95,6 +95,12 @@ def record_features(record: Record) -> dict[str, float]:
         "outlier": record.credibility.features.get("outlier", 0.0) > 0,
     }
     return {name: 1.0 for name, fired in on.items() if fired}
+
+
+def _clause_of(record: Record) -> str:
+    """The words of the record's own value in its sentence (extractors.method.value_clause)."""
+    at = record.spans.value[0] - record.evidence.char_start
+    return value_clause(record.evidence.text, at, record.spans.value[1] - record.evidence.char_start)
 
 
 def _applies(rule: CredibilityRule, prop: str) -> bool:

@@ -7,7 +7,7 @@ The answer grammar is the canonical JSON of `extractors.prompts.render_answer`:
 
 where MAT is any one-line substring of the passage, PROP one of the allowed vocabulary names, VAL
 the text of a quantity the tagger found in the passage, JSON-escaped (each used once), and UNIT a
-unit from the table header (only after a bare number). So every output parses, and every value is in the source.
+unit from the table header (optional, only after a bare number). So every output parses, and every value is in the source.
 
 Decoding is greedy with lazy checking: at each step the highest-scoring tokens are tried in order
 and the first one that keeps the text a valid prefix of the grammar is taken; usually the first
@@ -110,7 +110,8 @@ class AnswerGrammar:
             state = lit('"')
             if state != COMPLETE:
                 return state
-            if value in self.unitless_values and self.units:
+            # A bare table number may carry a header unit; a dimensionless column (ZT) takes none.
+            if value in self.unitless_values and self.units and text[pos:pos + 1] != "}":
                 state = lit(_UNIT)
                 if state == COMPLETE:
                     state, _ = field_(self.units)

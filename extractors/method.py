@@ -62,10 +62,14 @@ def _kind_of(text: str, source: MethodSource) -> tuple[str, str | None] | None:
     section, both experiment and computation)."""
     theory = _first(THEORY, text)
     technique = _first(TECHNIQUE, text)
-    if source in ("clause", "citation") and re.search(LITERATURE, text, re.IGNORECASE):
-        return "literature", theory or technique
     if source == "citation":
-        return None
+        return ("literature", None) if text.strip() else None
+    cited = re.search(LITERATURE, text, re.IGNORECASE) is not None
+    if cited and source == "clause":
+        # "Unlike previous work, we measured 3.2 eV": the word nearest the value decides.
+        own = max(_last_match(text, THEORY, COMPUTATION), _last_match(text, TECHNIQUE, EXPERIMENT))
+        if own < max(m.end() for m in re.finditer(LITERATURE, text, re.IGNORECASE)):
+            return "literature", theory or technique
     computed = theory is not None or re.search(COMPUTATION, text, re.IGNORECASE) is not None
     measured = technique is not None or re.search(EXPERIMENT, text, re.IGNORECASE) is not None
     if source == "methods section" and computed and measured:
@@ -112,7 +116,7 @@ def find_method(sources: list[tuple[MethodSource, str]]) -> Method:
         found = _kind_of(text, source)
         if method.kind == "unknown" and found:
             method = Method(kind=found[0], detail=found[1], found_in=source)  # type: ignore[arg-type]
-        elif found and method.detail is None and found[0] == method.kind and found[1]:
+        elif found and method.detail in (None, "DFT") and found[0] == method.kind and found[1] not in (None, "DFT"):
             method.detail = found[1]
         if method.sample_form is None and source not in ("methods section", "paper"):
             method.sample_form = _first(SAMPLE_FORMS, text)
@@ -124,13 +128,19 @@ def detect_method(sentence: str, context: str = "") -> Method:
     return find_method([("sentence", sentence), ("table context", context)])
 
 
-def value_tail(sentence: str, value_end: int) -> str:
-    """The words after a value up to the next quantity: where its citation stands ('3.0 eV [12]').
+_CITATION_AFTER = re.compile(
+    r"\s*,?\s*(?:\[\d[\d,\s–-]*\]|\(\s*(?:Refs?\.?\s*\d|[A-Z][\w-]+ et al\.)[^)]*\)"
+    r"|(?:as )?(?:previously )?(?:reported|quoted|taken) (?:by|in|from)\b[^.;,]*)")
 
-    In "3.21 eV for anatase, while rutile has 3.0 eV [12]" the citation is 3.0 eV's alone.
+
+def value_tail(sentence: str, value_end: int) -> str:
+    """A citation standing right after a value ('3.0 eV [12]', '3.0 eV as reported by Doe et al.'), else ''.
+
+    Only what follows the value at once is its citation: in "3.2 eV, in agreement with previous reports
+    [12]" the value is the paper's own and the citation is for the comparison.
     """
-    following = [q.span[0] for q in tag_quantities(sentence) if q.span[0] >= value_end]
-    return sentence[value_end:min(following, default=len(sentence))]
+    m = _CITATION_AFTER.match(sentence[value_end:])
+    return m.group(0) if m else ""
 
 
 def value_clause(sentence: str, value_start: int, value_end: int) -> str:

@@ -244,7 +244,7 @@ def batch(
     base_model: Annotated[str | None, typer.Option("--base-model")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter")] = None,
     max_pages: MaxPages = 200,
-    merge_every: Annotated[int, typer.Option("--merge-every", help="Merge staged results into the DB after this many papers")] = 10,
+    merge_every: Annotated[int, typer.Option("--merge-every", min=1, help="Merge staged results into the DB after this many papers")] = 10,
 ) -> None:
     """Mine a corpus into DuckDB with the Prefect flow mine-corpus: resumable, and re-runs skip finished papers."""
     properties = _check_properties(property)

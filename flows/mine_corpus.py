@@ -106,7 +106,11 @@ def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name
             run_id = start_run(con, "batch", {"source": source, "extractor": extractor.info.model_dump(),
                                               "properties": sorted(wanted or [])})
         summary = BatchSummary(run_id=run_id, source=source, references=len(refs), resumed=len(resumed))
-        todo = [f for f in fetched if f.sha256 not in done or f.error]
+        todo, seen = [], set(done)
+        for f in fetched:  # a paper listed twice (two URLs, a copy) is extracted once
+            if f.error or f.sha256 not in seen:
+                todo.append(f)
+                seen.add(f.sha256)
         summary.skipped = len(fetched) - len(todo)
         merged: list[PaperResult] = []
         for n, item in enumerate(_progress(todo, progress), start=1):

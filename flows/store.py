@@ -119,7 +119,8 @@ def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str
     try:
         for table in PAPER_TABLES:
             con.execute(f"DELETE FROM {table} WHERE paper_id = ?", [paper_id])
-        con.execute("DELETE FROM papers WHERE paper_id = ?", [paper_id])
+        # A source that once failed before it could be read (unread:SOURCE) is this paper now.
+        con.execute("DELETE FROM papers WHERE paper_id IN (?, ?)", [paper_id, f"unread:{result.source}"])
         _insert(con, "papers", [{
             "paper_id": paper_id,
             "source": result.source,
@@ -257,7 +258,7 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str | No
             write_paper(con, result, run_id)
         except Exception as err:  # one paper that cannot be stored must not stop the batch
             log.exception("storing %s failed", path.name)
-            result = PaperResult(source=str(path), status="failed", errors=[f"store: {type(err).__name__}: {err}"])
+            result = PaperResult(source=f"staged result {path.name}", status="failed", errors=[f"store: {type(err).__name__}: {err}"])
             failed = staging / "failed"
             failed.mkdir(exist_ok=True)
             path.replace(failed / path.name)  # kept for a look; the paper is tried again next run

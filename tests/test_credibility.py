@@ -46,6 +46,29 @@ def test_a_citation_belongs_to_the_value_it_follows(tmp_path: Path) -> None:
     assert records[3.30].method.kind == "experimental" and records[3.4].method.kind == "literature"
 
 
+@pytest.mark.parametrize(("sentence", "kind"), [
+    ("The measured band gap of ZnO is 3.2 eV, in agreement with previous reports [12].", "experimental"),
+    ("Unlike previous work, we measured a band gap of ZnO of 3.2 eV.", "experimental"),
+    ("The band gap of ZnO is 3.37 eV [12].", "literature"),
+    ("The band gap of ZnO is 3.37 eV as reported by Smith et al.", "literature"),
+], ids=["comparison_citation", "own_work_after_previous", "bracket_citation", "reported_by"])
+def test_citations_mark_only_quoted_values(tmp_path: Path, sentence: str, kind: str) -> None:
+    [record] = extract_text(tmp_path, f"Results\n\n{sentence}\n")
+    assert record.method.kind == kind
+
+
+def test_a_hedge_elsewhere_in_the_sentence_is_not_the_values(tmp_path: Path) -> None:
+    [record] = extract_text(tmp_path, "Results\n\nWe measured a band gap of ZnO of 3.2 eV, which may be due to confinement.\n")
+    assert "hedged" not in record.credibility.features
+
+
+def test_the_methods_section_names_the_functional_of_a_generic_dft_value(tmp_path: Path) -> None:
+    [record] = extract_text(tmp_path, "Computational details\n\nWe used the HSE06 hybrid functional in VASP.\n\n"
+                                      "Results\n\nFirst-principles calculations give a band gap of ZnO of 3.1 eV.\n")
+    assert (record.method.kind, record.method.detail) == ("computational", "HSE06")
+    assert "semilocal_dft" not in record.credibility.features
+
+
 def test_the_method_word_nearest_the_value_wins(tmp_path: Path) -> None:
     [record] = extract_text(tmp_path, "Results\n\nThe G0W0 band gap is still lower than the experimental band gap of SnO2 of 3.59 eV.\n")
     assert record.method.kind == "experimental"

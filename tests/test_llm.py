@@ -49,7 +49,13 @@ def test_grammar_unit_from_table_header() -> None:
     g = passage_grammar(passage(row, context="Table 1. Band gaps | Material | Eg PBE (eV) | Eg exp (eV)", origin="table"), ["band_gap"])
     assert "1.70" in g.values and "1.70" in g.unitless_values and g.units == ["eV"]
     assert g.check('[{"material": "GaN", "property": "band_gap", "value": "1.70", "unit": "eV"}]') == COMPLETE
-    assert g.check('[{"material": "GaN", "property": "band_gap", "value": "1.70"}') == INVALID
+    assert g.check('[{"material": "GaN", "property": "band_gap", "value": "1.70", "unit": "K"}]') == INVALID
+    # The unit is optional: a dimensionless column takes none, and grounding reads a band gap's from the header.
+    bare = '[{"material": "GaN", "property": "band_gap", "value": "1.70"}]'
+    assert g.check(bare) == COMPLETE
+    record = ground_proposal(parse_answer(bare)[0], passage(row, context="Table 1. Band gaps\nMaterial | Eg PBE (eV) | Eg exp (eV)",
+                                                                origin="table"), INFO, "test").record
+    assert record is not None and (record.value, record.unit) == (1.70, "eV")
 
 
 def test_a_value_across_a_line_break_is_written_escaped() -> None:

@@ -105,3 +105,13 @@ def test_a_pdf_with_figures_and_a_table_is_stored_twice(tmp_path, sample_pdf) ->
             write_paper(con, result)
     assert rows(db, "SELECT count(*) FROM figures") == [(len(result.document.figures),)]
     assert rows(db, "SELECT count(*) FROM records") == [(len(result.records),)]
+
+
+def test_a_paper_that_failed_to_download_and_then_succeeds_has_one_row(tmp_path, paper) -> None:  # noqa: ANN001
+    from schemas.result import PaperResult
+
+    db = tmp_path / "p.duckdb"
+    with open_db(db) as con:
+        write_paper(con, PaperResult(source=str(paper), status="failed", errors=["fetch: HTTP 503"]))
+        write_paper(con, extract_paper(paper, RuleExtractor(), source=str(paper)))
+    assert rows(db, "SELECT source, status FROM papers") == [(str(paper), "success")]
