@@ -167,7 +167,7 @@ def test_review_in_the_browser(server: tuple[str, Path], tmp_path: Path) -> None
             # j at the last record goes to the next passage to review: the ZnO one. Reject with r, undo, reject.
             page.keyboard.press("j")
             page.wait_for_url("**/passage/**")
-            page.wait_for_selector("#card-0")
+            page.wait_for_selector("#passage-text")
             if "ZnO" not in page.locator("#passage-text").inner_text():  # the possible miss came first
                 page.goto(f"{base}/queue")
                 page.get_by_role("link", name="The ZnO nanorods").click()
