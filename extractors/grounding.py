@@ -15,7 +15,7 @@ from extractors.formulas import normalize_formula
 from extractors.method import detect_method
 from extractors.passages import column_header, sentence_spans
 from extractors.quantities import tag_quantities
-from extractors.units import dimension_of, to_canonical
+from extractors.units import dimension_of, header_units, to_canonical
 from schemas.errors import InputError
 from schemas.passage import Passage
 from schemas.quantity import Quantity
@@ -94,14 +94,6 @@ def find_quantity(value_text: str, quantities: list[Quantity], text: str) -> Qua
     return None
 
 
-def _unit_in_header(header: str) -> str | None:
-    """The unit a table header cell states: 'Band gap (eV)' -> 'eV', 'Tc [K]' -> 'K'."""
-    for m in re.finditer(r"[(\[]([^()\[\]]{1,15})[)\]]", header):
-        if dimension_of(m.group(1).strip()) not in (None, "dimensionless"):
-            return m.group(1).strip()
-    return None
-
-
 def _sentence_around(passage: Passage, start: int, end: int) -> tuple[int, int]:
     spans = passage.sentence_spans or sentence_spans(passage.text)
     for s, e in spans:
@@ -145,7 +137,7 @@ def ground_proposal(proposal: Proposal, passage: Passage, info: ExtractorInfo, s
         named = {name for name, _, _ in vocab.mentions(column)}
         if named and prop.name not in named:
             return reject(f"value {proposal.value!r} is in the {column!r} column, not {prop.name}")
-        column_unit = _unit_in_header(column)
+        column_unit = next(iter(header_units(column)), None)
         if unit is None and column_unit:
             unit = column_unit
     if unit is None and proposal.unit:

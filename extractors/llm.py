@@ -18,7 +18,7 @@ from extractors.decoding import AnswerGrammar, GenerationStats, TokenTable, gene
 from extractors.extractor import PassageProposals
 from extractors.prompts import PROMPT_VERSION, render_messages
 from extractors.quantities import tag_quantities
-from extractors.units import dimension_of
+from extractors.units import header_units
 from schemas.errors import ConfigError, ExtractionError
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal
@@ -126,18 +126,6 @@ def passage_grammar(passage: Passage, properties: list[str]) -> AnswerGrammar:
             unitless.add(escaped)
     units = header_units(passage.context)
     return AnswerGrammar(passage=passage.text, properties=properties, values=values, unitless_values=unitless, units=units)
-
-
-def header_units(context: str) -> list[str]:
-    """Units named in a table header, e.g. '(eV)' or '[K]'."""
-    import re
-
-    found = []
-    for m in re.finditer(r"[(\[]([^()\[\]]{1,15})[)\]]", context):
-        unit = m.group(1).strip()
-        if '"' not in unit and unit not in found and dimension_of(unit) not in (None, "dimensionless"):
-            found.append(unit)
-    return found
 
 
 class LLMExtractor:

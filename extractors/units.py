@@ -128,3 +128,13 @@ def to_si(value: float, unit_text: str) -> tuple[float, str] | None:
         return None
     q = ureg.Quantity(value, unit).to_base_units()
     return float(q.magnitude), f"{q.units:~}"
+
+
+def header_units(context: str) -> list[str]:
+    """Units named in a table header, in order: 'Band gap (eV)' -> ['eV'], 'Tc [K]' -> ['K']."""
+    found = []
+    for m in re.finditer(r"[(\[]([^()\[\]]{1,15})[)\]]", context):
+        unit = m.group(1).strip()
+        if '"' not in unit and unit not in found and dimension_of(unit) not in (None, "dimensionless"):
+            found.append(unit)
+    return found

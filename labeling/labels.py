@@ -56,7 +56,7 @@ def allowed_values(passage: PassageRow, prop: str) -> list[tuple[str, tuple[int,
 
 
 def header_units(passage: PassageRow) -> list[str]:
-    from extractors.llm import header_units as units_in
+    from extractors.units import header_units as units_in
 
     return units_in(passage.context or "")
 
@@ -201,6 +201,17 @@ def _insert(con: duckdb.DuckDBPyConnection, label: LabelRow) -> None:
         raise LabelConflict("someone else labeled this item at the same moment; reload to see their label") from err
 
 
+def _write(con: duckdb.DuckDBPyConnection, label: LabelRow) -> None:
+    """Append one label in its own transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _insert(con, label)
+        _commit(con)
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
 def _commit(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute("COMMIT")
@@ -266,13 +277,7 @@ def write_label(con: duckdb.DuckDBPyConnection, passage_id: str, item_id: str | 
             record_id=item_id if action != "done" else None, paper_id=view.passage.paper_id, passage_id=passage_id,
             action=action, fields=fields, who=who, labeled_at=_now(), version=item.version + 1, via=via,
         )
-        con.execute("BEGIN TRANSACTION")
-        try:
-            _insert(con, label)
-            _commit(con)
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+        _write(con, label)
         return label, load_passage(con, passage_id)
 
 
@@ -309,11 +314,5 @@ def undo_label(con: duckdb.DuckDBPyConnection, who: str, label_id: str | None = 
         label = LabelRow(label_id=f"{target.item_id}@{version}", record_id=target.record_id, paper_id=target.paper_id,
                          passage_id=target.passage_id, action="undo", fields=None, who=who, labeled_at=_now(),
                          version=version, undoes=target.label_id, via=target.via)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            _insert(con, label)
-            _commit(con)
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+        _write(con, label)
         return label, target

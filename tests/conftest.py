@@ -44,3 +44,27 @@ def base_model():  # noqa: ANN201
     from extractors.model import load_model
 
     return load_model(adapter=None)
+
+
+@pytest.fixture(scope="session")
+def mine_text_papers():  # noqa: ANN201
+    """A function that mines {name: text} papers with the rule-based extractor into folder/mined.duckdb.
+
+    Each paper must give exactly one record, so a test's expectations stay tied to its texts.
+    """
+    from extractors.extractor import RuleExtractor
+    from extractors.pipeline import extract_paper
+    from flows.store import open_db, write_paper
+
+    def mine(folder: Path, papers: dict[str, str]) -> Path:
+        db = folder / "mined.duckdb"
+        with open_db(db) as con:
+            for name, text in papers.items():
+                path = folder / f"{name}.txt"
+                path.write_text(text, encoding="utf-8")
+                result = extract_paper(path, RuleExtractor())
+                assert result.status == "success" and len(result.records) == 1, (name, result.errors)
+                write_paper(con, result)
+        return db
+
+    return mine

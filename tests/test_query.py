@@ -12,11 +12,9 @@ from typer.testing import CliRunner
 
 from extractors import embeddings
 from extractors.embeddings import MiniLMEmbedder, NgramEmbedder, find_model_dir, load_embedder
-from extractors.extractor import RuleExtractor
-from extractors.pipeline import extract_paper
 from flows.cli_data import register
 from flows.query import QueryOptions, parse_query, search_records
-from flows.store import open_db, write_paper
+from flows.store import open_db
 from schemas.errors import InputError
 
 PAPERS = {
@@ -30,22 +28,10 @@ PAPERS = {
 }
 
 
-def build_db(folder: Path) -> Path:
-    """A database mined by the rule-based extractor from the generated papers above."""
-    db = folder / "mined.duckdb"
-    with open_db(db) as con:
-        for name, text in PAPERS.items():
-            path = folder / f"{name}.txt"
-            path.write_text(text, encoding="utf-8")
-            result = extract_paper(path, RuleExtractor())
-            assert result.status == "success" and len(result.records) == 1, (name, result.errors)
-            write_paper(con, result)
-    return db
-
-
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_db(tmp_path_factory.mktemp("query"))
+def db(tmp_path_factory: pytest.TempPathFactory, mine_text_papers) -> Path:  # noqa: ANN001
+    """A database mined by the rule-based extractor from the generated papers above."""
+    return mine_text_papers(tmp_path_factory.mktemp("query"), PAPERS)
 
 
 @pytest.fixture(autouse=True)

@@ -13,12 +13,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from extractors.extractor import RuleExtractor
-from extractors.pipeline import extract_paper
 from flows.cli_data import register
 from flows.export import MANIFEST, conditions_key, export_training_table
 from flows.report import build_report, highlight_evidence
-from flows.store import open_db, write_paper
+from flows.store import open_db
 from schemas.errors import InputError
 
 PAPERS = {
@@ -35,17 +33,8 @@ PAPERS = {
 
 
 @pytest.fixture(scope="module")
-def mined(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("mined")
-    db = folder / "mined.duckdb"
-    with open_db(db) as con:
-        for name, text in PAPERS.items():
-            path = folder / f"{name}.txt"
-            path.write_text(text, encoding="utf-8")
-            result = extract_paper(path, RuleExtractor())
-            assert result.status == "success" and len(result.records) == 1, (name, result.errors)
-            write_paper(con, result)
-    return db
+def mined(tmp_path_factory: pytest.TempPathFactory, mine_text_papers) -> Path:  # noqa: ANN001
+    return mine_text_papers(tmp_path_factory.mktemp("mined"), PAPERS)
 
 
 @pytest.fixture
