@@ -13,6 +13,7 @@ from pathlib import Path
 from extractors.credibility import score_paper
 from extractors.documents import open_paper, parse_document
 from extractors.extractor import RecordExtractor
+from extractors.figures import FigureReader
 from extractors.grounding import ground_proposal
 from extractors.passages import is_candidate, make_passages
 from schemas.errors import PropmineError
@@ -43,8 +44,9 @@ def extract_paper(
     properties: set[str] | None = None,
     max_pages: int = 200,
     source: str | None = None,
+    figure_reader: FigureReader | None = None,
 ) -> PaperResult:
-    """Extract grounded records from one PDF or text file."""
+    """Extract grounded records from one PDF or text file (and from its plots, with a figure reader)."""
     result = PaperResult(source=source or str(path))
     clock = time.perf_counter()
     try:
@@ -55,11 +57,12 @@ def extract_paper(
         result.errors.append(f"parse: {err}")
         return result
     result.seconds["parse"] = time.perf_counter() - clock
-    extract_document(result, extractor, properties)
+    extract_document(result, extractor, properties, figure_reader)
     return result
 
 
-def extract_document(result: PaperResult, extractor: RecordExtractor, properties: set[str] | None = None) -> None:
+def extract_document(result: PaperResult, extractor: RecordExtractor, properties: set[str] | None = None,
+                     figure_reader: FigureReader | None = None) -> None:
     """Fill a parsed PaperResult with passages, proposals and grounded records (in place)."""
     assert result.document is not None
     clock = time.perf_counter()
@@ -87,6 +90,30 @@ def extract_document(result: PaperResult, extractor: RecordExtractor, properties
                 result.records.append(grounded.record)
             elif grounded.rejected:
                 result.rejected.append(grounded.rejected)
+    if figure_reader is not None:
+        read_plots(result, figure_reader, properties, seen)
     score_paper(result)
     if result.errors and result.status == "success":
         result.status = "partial"
+
+
+def read_plots(result: PaperResult, reader: FigureReader, properties: set[str] | None, seen: set[str]) -> None:
+    """The paper's figures through a figure reader: plots, curves, and records where a plot gives one value per material."""
+    from extractors.figure_records import figure_records
+    from extractors.figures import read_figures
+
+    doc, paper = result.document, result.paper
+    if doc is None or paper is None or paper.kind != "pdf" or not doc.figures:
+        return
+    clock = time.perf_counter()
+    try:
+        result.figures = read_figures(Path(paper.path), doc, reader)
+    except PropmineError as err:  # the reader itself cannot run (no model, no OCR engine): the text's records stand
+        result.errors.append(f"figures: {err}")
+        return
+    records, result.curves = figure_records(doc, result.figures, properties)
+    for record in records:
+        if record.record_id not in seen:
+            seen.add(record.record_id)
+            result.records.append(record)
+    result.seconds["figures"] = time.perf_counter() - clock

@@ -22,6 +22,7 @@ from flows.cli_data import register as register_data_commands
 from labeling.cli import label_app
 from schemas.errors import ConfigError, InputError, PropmineError
 from schemas.record import Record
+from schemas.settings import Settings
 
 app = typer.Typer(
     name="propmine",
@@ -48,6 +49,8 @@ class ExtractorName(StrEnum):
 
 FilesArg = Annotated[list[Path], typer.Argument(help="PDF or UTF-8 text files", show_default=False)]
 MaxPages = Annotated[int, typer.Option("--max-pages", help="Refuse PDFs with more pages than this")]
+FigureReaderOpt = Annotated[str | None, typer.Option(
+    "--figures", help="Figure reader: digitizer (offline, the default; PROPMINE_FIGURE_READER), vlm:DIR (a local vision-language model) or none")]
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -96,6 +99,55 @@ def quantities(
 
 
 @app.command()
+def figures(
+    files: Annotated[list[Path], typer.Argument(help="PDF files", show_default=False)],
+    format: Annotated[str, typer.Option("--format", help="table or jsonl (one line per plot)")] = "table",
+    reader: Annotated[str | None, typer.Option("--reader", help="digitizer (offline, the default) or vlm:DIR (a local vision-language model)")] = None,
+    max_pages: MaxPages = 200,
+) -> None:
+    """Read the plots of PDFs: axes, units, scales and data series in data coordinates."""
+    from extractors.documents import open_paper, parse_document
+    from extractors.figures import read_figures
+
+    if format not in ("table", "jsonl"):
+        fail(f"--format {format}: use table or jsonl")
+    chosen = _figure_reader(reader, ExtractorName.llm)
+    if chosen is None:
+        fail("--reader none reads nothing: use digitizer or vlm:DIR")
+    failed = 0
+    table = Table(title="figures")
+    for col in ("source", "fig.", "page", "status", "x axis", "y axis", "series", "points"):
+        table.add_column(col, overflow="fold")
+    for file in files:
+        try:
+            paper = open_paper(file)
+            if paper.kind != "pdf":
+                raise InputError(f"{file}: not a PDF (figures are read from PDFs)")
+            doc = parse_document(paper, max_pages=max_pages)
+        except PropmineError as err:
+            err_console.print(f"[red]error:[/red] {err}", highlight=False)
+            failed += 1
+            continue
+        plots = read_figures(Path(paper.path), doc, chosen)
+        if not doc.figures:
+            err_console.print(f"{file}: no figures found", highlight=False)
+        for plot in plots:
+            if format == "jsonl":
+                sys.stdout.write(plot.model_dump_json() + "\n")
+                continue
+            axis = [f"{label or '?'}" + (f" ({unit})" if unit else "") + (" log" if scale == "log" else "")
+                    for label, unit, scale in ((plot.x_label, plot.x_unit, plot.x_scale), (plot.y_label, plot.y_unit, plot.y_scale))]
+            status = plot.status if plot.status == "read" else f"{plot.status}: {plot.reason}"
+            names = ", ".join(s.label or s.style for s in plot.series)
+            table.add_row(str(file), f"{plot.number or ''}{plot.panel or ''}", str(plot.page), status, *axis, names,
+                          str(sum(len(s.points) for s in plot.series)))
+    if format == "table":
+        out.print(table)
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
 def extract(
     files: FilesArg,
     property: Annotated[list[str] | None, typer.Option("--property", "-p", help="Only these properties (repeatable), e.g. band_gap")] = None,
@@ -105,17 +157,19 @@ def extract(
     base_model: Annotated[str | None, typer.Option("--base-model", help="A local Hugging Face model directory (default: the embedded SmolLM2-135M)")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter", help="A LoRA adapter directory (default: the shipped one; 'none' for the bare base)")] = None,
     max_pages: MaxPages = 200,
+    figures: FigureReaderOpt = None,
 ) -> None:
-    """Extract grounded property records from PDFs or text files."""
+    """Extract grounded property records from PDFs or text files, and from their plots."""
     from extractors.pipeline import extract_paper
 
     properties = _check_properties(property)
     chosen = _make_extractor(extractor, base_model, adapter)
+    reader = _figure_reader(figures, extractor)
     records: list[Record] = []
     failed = 0
     results = []
     for file in files:
-        result = extract_paper(file, chosen, properties=properties, max_pages=max_pages)
+        result = extract_paper(file, chosen, properties=properties, max_pages=max_pages, figure_reader=reader)
         results.append(result)
         for message in result.errors:
             err_console.print(f"[red]error:[/red] {message.removeprefix('parse: ')}", highlight=False)
@@ -245,6 +299,7 @@ def batch(
     adapter: Annotated[str | None, typer.Option("--adapter")] = None,
     max_pages: MaxPages = 200,
     merge_every: Annotated[int, typer.Option("--merge-every", min=1, help="Merge staged results into the DB after this many papers")] = 10,
+    figures: FigureReaderOpt = None,
 ) -> None:
     """Mine a corpus into DuckDB with the Prefect flow mine-corpus: resumable, and re-runs skip finished papers."""
     properties = _check_properties(property)
@@ -257,7 +312,7 @@ def batch(
 
     summary = mine_corpus(source, str(db), str(staging) if staging else None, extractor.value,
                           sorted(properties) if properties else None, base_model, adapter, max_pages, merge_every,
-                          progress=sys.stderr.isatty())
+                          progress=sys.stderr.isatty(), figure_reader=figures or Settings.from_env().figure_reader)
     table = Table(title=f"batch {summary.run_id}: {summary.source}")
     for col in ("papers", "skipped", "resumed", "extracted", "success", "partial", "failed", "records", "seconds"):
         table.add_column(col, justify="right")
@@ -307,6 +362,15 @@ def _make_extractor(name: ExtractorName, base_model: str | None, adapter: str | 
     from extractors.pipeline import make_extractor
 
     return make_extractor(name.value, base_model, adapter)
+
+
+def _figure_reader(name: str | None, extractor: ExtractorName):  # noqa: ANN202
+    """The figure reader by name (default: the PROPMINE_FIGURE_READER setting); none for a parse-only run."""
+    from extractors.figures import make_figure_reader
+
+    if extractor == ExtractorName.none and name is None:
+        return None
+    return make_figure_reader(name or Settings.from_env().figure_reader)
 
 
 def _records_table(records: list[Record]) -> None:

@@ -16,6 +16,7 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from extractors.extractor import RecordExtractor
+from extractors.figures import FigureReader, make_figure_reader
 from extractors.pipeline import extract_paper, make_extractor
 from flows.store import finish_run, flag_outliers, open_db, start_run, write_paper
 from schemas.credibility import DEFAULT_RULES
@@ -26,18 +27,23 @@ from schemas.result import PaperResult
 log = logging.getLogger(__name__)
 
 
-def extraction_key(info: ExtractorInfo, properties: set[str] | None) -> str:
+def extraction_key(info: ExtractorInfo, properties: set[str] | None, figure_reader: FigureReader | None = None) -> str:
     """What decides a paper's records: a re-run with the same key skips papers already done."""
-    return json.dumps([info.name, info.base_model, info.adapter, info.adapter_sha256, info.prompt_version,
-                       DEFAULT_RULES, sorted(properties or [])])
+    key = [info.name, info.base_model, info.adapter, info.adapter_sha256, info.prompt_version, DEFAULT_RULES,
+           sorted(properties or [])]
+    if figure_reader is not None:  # a key made before figures were read (no reader) stays what it was
+        key.append(figure_reader.name)
+    return json.dumps(key)
 
 
 @task(name="extract", cache_policy=NONE)
 def extract_task(path: str, source: str, extractor: RecordExtractor, properties: set[str] | None = None,
-                 max_pages: int = 200, doi: str | None = None, key: str | None = None) -> PaperResult:
+                 max_pages: int = 200, doi: str | None = None, key: str | None = None,
+                 figure_reader: FigureReader | None = None) -> PaperResult:
     """One paper through the pipeline; any error ends as a failed PaperResult with its reason."""
     try:
-        result = extract_paper(path, extractor, properties=properties, max_pages=max_pages, source=source)
+        result = extract_paper(path, extractor, properties=properties, max_pages=max_pages, source=source,
+                               figure_reader=figure_reader)
     except PropmineError as err:
         result = PaperResult(source=source, status="failed", errors=[f"extract: {err}"])
     except Exception as err:  # a bug on one paper must not stop the batch: record it and go on
@@ -52,12 +58,14 @@ def extract_task(path: str, source: str, extractor: RecordExtractor, properties:
 
 @flow(name="extract-paper", log_prints=False)
 def extract_paper_flow(path: str, db: str, extractor_name: str = "llm", properties: list[str] | None = None,
-                       base_model: str | None = None, adapter: str | None = None, max_pages: int = 200) -> PaperResult:
-    """Extract one PDF or text file and write its records into the DuckDB file `db`."""
+                       base_model: str | None = None, adapter: str | None = None, max_pages: int = 200,
+                       figure_reader: str = "digitizer") -> PaperResult:
+    """Extract one PDF or text file (text and plots) and write its records into the DuckDB file `db`."""
     extractor = make_extractor(extractor_name, base_model, adapter)
+    reader = make_figure_reader(figure_reader)
     wanted = set(properties) if properties else None
-    key = extraction_key(extractor.info, wanted)
-    result = extract_task(str(path), str(path), extractor, wanted, max_pages, None, key)
+    key = extraction_key(extractor.info, wanted, reader)
+    result = extract_task(str(path), str(path), extractor, wanted, max_pages, None, key, reader)
     with open_db(Path(db)) as con:
         run_id = start_run(con, "extract-paper", {"extractor": extractor.info.model_dump(), "path": str(path)})
         write_paper(con, result, run_id)

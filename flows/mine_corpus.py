@@ -21,6 +21,7 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from extractors.figures import make_figure_reader
 from flows.extract_paper import extract_task, extraction_key, make_extractor
 from flows.fetch import fetch_paper, list_references, make_client
 from flows.staging import load_fetch_index, save_fetch_index, stage_result, staging_dir_for
@@ -69,13 +70,15 @@ def merge_task(db: Path, staging: Path, run_id: str | None) -> list[PaperResult]
 @flow(name="mine-corpus", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)
 def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name: str = "llm",
                 properties: list[str] | None = None, base_model: str | None = None, adapter: str | None = None,
-                max_pages: int = 200, merge_every: int = 10, progress: bool = False) -> BatchSummary:
+                max_pages: int = 200, merge_every: int = 10, progress: bool = False,
+                figure_reader: str = "digitizer") -> BatchSummary:
     """Mine every paper of `source` (a folder, urls:FILE, arxiv:QUERY, openalex:FILTER) into the DuckDB file `db`.
 
     Args:
         staging: the folder for downloads and staged results (default: beside the database).
         extractor_name: 'llm' (base model + LoRA adapter), 'rules' or 'none' (parse and store passages only).
         merge_every: staged results are merged into the database after this many papers.
+        figure_reader: 'digitizer' (offline), 'vlm:DIR' or 'none': what reads the plots of PDFs.
         progress: show a progress bar on the terminal.
 
     Raises:
@@ -100,7 +103,8 @@ def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name
         save_fetch_index(staging_dir, known)
 
         extractor = make_extractor(extractor_name, base_model, adapter)
-        key = extraction_key(extractor.info, wanted)
+        reader = make_figure_reader(figure_reader if extractor_name != "none" else "none")
+        key = extraction_key(extractor.info, wanted, reader)
         with open_db(db_path) as con:
             done = finished_papers(con, key)
             run_id = start_run(con, "batch", {"source": source, "extractor": extractor.info.model_dump(),
@@ -118,7 +122,7 @@ def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name
                 result = PaperResult(source=item.ref.reference, doi=item.ref.doi, extraction_key=key, status="failed",
                                      errors=[f"fetch: {item.error or 'no file'}"])
             else:
-                result = extract_task(item.path, item.ref.reference, extractor, wanted, max_pages, item.ref.doi, key)
+                result = extract_task(item.path, item.ref.reference, extractor, wanted, max_pages, item.ref.doi, key, reader)
             stage_result(result, staging_dir)
             summary.extracted += 1
             if n % merge_every == 0:

@@ -21,6 +21,7 @@ import duckdb
 
 from extractors.credibility import cross_paper_outliers, score_features
 from schemas.credibility import DEFAULT_RULES, load_credibility_rules
+from schemas.document import ParsedDocument
 from schemas.errors import ConfigError, InputError
 from schemas.record import Credibility, Method, Record
 from schemas.result import PaperResult
@@ -148,14 +149,28 @@ def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str
                 "proposed": json.dumps(r.proposed), "extractor": r.extractor.model_dump_json(), "run_id": run_id,
             } for r in result.rejected])
             if doc:
-                _insert(con, "figures", [{
-                    "paper_id": paper_id, "number": f.number, "page": f.page, "bbox": json.dumps(f.bbox),
-                    "caption": f.caption, "kind": f.kind,
-                } for f in doc.figures])
+                _insert(con, "figures", figure_rows(paper_id, doc, result))
+                _insert(con, "curves", [{
+                    **c.model_dump(exclude={"source", "points"}), "points": json.dumps(c.points), "run_id": run_id,
+                } for c in result.curves])
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def figure_rows(paper_id: str, doc: ParsedDocument, result: PaperResult) -> list[dict[str, Any]]:
+    """A row per plot a reader looked at (one per panel), and one per figure no reader looked at."""
+    rows = [{"paper_id": paper_id, "number": p.number, "page": p.page, "bbox": json.dumps(p.bbox), "caption": p.caption,
+             "kind": p.kind, "panel": p.panel, "status": p.status, "reason": p.reason, "reader": p.reader,
+             "axes": json.dumps({k: getattr(p, k) for k in ("x_label", "x_unit", "x_scale", "y_label", "y_unit", "y_scale",
+                                                            "x_range", "y_range", "x_categories")})}
+            for p in result.figures]
+    read = {(p.page, p.number) for p in result.figures}
+    rows += [{"paper_id": paper_id, "number": f.number, "page": f.page, "bbox": json.dumps(f.bbox), "caption": f.caption,
+              "kind": f.kind, "panel": None, "status": None, "reason": None, "reader": None, "axes": None}
+             for f in doc.figures if (f.page, f.number) not in read]
+    return rows
 
 
 def start_run(con: duckdb.DuckDBPyConnection, command: str, settings: dict[str, Any]) -> str:
@@ -275,7 +290,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | Path) -> list[
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for table in ("papers", "passages", "records", "rejected_records", "figures", "runs", "labels"):
+    for table in ("papers", "passages", "records", "rejected_records", "figures", "curves", "runs", "labels"):
         target = out / f"{table}.parquet"
         con.execute(f"COPY {table} TO '{target.as_posix()}' (FORMAT parquet)")
         written.append(target)

@@ -53,6 +53,9 @@ class Evidence(BaseModel):
     page: int | None = None
     bbox: BBox | None = None
     origin: Origin = "text"
+    figure_number: int | None = Field(default=None, description="For origin 'figure': the figure the value was read from")
+    panel: str | None = Field(default=None, description="For origin 'figure': the panel, 'a', 'b', ...")
+    point: tuple[float, float] | None = Field(default=None, description="For origin 'figure': the [x, y] read off the plot, in data coordinates")
 
 
 class Credibility(BaseModel):

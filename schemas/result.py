@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from schemas.document import PaperFile, ParsedDocument
+from schemas.figure import Curve, FigureData
 from schemas.passage import Passage
 from schemas.record import Record, RejectedRecord
 
@@ -24,6 +25,8 @@ class PaperResult(BaseModel):
     passages: list[Passage] = []
     records: list[Record] = []
     rejected: list[RejectedRecord] = []
+    figures: list[FigureData] = Field(default=[], description="Every plot (panel) a figure reader read, skipped or failed")
+    curves: list[Curve] = Field(default=[], description="Series along a condition, from the plots")
     status: Status = "success"
     errors: list[str] = Field(default=[], description="'stage: message' for every stage that failed")
     n_candidates: int = 0

@@ -25,6 +25,7 @@ class Settings(BaseModel):
     base_model: str | None = Field(default=None, description="A local Hugging Face model directory; None for the embedded SmolLM2")
     adapter: str | None = Field(default=None, description="A LoRA adapter directory; None for the shipped default")
     device: str = Field(default="auto", description="'auto' (GPU when present), 'cpu' or 'cuda'")
+    figure_reader: str = Field(default="digitizer", description="'digitizer' (offline: vector paths, pixels and OCR), 'vlm:DIR' (a local vision-language model) or 'none'")
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -4,7 +4,7 @@ Nested parts of a record (conditions, spans, evidence, ...) are JSON columns; th
 filter on most (method_kind, credibility_score, page, origin) are also plain columns.
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The review log of the labeling UI: append-only, one row per action, never updated or deleted.
 # A row is about one item: a model record (record_id), a record a reviewer added (record_id 'added-...'),
@@ -98,13 +98,26 @@ CREATE TABLE IF NOT EXISTS rejected_records (
     run_id VARCHAR
 );
 
-CREATE TABLE IF NOT EXISTS figures (
+
+-- A series along a condition (band gap vs temperature), read off a plot: a curve, not records.
+CREATE TABLE IF NOT EXISTS curves (
     paper_id VARCHAR NOT NULL,
-    number INTEGER,
+    figure_number INTEGER,
+    panel VARCHAR,
     page INTEGER,
-    bbox JSON,
-    caption VARCHAR,
-    kind VARCHAR
+    label VARCHAR,
+    material VARCHAR,
+    property VARCHAR,
+    y_label VARCHAR,
+    y_unit VARCHAR,
+    y_scale VARCHAR,
+    x_label VARCHAR,
+    x_unit VARCHAR,
+    x_scale VARCHAR,
+    x_condition VARCHAR,
+    points JSON,
+    reader VARCHAR,
+    run_id VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS runs (
@@ -118,6 +131,24 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 """ + LABELS_DDL
 
+# The figures: one row per plot a reader looked at (a panel), with its status and axes.
+FIGURES_DDL = """
+CREATE TABLE IF NOT EXISTS figures (
+    paper_id VARCHAR NOT NULL,
+    number INTEGER,
+    page INTEGER,
+    bbox JSON,
+    caption VARCHAR,
+    kind VARCHAR,
+    panel VARCHAR,
+    status VARCHAR,
+    reason VARCHAR,
+    reader VARCHAR,
+    axes JSON
+);
+"""
+DDL += FIGURES_DDL
+
 # Statements that bring a database of an older schema version up to this one, by the version they start from.
 MIGRATIONS = {
     1: ["ALTER TABLE papers ADD COLUMN IF NOT EXISTS extraction_key VARCHAR"],
@@ -128,7 +159,10 @@ MIGRATIONS = {
         "ALTER TABLE labels ADD COLUMN IF NOT EXISTS undoes VARCHAR",
         "ALTER TABLE labels ADD COLUMN IF NOT EXISTS via VARCHAR",
     ],
+    # 3 -> 4: figures read by a figure reader (one row per panel, with its status) and the curves table (in DDL).
+    3: [FIGURES_DDL] + [f"ALTER TABLE figures ADD COLUMN IF NOT EXISTS {column}"
+        for column in ("panel VARCHAR", "status VARCHAR", "reason VARCHAR", "reader VARCHAR", "axes JSON")],
 }
 
 # Tables that hold one paper's extraction output: replaced whole when the paper is written again.
-PAPER_TABLES = ("passages", "records", "rejected_records", "figures")
+PAPER_TABLES = ("passages", "records", "rejected_records", "figures", "curves")

@@ -73,7 +73,7 @@ def test_parquet_export(tmp_path, paper) -> None:  # noqa: ANN001
         write_paper(con, extract_paper(paper, RuleExtractor()))
         files = export_parquet(con, tmp_path / "export")
     assert duckdb.sql(f"SELECT count(*) FROM '{tmp_path / 'export' / 'records.parquet'}'").fetchone() == (2,)
-    assert len(files) == 7
+    assert len(files) == 8  # seven tables and curves
 
 
 def test_read_only_missing_db_is_an_input_error(tmp_path) -> None:  # noqa: ANN001

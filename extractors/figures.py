@@ -1,0 +1,214 @@
+"""Figures of a PDF for figure readers: the rendered region, its text spans and its vector paths.
+
+`figure_images` turns each figure the parser found (a "Fig. N" caption with the raster image or the
+cluster of vector drawings beside it) into a `FigureImage`: the region rendered to pixels (what a
+vision-language model or the pixel digitizer sees), and, for vector figures, the page's own text
+spans and drawing paths inside the region (exact coordinates: the digitizer reads these first).
+`read_figures` runs a `FigureReader` over them; a reader's failure on one figure is that figure's
+status, never the paper's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import pymupdf
+
+from schemas.document import BBox, Figure, ParsedDocument
+from schemas.errors import InputError
+from schemas.figure import FigureData, FigureSkip
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+log = logging.getLogger(__name__)
+
+RENDER_DPI = 200  # pixels per inch of the rendered region: tick labels at 6 pt are ~17 px high
+MARGIN_PT = 4.0  # the region is grown by this much so that strokes on its edge are kept
+Y_TITLE_REACH_PT = 30.0  # vertical text this far left of the region is read too (the y-axis title)
+
+
+@dataclass
+class TextSpan:
+    """A run of text on the page (PDF points, y down): a tick label, an axis title, a legend entry."""
+
+    text: str
+    bbox: BBox
+    size: float  # font size in points
+    vertical: bool = False  # written bottom-to-top or top-to-bottom (a y-axis title)
+    origin: tuple[float, float] = (0.0, 0.0)  # the baseline start of the span
+
+
+@dataclass
+class VectorPath:
+    """One drawing command list of the page: its pieces as polylines (PDF points, y down)."""
+
+    pieces: list[list[tuple[float, float]]]  # each line, curve or rectangle as a list of points
+    stroke: tuple[float, float, float] | None  # RGB 0..1, None: not stroked
+    fill: tuple[float, float, float] | None
+    width: float  # stroke width in points
+    rect: BBox  # the bounding box of all its pieces
+    closed: bool = False
+    dashes: str | None = None
+
+
+@dataclass
+class FigureImage:
+    """What a reader gets for one figure."""
+
+    figure: Figure
+    source: str
+    image: Image.Image  # RGB rendering of the figure region
+    region: BBox  # the rendered region on the page (the figure bbox grown by MARGIN_PT)
+    scale: float  # pixels per PDF point of `image`
+    spans: list[TextSpan] = field(default_factory=list)
+    paths: list[VectorPath] = field(default_factory=list)
+    paper_id: str | None = None
+
+    def to_pixels(self, x: float, y: float) -> tuple[float, float]:
+        return (x - self.region[0]) * self.scale, (y - self.region[1]) * self.scale
+
+    def to_page(self, px: float, py: float) -> tuple[float, float]:
+        return self.region[0] + px / self.scale, self.region[1] + py / self.scale
+
+    def blank(self, reason: str, **update: object) -> FigureData:
+        """A FigureData for this figure that says why it was not read."""
+        status = update.pop("status", "skipped")
+        return FigureData(source=self.source, paper_id=self.paper_id, page=self.figure.page, bbox=self.figure.bbox,
+                          number=self.figure.number, caption=self.figure.caption, kind=self.figure.kind,
+                          status=status, reason=reason, **update)  # type: ignore[arg-type]
+
+
+class FigureReader(Protocol):
+    """Reads one figure into plots (one per panel); raises FigureSkip for what is not a plot."""
+
+    name: str
+
+    def read(self, figure: FigureImage) -> list[FigureData]: ...
+
+
+def make_figure_reader(name: str) -> FigureReader | None:
+    """'digitizer' (the offline reader), 'vlm:DIR' (a local image-text-to-text model) or 'none'."""
+    if name == "none":
+        return None
+    if name == "digitizer":
+        from extractors.digitizer import Digitizer
+
+        return Digitizer()
+    if name.startswith("vlm:"):
+        from extractors.vlm import VLMReader
+
+        return VLMReader(name.removeprefix("vlm:"))
+    raise InputError(f"unknown figure reader {name!r}: use digitizer, vlm:DIR or none")
+
+
+def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Iterator[FigureImage]:
+    """Each figure the parser found in the PDF at `path`, rendered, with its text spans and paths."""
+    from PIL import Image
+
+    with pymupdf.open(path) as pdf:
+        for figure in doc.figures:
+            page = pdf[figure.page - 1]
+            if page.rotation:
+                page.remove_rotation()
+            x0, y0, x1, y1 = figure.bbox
+            region = (max(0.0, x0 - MARGIN_PT), max(0.0, y0 - MARGIN_PT),
+                      min(page.rect.width, x1 + MARGIN_PT), min(page.rect.height, y1 + MARGIN_PT))
+            clip = pymupdf.Rect(region)
+            pix = page.get_pixmap(clip=clip, dpi=dpi, alpha=False)
+            image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+            spans, paths = [], []
+            if figure.kind == "vector":
+                spans = _text_spans(page, clip)
+                paths = _vector_paths(page, clip)
+            yield FigureImage(figure=figure, source=doc.source, image=image, region=region, scale=pix.width / clip.width,
+                              spans=spans, paths=paths, paper_id=doc.paper_id)
+
+
+def read_figures(path: Path, doc: ParsedDocument, reader: FigureReader) -> list[FigureData]:
+    """Every figure of the paper through `reader`: read, skipped (with the reason) or failed."""
+    out: list[FigureData] = []
+    for image in figure_images(path, doc):
+        try:
+            plots = reader.read(image)
+        except FigureSkip as skip:
+            plots = [image.blank(skip.reason, reader=reader.name)]
+        except Exception as exc:  # one figure's failure is its own status
+            log.warning("figure %s on page %s: %s", image.figure.number, image.figure.page, exc)
+            plots = [image.blank(f"{type(exc).__name__}: {exc}".splitlines()[0], status="failed", reader=reader.name)]
+        out += plots
+    return out
+
+
+def _text_spans(page: pymupdf.Page, clip: pymupdf.Rect) -> list[TextSpan]:
+    """The text lines in the region; a smaller raised or lowered run is written ^x or _x ('10^3', 'cm^-1', 'E_g')."""
+    lines = []
+    wide = pymupdf.Rect(clip.x0 - Y_TITLE_REACH_PT, clip.y0, clip.x1, clip.y1)  # a y-axis title may stand outside the bbox
+    for block in page.get_text("dict", clip=wide)["blocks"]:
+        for line in block.get("lines", []):
+            spans = [s for s in line["spans"] if s["text"].strip()]
+            vertical = abs(line["dir"][1]) > 0.5
+            if not spans or not (vertical and wide.intersects(line["bbox"]) or clip.intersects(line["bbox"])):
+                continue
+            main = max(spans, key=lambda s: (s["size"], len(s["text"])))
+            axis = 0 if vertical else 1  # the baseline coordinate across the writing direction
+            text = ""
+            for s in spans:
+                shift = (main["origin"][axis] - s["origin"][axis]) * (-1 if vertical and line["dir"][1] > 0 else 1)
+                small = s["size"] < 0.85 * main["size"]
+                if small and shift > 0.15 * main["size"]:
+                    text += "^" + s["text"].strip()
+                elif small and shift < -0.1 * main["size"]:
+                    text += "_" + s["text"].strip()
+                else:
+                    text += s["text"]
+            lines.append(TextSpan(text=text.strip(), bbox=tuple(line["bbox"]), size=main["size"], vertical=vertical,  # type: ignore[arg-type]
+                                  origin=tuple(main["origin"])))  # type: ignore[arg-type]
+    return lines
+
+
+def _vector_paths(page: pymupdf.Page, clip: pymupdf.Rect) -> list[VectorPath]:
+    paths = []
+    for d in page.get_drawings():
+        rect = pymupdf.Rect(d["rect"])
+        if not rect.intersects(clip) and not (rect.is_empty and clip.contains(rect.tl)):
+            continue
+        pieces: list[list[tuple[float, float]]] = []
+        for item in d["items"]:
+            op = item[0]
+            if op == "l":
+                pieces.append([(item[1].x, item[1].y), (item[2].x, item[2].y)])
+            elif op == "c":  # a Bezier curve: its end points and a few points on it
+                p0, c1, c2, p3 = item[1:5]
+                pieces.append([_bezier(p0, c1, c2, p3, t / 4) for t in range(5)])
+            elif op == "re":
+                r = item[1]
+                pieces.append([(r.x0, r.y0), (r.x1, r.y0), (r.x1, r.y1), (r.x0, r.y1), (r.x0, r.y0)])
+            elif op == "qu":
+                q = item[1]
+                pieces.append([(q.ul.x, q.ul.y), (q.ur.x, q.ur.y), (q.lr.x, q.lr.y), (q.ll.x, q.ll.y), (q.ul.x, q.ul.y)])
+        if pieces:
+            paths.append(VectorPath(pieces=pieces, stroke=_rgb(d.get("color")), fill=_rgb(d.get("fill")),
+                                    width=float(d.get("width") or 0.0), rect=tuple(rect),  # type: ignore[arg-type]
+                                    closed=bool(d.get("closePath")), dashes=d.get("dashes")))
+    return paths
+
+
+def _bezier(p0: pymupdf.Point, c1: pymupdf.Point, c2: pymupdf.Point, p3: pymupdf.Point, t: float) -> tuple[float, float]:
+    u = 1 - t
+    x = u ** 3 * p0.x + 3 * u * u * t * c1.x + 3 * u * t * t * c2.x + t ** 3 * p3.x
+    y = u ** 3 * p0.y + 3 * u * u * t * c1.y + 3 * u * t * t * c2.y + t ** 3 * p3.y
+    return x, y
+
+
+def _rgb(color: object) -> tuple[float, float, float] | None:
+    if not color:
+        return None
+    values = tuple(float(c) for c in color)  # type: ignore[attr-defined]
+    if len(values) == 1:  # grey
+        return values[0], values[0], values[0]
+    return values[:3]  # type: ignore[return-value]
