@@ -78,7 +78,17 @@ def calibrate(ticks: list[tuple[float, float]], tolerance: float = 0.02) -> Cali
         cal = Calibration(scale, *fit)  # type: ignore[arg-type]
         if best is None or cal.ticks > best.ticks or cal.ticks == best.ticks and cal.residual < 0.5 * best.residual - 1e-9:
             best = cal
+    if best is not None and best.scale == "linear" and _decades([v for _, v in ticks]):
+        log = _robust_fit([(p, math.log10(v)) for p, v in ticks], tolerance)
+        if log is not None and log[2] >= best.ticks:  # 10^2 and 10^3 fit a line too: labels in decades mean a log axis
+            best = Calibration("log", *log)
     return best if best and best.ticks >= 2 else None
+
+
+def _decades(values: list[float]) -> bool:
+    """All tick values are distinct powers of ten (10, 100, 1000): the labels of a log axis."""
+    return len(set(values)) >= 2 and all(v > 0 and abs(math.log10(v) - round(math.log10(v))) < 1e-9 for v in values) \
+        and not {0.0, 1.0} >= set(values)
 
 
 def _robust_fit(pairs: list[tuple[float, float]], tolerance: float) -> tuple[float, float, int, float] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,10 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 
 
-def load_samples_module():  # noqa: ANN201
-    spec = importlib.util.spec_from_file_location("make_samples", REPO / "data" / "make_samples.py")
+def load_samples_module(name: str = "make_samples"):  # noqa: ANN201
+    spec = importlib.util.spec_from_file_location(name, REPO / "data" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while it is being executed
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 
@@ -29,6 +31,13 @@ def sample_pdf(tmp_path_factory: pytest.TempPathFactory, samples) -> Path:  # no
     path = tmp_path_factory.mktemp("samples") / "sample_paper.pdf"
     samples.make_sample_paper(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def plot_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    """The generated plots of known data (data/make_plots.py): their folder and truth."""
+    folder = tmp_path_factory.mktemp("plots")
+    return folder, load_samples_module("make_plots").make_plot_set(folder)
 
 
 @pytest.fixture(scope="session")
