@@ -33,6 +33,7 @@ class _Frame:
     x1: float
     y1: float  # y1 is the x axis (PDF y grows downwards)
     paths: list[int] = field(default_factory=list)  # indices of the paths that draw it
+    shares_x: _Frame | None = None  # the panel below whose x axis (ticks and title) this one shares
 
     def contains(self, x: float, y: float, pad: float = 0.0) -> bool:
         return self.x0 - pad <= x <= self.x1 + pad and self.y0 - pad <= y <= self.y1 + pad
@@ -69,11 +70,18 @@ def read_vector(figure: FigureImage) -> list[FigureData] | None:
         if sum(parse_tick(s.text) is not None for s in spans) >= 6 and _slanted_lines(paths) >= 3:
             raise FigureSkip("3d plot: numeric labels around slanted axes, no orthogonal frame")
         return None
+    cals = [(frame, calibrate(_axis_pairs(frame, paths, spans, "x")), calibrate(_axis_pairs(frame, paths, spans, "y")))
+            for frame in frames]
     plots: list[tuple[_Frame, Calibration | None, Calibration]] = []
-    for frame in frames:
-        xcal = calibrate(_axis_pairs(frame, paths, spans, "x"))
-        ycal = calibrate(_axis_pairs(frame, paths, spans, "y"))
-        if ycal is not None and (xcal is not None or len(_categories(frame, spans)) >= 2):
+    for frame, xcal, ycal in cals:
+        if ycal is None:
+            continue
+        if xcal is None:  # stacked panels share the x axis labelled under the lowest one
+            below = [(f, c) for f, c, _ in cals if c is not None and f.y0 >= frame.y1 - 2
+                     and abs(f.x0 - frame.x0) < 2 and abs(f.x1 - frame.x1) < 2]
+            if below:
+                frame.shares_x, xcal = below[0]
+        if xcal is not None or _has_bars(frame, paths, _categories(frame, spans)):
             plots.append((frame, xcal, ycal))  # no x calibration: a bar chart with named categories
     if not plots:  # tick labels drawn as outlines or pixels, not text: the pixel reader's OCR may read them
         return None
@@ -218,7 +226,7 @@ def _read_frame(figure: FigureImage, frame: _Frame, xcal: Calibration | None, yc
     used: set[int] = set(frame.paths)
     categories = _categories(frame, spans) if xcal is None else []
     used |= {id(s) for s, _ in _tick_labels(frame, spans, "x") + _tick_labels(frame, spans, "y")} | {id(s) for s in categories}
-    x_title = _x_title(frame, spans, used)
+    x_title = _x_title(frame.shares_x or frame, spans, used)
     y_title = _y_title(frame, spans, used, others)
     x_label, x_unit = split_axis_title(x_title.text) if x_title else (None, None)
     y_label, y_unit = split_axis_title(y_title.text) if y_title else (None, None)
@@ -258,12 +266,15 @@ def _y_title(frame: _Frame, spans: list[TextSpan], used: set[int], others: list[
 
 
 def _panel(frame: _Frame, spans: list[TextSpan]) -> str | None:
+    """The panel letter: '(a)' inside the axes, or at their top-left corner just outside."""
+    found = []
     for s in spans:
         m = _PANEL.match(s.text.strip())
-        if m and frame.x0 - 45 <= s.bbox[0] <= frame.x0 + 0.3 * (frame.x1 - frame.x0) \
-                and frame.y0 - 30 <= s.bbox[1] <= frame.y0 + 0.25 * (frame.y1 - frame.y0):
-            return m.group(1).lower()
-    return None
+        cx, cy = (s.bbox[0] + s.bbox[2]) / 2, (s.bbox[1] + s.bbox[3]) / 2
+        if m and (frame.contains(cx, cy) or frame.x0 - 45 <= s.bbox[0] <= frame.x0 + 0.3 * (frame.x1 - frame.x0)
+                  and frame.y0 - 30 <= s.bbox[1] <= frame.y0):
+            found.append((abs(cx - frame.x0) + abs(cy - frame.y0), m.group(1).lower()))
+    return min(found)[1] if found else None
 
 
 def _color(rgb: tuple[float, float, float] | None) -> str | None:
@@ -343,6 +354,19 @@ def _series(frame: _Frame, paths: list[VectorPath], skip: set[int], xcal: Calibr
             continue
         series.append(Series(points=sorted(_dedupe(data)), style="line", color=color))
     return series
+
+
+def _has_bars(frame: _Frame, paths: list[VectorPath], categories: list[TextSpan]) -> bool:
+    """At least two category names under the axis, each with a filled bar above it."""
+    if len(categories) < 2:
+        return False
+    named = set()
+    for p in paths:
+        x0, y0, x1, y1 = p.rect
+        if p.fill is None or _is_light(p.fill) or len(p.pieces) != 1 or not frame.contains((x0 + x1) / 2, (y0 + y1) / 2):
+            continue
+        named |= {k for k, c in enumerate(categories) if abs((c.bbox[0] + c.bbox[2]) / 2 - (x0 + x1) / 2) <= max(x1 - x0, 6.0)}
+    return len(named) >= 2
 
 
 def _bars(frame: _Frame, paths: list[VectorPath], skip: set[int], categories: list[TextSpan], ycal: Calibration) -> list[Series]:

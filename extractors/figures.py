@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import pymupdf
 
 from schemas.document import BBox, Figure, ParsedDocument
-from schemas.errors import InputError
+from schemas.errors import ConfigError, InputError
 from schemas.figure import FigureData, FigureSkip
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class FigureImage:
     def to_page(self, px: float, py: float) -> tuple[float, float]:
         return self.region[0] + px / self.scale, self.region[1] + py / self.scale
 
-    def blank(self, reason: str, **update: object) -> FigureData:
+    def blank(self, reason: str | None, **update: object) -> FigureData:
         """A FigureData for this figure that says why it was not read."""
         status = update.pop("status", "skipped")
         return FigureData(source=self.source, paper_id=self.paper_id, page=self.figure.page, bbox=self.figure.bbox,
@@ -137,6 +137,8 @@ def read_figures(path: Path, doc: ParsedDocument, reader: FigureReader) -> list[
             plots = reader.read(image)
         except FigureSkip as skip:
             plots = [image.blank(skip.reason, reader=reader.name)]
+        except ConfigError:  # the reader cannot run at all (no model, no OCR engine): one message, not one per figure
+            raise
         except Exception as exc:  # one figure's failure is its own status
             log.warning("figure %s on page %s: %s", image.figure.number, image.figure.page, exc)
             plots = [image.blank(f"{type(exc).__name__}: {exc}".splitlines()[0], status="failed", reader=reader.name)]

@@ -40,6 +40,7 @@ class FigureData(BaseModel):
     caption: str = ""
     kind: Literal["raster", "vector"] = "vector"
     reader: str = Field(default="", description="Which reader read it: 'digitizer', 'vlm:<model>'")
+    prompt_version: str | None = Field(default=None, description="The prompt a vision-language reader was given")
     status: FigureStatus = "read"
     reason: str | None = Field(default=None, description="Why the figure was skipped or failed, one line")
     x_label: str | None = None

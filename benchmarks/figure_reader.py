@@ -1,0 +1,251 @@
+"""Score a figure reader on generated plots of known data, and run it over the corpus's real PDFs.
+
+    .venv/bin/python benchmarks/figure_reader.py                      # the digitizer
+    .venv/bin/python benchmarks/figure_reader.py --reader vlm:/path/to/model
+    .venv/bin/python benchmarks/figure_reader.py --reader oracle      # the truth itself: checks the benchmark
+    .venv/bin/python benchmarks/figure_reader.py --keep out/plots     # keep the generated PDFs and truth
+
+1. Generated plots (data/make_plots.py): vector and raster versions of 13 figures (15 panels) and
+   8 figures that must be skipped; the scores table of extractors.figure_eval, then the reader's
+   time per figure (mean, median).
+2. Real PDFs (../shared/corpus/real-pdfs/pdfs, when present): per PDF the figures the parser
+   found and how many the reader read, skipped or failed; for the PDFs that have GROBID figure
+   annotations (TEI training data), the figures GROBID marks against the ones found, by number
+   and caption text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib.util
+import logging
+import re
+import statistics
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from extractors.figure_eval import format_scores, score_figures  # noqa: E402
+from extractors.figures import FigureImage, FigureReader, read_figures  # noqa: E402
+from extractors.pdf import parse_pdf  # noqa: E402
+from schemas.errors import InputError, PropmineError  # noqa: E402
+from schemas.figure import FigureData, FigureSkip, Series  # noqa: E402
+
+REAL = REPO.parent / "shared" / "corpus" / "real-pdfs"
+GROBID_FIGURES = REAL / "grobid_structure_gold" / "figure" / "corpus" / "tei"
+PLOT_FILES = ("plots_vector.pdf", "plots_raster.pdf", "bad_figures.pdf")
+
+
+class TimedReader:
+    """Wraps a reader and keeps the seconds of each `read` call."""
+
+    def __init__(self, reader: FigureReader):
+        self.reader = reader
+        self.name = reader.name
+        self.seconds: list[float] = []
+
+    def read(self, figure: FigureImage) -> list[FigureData]:
+        clock = time.perf_counter()
+        try:
+            return self.reader.read(figure)
+        finally:
+            self.seconds.append(time.perf_counter() - clock)
+
+
+class OracleReader:
+    """A reader that answers from the truth (the plots it was generated from): what a perfect reader returns.
+
+    For the real PDFs, which have no truth, it skips every figure.
+    """
+
+    name = "oracle"
+
+    def __init__(self, truth: list[dict]):
+        self.truth = truth
+
+    def read(self, figure: FigureImage) -> list[FigureData]:
+        entries = [t for t in self.truth if t["file"] == Path(figure.source).name and t["number"] == figure.figure.number]
+        if not entries:
+            raise FigureSkip("no axes")
+        if entries[0]["expect"] == "skip":
+            raise FigureSkip(entries[0]["reason"])
+        f = figure.figure
+        return [FigureData(source=figure.source, paper_id=figure.paper_id, page=f.page, bbox=f.bbox, number=f.number,
+                           caption=f.caption, kind=f.kind, reader=self.name, panel=t["panel"],
+                           x_label=t["x_label"], x_unit=t["x_unit"], x_scale=t["x_scale"], x_range=t["x_range"],
+                           y_label=t["y_label"], y_unit=t["y_unit"], y_scale=t["y_scale"], y_range=t["y_range"],
+                           series=[Series(label=s["label"], style=s["style"], points=[tuple(p) for p in s["points"]])
+                                   for s in t["series"]])
+                for t in entries]
+
+
+def make_reader(spec: str, truth: list[dict]) -> FigureReader:
+    """'digitizer', 'vlm:/path/to/model' or 'oracle'."""
+    if spec == "oracle":
+        return OracleReader(truth)
+    if spec.startswith("vlm:"):
+        from extractors.vlm import VLMReader
+
+        return VLMReader(spec.removeprefix("vlm:"))
+    if spec == "digitizer":
+        from extractors.digitizer import Digitizer
+
+        return Digitizer()
+    raise SystemExit(f"unknown reader {spec!r}: use digitizer, vlm:/path/to/model or oracle")
+
+
+def load_plot_generator():  # noqa: ANN201
+    spec = importlib.util.spec_from_file_location("make_plots", REPO / "data" / "make_plots.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_plots"] = module
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def run_plots(folder: Path, reader_spec: str) -> list[FigureData]:
+    """Generate the plots into `folder`, read them and print the scores; returns the reader's output."""
+    clock = time.perf_counter()
+    truth = load_plot_generator().make_plot_set(folder)
+    print(f"generated {len(truth)} plot panels and figures to skip in {time.perf_counter() - clock:.1f} s")
+    reader = TimedReader(make_reader(reader_spec, truth))
+    predicted: list[FigureData] = []
+    for name in PLOT_FILES:
+        path = folder / name
+        doc = parse_pdf(path, path.stem, str(path))
+        predicted += read_figures(path, doc, reader)
+    scores = score_figures(truth, predicted)
+    print(f"\nreader {reader.name} on the generated plots\n")
+    print(format_scores(scores))
+    if reader.seconds:
+        print(f"\ntime per figure: mean {statistics.mean(reader.seconds):.3f} s, "
+              f"median {statistics.median(reader.seconds):.3f} s over {len(reader.seconds)} figures")
+    misses = [p for p in scores["plots"] if p["expect"] == "read" and not all(s["recovered"] for s in p["series"])]
+    if misses:
+        print("\nplots not fully recovered:")
+        for p in misses:
+            got = ", ".join(f"{s['label'] or '-'}: " + ("missed" if s["matched"] is None
+                            else f"err {100 * s['median_error']:.1f}% cov {100 * s['coverage']:.0f}%") for s in p["series"])
+            print(f"  {p['file']} Fig. {p['number']}{p['panel'] or ''}: {p['status']}"
+                  + (f" ({p['reason']})" if p["reason"] else "") + f"; {got}")
+    wrong_skips = [p for p in scores["plots"] if p["expect"] == "skip" and not p["reason_ok"]]
+    for p in wrong_skips:
+        print(f"  {p['file']} Fig. {p['number']} ({p['kind']}): expected skip '{p['expected_reason']}', "
+              f"got {p['status']}" + (f" ({p['reason']})" if p["reason"] else ""))
+    return predicted
+
+
+def grobid_figures(tei: Path) -> list[tuple[int | None, str]]:
+    """(number, caption text) of each <figure> of a GROBID figure-model training file."""
+    root = ET.parse(tei).getroot()
+    out = []
+    for fig in root.iter("figure"):
+        label = fig.find("head/label")
+        number = int(label.text) if label is not None and label.text and label.text.strip().isdigit() else None
+        desc = fig.find("figDesc")
+        text = " ".join("".join(desc.itertext()).split()) if desc is not None else ""
+        out.append((number, text))
+    return out
+
+
+def caption_match(gold: str, caption: str) -> float:
+    """How much of GROBID's figDesc our caption holds (0..1), ignoring case, spaces and punctuation."""
+    a, b = (re.sub(r"[^0-9a-z]", "", t.lower()) for t in (gold, caption))
+    if not a:
+        return 0.0
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size / len(a)
+
+
+def run_real_pdfs(reader_spec: str) -> None:
+    pdfs = sorted((REAL / "pdfs").glob("*.pdf"))
+    if not pdfs:
+        print(f"\nreal PDFs: none at {REAL / 'pdfs'} (the shared corpus is not part of a user's clone); skipped")
+        return
+    reader = TimedReader(make_reader(reader_spec, []))
+    print(f"\nreader {reader.name} on the real PDFs\n")
+    print("figures the parser found (vector of them), figures with a plot read, plots read, plots skipped, failed")
+    print(f"{'PDF':48}{'figures':>8}{'vector':>8}{'read':>6}{'plots':>7}{'skipped':>9}{'failed':>8}")
+    docs = {}
+    reasons: Counter = Counter()
+    for path in pdfs:
+        try:
+            doc = parse_pdf(path, path.stem, str(path))
+        except InputError as err:
+            print(f"{path.stem[:47]:48}  not parsed: {str(err).split(': ', 1)[-1][:70]}")
+            continue
+        docs[path.stem] = doc
+        plots = read_figures(path, doc, reader)
+        by_figure: dict[int | None, set[str]] = {}
+        for p in plots:
+            by_figure.setdefault(p.number, set()).add(p.status)
+        read = sum("read" in s for s in by_figure.values())
+        status = Counter(p.status for p in plots)
+        reasons.update((p.reason or "").split(":")[0] for p in plots if p.status != "read")
+        print(f"{path.stem[:47]:48}{len(doc.figures):>8}{sum(f.kind == 'vector' for f in doc.figures):>8}{read:>6}"
+              f"{status['read']:>7}{status['skipped']:>9}{status['failed']:>8}")
+    if reasons:
+        print("skip and failure reasons: " + ", ".join(f"{r} {n}" for r, n in reasons.most_common()))
+    if reader.seconds:
+        print(f"time per figure: mean {statistics.mean(reader.seconds):.3f} s, median {statistics.median(reader.seconds):.3f} s "
+              f"over {len(reader.seconds)} figures")
+    compare_grobid(docs)
+
+
+def compare_grobid(docs: dict) -> None:
+    teis = sorted(GROBID_FIGURES.glob("*.tei.xml"))
+    if not teis:
+        print(f"\nGROBID figure annotations: none at {GROBID_FIGURES}; skipped")
+        return
+    print("\nfigures against GROBID's figure annotations (number found by our parser; caption text overlap)")
+    for tei in teis:
+        name = tei.name.split(".training.")[0]
+        stem = next((s for s in docs if s.endswith(f"__{name}") or s == name), None)
+        gold = grobid_figures(tei)
+        if stem is None:
+            print(f"  {name}: {len(gold)} GROBID figures; the PDF was not parsed or is absent")
+            continue
+        ours = {f.number: f for f in docs[stem].figures}
+        found = [n for n, _ in gold if n in ours]
+        matches = [caption_match(text, ours[n].caption) if n in ours else 0.0 for n, text in gold]
+        good = sum(m >= 0.8 for m in matches)
+        print(f"  {name}: GROBID {len(gold)} figures, ours {len(ours)}; numbers found {len(found)}/{len(gold)}; "
+              f"captions matching (>= 80% of the text) {good}/{len(gold)}")
+        for (n, text), m in zip(gold, matches, strict=True):
+            mine = ours.get(n)
+            where = f"p{mine.page} {mine.kind}" if mine else "not found"
+            print(f"    Fig. {n}: {where:12} caption overlap {100 * m:3.0f}%  GROBID: {text[:60]!r}")
+        extra = sorted(n for n in ours if n not in {g for g, _ in gold})
+        if extra:
+            print(f"    found by us only: {extra}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reader", default="digitizer", help="digitizer, vlm:/path/to/model or oracle")
+    parser.add_argument("--keep", type=Path, help="write the generated plots, truth and predictions here")
+    parser.add_argument("--no-real", action="store_true", help="only the generated plots")
+    args = parser.parse_args()
+    logging.getLogger("extractors.figures").setLevel(logging.ERROR)  # a figure's failure is in the tables already
+    try:
+        make_reader(args.reader, [])
+    except (ImportError, PropmineError) as err:
+        raise SystemExit(f"reader {args.reader!r} is not available: {err}") from None
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        predicted = run_plots(args.keep, args.reader)
+        (args.keep / "predicted.jsonl").write_text("".join(f.model_dump_json() + "\n" for f in predicted), encoding="utf-8")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_plots(Path(tmp), args.reader)
+    if not args.no_real:
+        run_real_pdfs(args.reader)
+
+
+if __name__ == "__main__":
+    main()
