@@ -192,7 +192,10 @@ def extract(
     if format == OutFormat.table:
         _records_table(records)
         rejected = sum(len(r.rejected) for r in results)
-        err_console.print(f"{len(records)} records from {len(files) - failed} of {len(files)} files; {rejected} proposals rejected as ungrounded")
+        plots = [p for r in results for p in r.figures]
+        read = sum(p.status == "read" for p in plots)
+        err_console.print(f"{len(records)} records from {len(files) - failed} of {len(files)} files; {rejected} proposals rejected as ungrounded"
+                          + (f"; {read} of {len(plots)} plots read, {sum(len(r.curves) for r in results)} curves" if plots else ""))
     else:
         _emit(rows, format, list(Record.model_fields))
     if failed:
