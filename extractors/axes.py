@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from itertools import combinations
 
+from extractors.units import SUPERSCRIPTS
 from schemas.figure import AxisScale
 
-_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2012": "-", "\ufe63": "-", "\uff0d": "-"})
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _POWER = re.compile(r"^(?:(?P<m>[-+]?\d+(?:\.\d*)?)\s*[x×·]\s*)?10\s*(?:\^|\*\*)?\s*\{?(?P<e>[-+]?\d+)\}?$")
@@ -30,7 +30,7 @@ def parse_tick(text: str) -> float | None:
         t = t.replace(",", ".")
     first_sup = next((i for i, c in enumerate(t) if c in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺"), None)
     if first_sup is not None:  # 10⁻³
-        t = f"{t[:first_sup]}^{t[first_sup:].translate(_SUPERSCRIPT)}"
+        t = f"{t[:first_sup]}^{t[first_sup:].translate(SUPERSCRIPTS)}"
     if _NUMBER.match(t):
         return float(t)
     m = _POWER.match(t)

@@ -81,7 +81,7 @@ def read_vector(figure: FigureImage) -> list[FigureData] | None:
                      and abs(f.x0 - frame.x0) < 2 and abs(f.x1 - frame.x1) < 2]
             if below:
                 frame.shares_x, xcal = below[0]
-        if xcal is not None or _has_bars(frame, paths, _categories(frame, spans)):
+        if xcal is not None or _is_bar_chart(frame, paths, _categories(frame, spans), ycal):
             plots.append((frame, xcal, ycal))  # no x calibration: a bar chart with named categories
     if not plots:  # tick labels drawn as outlines or pixels, not text: the pixel reader's OCR may read them
         return None
@@ -287,6 +287,14 @@ def _is_light(rgb: tuple[float, float, float] | None) -> bool:
     return rgb is None or min(rgb) > 0.93
 
 
+def _ink(p: VectorPath) -> str | None:
+    """The colour a marker or legend sample shows: its fill, else its stroke; None where both are light."""
+    for rgb in (p.fill, p.stroke):
+        if not _is_light(rgb):
+            return _color(rgb)
+    return None
+
+
 def _legend(frame: _Frame, paths: list[VectorPath], spans: list[TextSpan]) -> tuple[dict[str, str], set[int]]:
     """Legend entries inside the axes: a short line or a marker, then its text to the right. colour -> label."""
     labels: dict[str, str] = {}
@@ -300,8 +308,8 @@ def _legend(frame: _Frame, paths: list[VectorPath], spans: list[TextSpan]) -> tu
                    if x0 - 3.5 * s.size <= p.rect[2] <= x0 and abs((p.rect[1] + p.rect[3]) / 2 - cy) <= 0.6 * s.size
                    and p.rect[2] - p.rect[0] <= 4 * s.size and p.rect[3] - p.rect[1] <= 1.2 * s.size]
         for i in samples:
-            color = _color(paths[i].stroke if paths[i].stroke and not _is_light(paths[i].stroke) else paths[i].fill)
-            if color and not _is_light(paths[i].stroke or paths[i].fill):
+            color = _ink(paths[i])
+            if color:
                 labels.setdefault(color, s.text.strip())
                 used.add(i)
     # The legend's box: a light-filled, rounded rectangle around the entries.
@@ -331,8 +339,8 @@ def _series(frame: _Frame, paths: list[VectorPath], skip: set[int], xcal: Calibr
             continue
         small = x1 - x0 <= 12 and y1 - y0 <= 12 and (p.fill is not None or p.closed or len(p.pieces) > 1)
         if small and not (x1 - x0 < 0.5 and y1 - y0 < 0.5):
-            color = _color(p.fill if p.fill and not _is_light(p.fill) else p.stroke)
-            if color and not _is_light(p.fill if p.fill and not _is_light(p.fill) else p.stroke):
+            color = _ink(p)
+            if color:
                 markers.setdefault(color, []).append((cx, cy))
             continue
         if p.stroke is None or _is_light(p.stroke) or _is_grid(p, frame):
@@ -356,17 +364,9 @@ def _series(frame: _Frame, paths: list[VectorPath], skip: set[int], xcal: Calibr
     return series
 
 
-def _has_bars(frame: _Frame, paths: list[VectorPath], categories: list[TextSpan]) -> bool:
-    """At least two category names under the axis, each with a filled bar above it."""
-    if len(categories) < 2:
-        return False
-    named = set()
-    for p in paths:
-        x0, y0, x1, y1 = p.rect
-        if p.fill is None or _is_light(p.fill) or len(p.pieces) != 1 or not frame.contains((x0 + x1) / 2, (y0 + y1) / 2):
-            continue
-        named |= {k for k, c in enumerate(categories) if abs((c.bbox[0] + c.bbox[2]) / 2 - (x0 + x1) / 2) <= max(x1 - x0, 6.0)}
-    return len(named) >= 2
+def _is_bar_chart(frame: _Frame, paths: list[VectorPath], categories: list[TextSpan], ycal: Calibration) -> bool:
+    """At least two category names under the axis, each with a bar above it."""
+    return len({x for series in _bars(frame, paths, set(), categories, ycal) for x, _ in series.points}) >= 2
 
 
 def _bars(frame: _Frame, paths: list[VectorPath], skip: set[int], categories: list[TextSpan], ycal: Calibration) -> list[Series]:

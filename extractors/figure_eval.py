@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extractors.units import SUPERSCRIPTS
 from schemas.figure import FigureData, Series
 
 KINDS = ("vector", "raster")
@@ -28,7 +29,6 @@ X_TOLERANCE = 0.02  # a scatter point is found within 2% of the x range of the t
 MAX_ERROR = 0.05  # a recovered series' median error, as a fraction of the y range
 MIN_COVERAGE = 0.8  # a recovered series spans 80% of the truth's x extent (lines) or points (scatter)
 _NO_MATCH = 1e6  # the assignment cost of a pair that shares no x
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 
 
 def score_figures(truth: list[dict], predicted: list[FigureData]) -> dict:
@@ -180,17 +180,17 @@ def _norm_label(label: str) -> str:
     return re.sub(r"[^0-9a-z]", "", unicodedata.normalize("NFKC", label).lower())
 
 
-def normalize_unit(unit: str | None) -> str:
+def _unit_key(unit: str | None) -> str:
     """A unit compared without case, spaces, carets, braces or TeX: 'S cm$^{-1}$' == 's cm^-1' == 'S cm⁻¹'."""
     if not unit:
         return ""
-    u = unicodedata.normalize("NFKC", unit).translate(_SUPERSCRIPTS).replace("\u2212", "-")
+    u = unicodedata.normalize("NFKC", unit).translate(SUPERSCRIPTS).replace("\u2212", "-")
     u = u.replace("\\mu", "μ").replace("\\Omega", "Ω").replace("\\AA", "Å").replace("µ", "μ")
     return re.sub(r"[\s^{}$\\·*]|mathrm", "", u).lower()
 
 
 def same_unit(expected: str | None, got: str | None) -> bool:
-    return normalize_unit(expected) == normalize_unit(got)
+    return _unit_key(expected) == _unit_key(got)
 
 
 def _reason_class_ok(expected: str | None, got: str | None) -> bool:

@@ -19,8 +19,8 @@ from extractors.units import dimension_of, to_canonical
 from schemas.document import Figure, ParsedDocument
 from schemas.errors import InputError
 from schemas.figure import Curve, FigureData, Series
-from schemas.record import Evidence, ExtractorInfo, Record, Spans
-from schemas.vocabulary import load_vocabulary
+from schemas.record import Condition, Evidence, ExtractorInfo, Record, Spans
+from schemas.vocabulary import PropertyDef, load_vocabulary
 
 # Axis titles that name a condition, by the unit's dimension first and by words where there is no unit.
 _CONDITION_BY_DIMENSION = {
@@ -100,7 +100,7 @@ def _series_material(series: Series, plot: FigureData, figure: Figure | None, do
 
 
 def _record(plot: FigureData, series: Series, figure: Figure, doc: ParsedDocument, material: str, x: float, y: float,
-            prop, condition: str | None) -> Record | None:  # noqa: ANN001
+            prop: PropertyDef, condition: str | None) -> Record | None:
     if plot.y_unit is None and prop.unit:
         return None  # a property with a unit needs the axis to say which
     try:
@@ -113,8 +113,6 @@ def _record(plot: FigureData, series: Series, figure: Figure, doc: ParsedDocumen
     value = float(f"{y:.4g}")
     conditions = []
     if condition and not plot.x_categories:
-        from schemas.record import Condition
-
         conditions.append(Condition(name=condition, value=float(f"{x:.4g}"), unit=plot.x_unit, text=f"{plot.x_label} = {x:.4g}"))
     record = Record(
         paper_id=doc.paper_id, source=doc.source, material=material, formula=normalize_formula(material),

@@ -110,6 +110,7 @@ def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Ite
     """Each figure the parser found in the PDF at `path`, rendered, with its text spans and paths."""
     from PIL import Image
 
+    drawings: dict[int, list[dict]] = {}  # a page's drawings, read once however many figures it has
     with pymupdf.open(path) as pdf:
         for figure in doc.figures:
             page = pdf[figure.page - 1]
@@ -124,7 +125,9 @@ def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Ite
             spans, paths = [], []
             if figure.kind == "vector":
                 spans = _text_spans(page, clip)
-                paths = _vector_paths(page, clip)
+                if figure.page not in drawings:
+                    drawings[figure.page] = page.get_drawings()
+                paths = _vector_paths(drawings[figure.page], clip)
             yield FigureImage(figure=figure, source=doc.source, image=image, region=region, scale=pix.width / clip.width,
                               spans=spans, paths=paths, paper_id=doc.paper_id)
 
@@ -173,9 +176,9 @@ def _text_spans(page: pymupdf.Page, clip: pymupdf.Rect) -> list[TextSpan]:
     return lines
 
 
-def _vector_paths(page: pymupdf.Page, clip: pymupdf.Rect) -> list[VectorPath]:
+def _vector_paths(drawings: list[dict], clip: pymupdf.Rect) -> list[VectorPath]:
     paths = []
-    for d in page.get_drawings():
+    for d in drawings:
         rect = pymupdf.Rect(d["rect"])
         if not rect.intersects(clip) and not (rect.is_empty and clip.contains(rect.tl)):
             continue

@@ -13,7 +13,8 @@ from pathlib import Path
 from extractors.credibility import score_paper
 from extractors.documents import open_paper, parse_document
 from extractors.extractor import RecordExtractor
-from extractors.figures import FigureReader
+from extractors.figure_records import figure_records
+from extractors.figures import FigureReader, read_figures
 from extractors.grounding import ground_proposal
 from extractors.passages import is_candidate, make_passages
 from schemas.errors import PropmineError
@@ -99,9 +100,6 @@ def extract_document(result: PaperResult, extractor: RecordExtractor, properties
 
 def read_plots(result: PaperResult, reader: FigureReader, properties: set[str] | None, seen: set[str]) -> None:
     """The paper's figures through a figure reader: plots, curves, and records where a plot gives one value per material."""
-    from extractors.figure_records import figure_records
-    from extractors.figures import read_figures
-
     doc, paper = result.document, result.paper
     if doc is None or paper is None or paper.kind != "pdf" or not doc.figures:
         return

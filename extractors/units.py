@@ -21,7 +21,7 @@ ureg.define("emu = 1e-3 * ampere * meter ** 2")  # the CGS electromagnetic unit 
 ureg.define("atom_percent = percent = at%")
 ureg.define("weight_percent = percent = wt%")
 
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")  # 10⁻³ -> 10-3
 _REPLACE = [
     ("−", "-"), ("–", "-"), ("‒", "-"), ("µ", "u"), ("μ", "u"), ("Ω", "ohm"), ("Å", "angstrom"),
     ("°C", "degC"), ("° C", "degC"), ("℃", "degC"), ("°K", "K"), ("·", " "), ("⋅", " "), ("•", " "), ("∙", " "),
@@ -38,7 +38,7 @@ _TOKEN = re.compile(r"^([A-Za-z]+)(?:\^|\*\*)?([-+]?\d+(?:\.\d+)?)?$")
 @lru_cache(maxsize=4096)
 def normalize_unit(text: str) -> str:
     """Rewrite a unit as written ('W m^-1 K^-1', 'cm−1', 'W/mK') into a pint expression."""
-    s = text.strip().translate(_SUPERSCRIPTS)
+    s = text.strip().translate(SUPERSCRIPTS)
     for old, new in _REPLACE:
         s = s.replace(old, new)
     s = re.sub(r"\s*\^\s*", "^", s)

@@ -14,7 +14,6 @@ import html
 import io
 import json
 import math
-import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from flows.staging import write_text_atomically
 from schemas.errors import InputError
 from schemas.vocabulary import load_vocabulary
 
@@ -200,6 +200,15 @@ class _Plots:
         data = base64.b64encode(buffer.getvalue()).decode("ascii")
         return f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}"></figure>'
 
+    def grid(self, shown: list[str], max_cols: int, width: float, height: float) -> tuple[Any, list[tuple[Any, str]]]:
+        """A figure with one panel (of width x height inches) per shown item, in rows of at most max_cols; empty cells hidden."""
+        cols = min(max_cols, len(shown))
+        nrows = math.ceil(len(shown) / cols)
+        fig, axes = self.plt.subplots(nrows, cols, figsize=(width * cols, height * nrows), squeeze=False)
+        for ax in list(axes.flat)[len(shown):]:
+            ax.axis("off")
+        return fig, list(zip(axes.flat, shown, strict=False))
+
     def value_distributions(self, con: duckdb.DuckDBPyConnection, properties: list[str], labels: dict[str, str],
                             units: dict[str, str]) -> str:
         if not properties:
@@ -216,16 +225,12 @@ class _Plots:
         shown = [p for p in properties if values.get(p)]
         if not shown:
             return "<p class='note'>No values in canonical units to plot.</p>"
-        cols = min(4, len(shown))
-        nrows = math.ceil(len(shown) / cols)
-        fig, axes = self.plt.subplots(nrows, cols, figsize=(3.4 * cols, 2.4 * nrows), squeeze=False)
-        for ax, prop in zip(axes.flat, shown, strict=False):
+        fig, panels = self.grid(shown, max_cols=4, width=3.4, height=2.4)
+        for ax, prop in panels:
             ax.hist(*_hist_input(values[prop], ax), color="#4c72b0")
             ax.set_title(labels.get(prop, prop), fontsize=9)
             ax.set_xlabel(units.get(prop) or "dimensionless", fontsize=8)
             ax.tick_params(labelsize=7)
-        for ax in list(axes.flat)[len(shown):]:
-            ax.axis("off")
         fig.tight_layout()
         note = f"<p class='note'>Up to {SAMPLE_PER_PROPERTY:,} values per property (a fixed sample), in each property's canonical unit.</p>"
         return "<h3>Value distributions</h3>" + note + self.img(fig, "value distributions per property")
@@ -249,10 +254,8 @@ class _Plots:
         shown = [p for p in properties if by_prop.get(p)]
         if not shown:
             return ""
-        cols = min(3, len(shown))
-        nrows = math.ceil(len(shown) / cols)
-        fig, axes = self.plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.2 * nrows), squeeze=False)
-        for ax, prop in zip(axes.flat, shown, strict=False):
+        fig, panels = self.grid(shown, max_cols=3, width=4.6, height=3.2)
+        for ax, prop in panels:
             groups = sorted(by_prop[prop], key=lambda g: g[1])
             stats = [{"label": f"{mk[:18]} ({n})", "whislo": q[0], "q1": q[1], "med": q[2], "q3": q[3], "whishi": q[4],
                       "fliers": []} for mk, n, q in groups]
@@ -263,8 +266,6 @@ class _Plots:
             ax.set_title(labels.get(prop, prop), fontsize=9)
             ax.set_xlabel(units.get(prop) or "dimensionless", fontsize=8)
             ax.tick_params(labelsize=7)
-        for ax in list(axes.flat)[len(shown):]:
-            ax.axis("off")
         fig.tight_layout()
         note = (f"<p class='note'>The {MATERIALS_PER_PLOT} materials with the most records for each of the most frequent "
                 "properties: boxes from the 25th to the 75th percentile, whiskers from the 5th to the 95th (record counts in brackets).</p>")
@@ -579,10 +580,7 @@ def _page(title: str, body: str) -> str:
 
 def _write_atomically(out: Path, text: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
+        write_text_atomically(out, text)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"--out {out}: cannot write the report: {err.strerror or err}") from err

@@ -28,13 +28,21 @@ def staging_dir_for(db: str | Path) -> Path:
     return db.with_name(db.stem + ".staging")
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write a file so that a reader sees the old text or the new, never half of it; raises OSError, leaving no temp file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
-    except OSError as err:
+    except OSError:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    try:
+        write_text_atomically(path, text)
+    except OSError as err:
         if err.errno == errno.ENOSPC:
             raise InputError(f"staging folder {path.parent} is full (no space left on device); free space or pass another --staging") from err
         raise InputError(f"cannot write {path}: {err.strerror}") from err

@@ -159,12 +159,14 @@ def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str
         raise
 
 
+_AXES = {"x_label", "x_unit", "x_scale", "y_label", "y_unit", "y_scale", "x_range", "y_range", "x_categories"}
+
+
 def figure_rows(paper_id: str, doc: ParsedDocument, result: PaperResult) -> list[dict[str, Any]]:
     """A row per plot a reader looked at (one per panel), and one per figure no reader looked at."""
     rows = [{"paper_id": paper_id, "number": p.number, "page": p.page, "bbox": json.dumps(p.bbox), "caption": p.caption,
              "kind": p.kind, "panel": p.panel, "status": p.status, "reason": p.reason, "reader": p.reader,
-             "axes": json.dumps({k: getattr(p, k) for k in ("x_label", "x_unit", "x_scale", "y_label", "y_unit", "y_scale",
-                                                            "x_range", "y_range", "x_categories")})}
+             "axes": p.model_dump_json(include=_AXES)}
             for p in result.figures]
     read = {(p.page, p.number) for p in result.figures}
     rows += [{"paper_id": paper_id, "number": f.number, "page": f.page, "bbox": json.dumps(f.bbox), "caption": f.caption,
