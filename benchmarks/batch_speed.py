@@ -20,8 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.extractor import NoExtractor  # noqa: E402
 from extractors.pipeline import extract_paper, make_extractor  # noqa: E402
+from extractors.records.extractor import NoExtractor  # noqa: E402
 
 REAL_PDFS = REPO.parent / "shared" / "corpus" / "real-pdfs" / "pdfs"
 

@@ -29,14 +29,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.corpora import (  # noqa: E402
+from extractors.documents.papers import open_paper, parse_text_file  # noqa: E402
+from extractors.documents.passages import make_passages  # noqa: E402
+from extractors.learning.corpora import (  # noqa: E402
     bandgap_200_gold,
     bandgap_200_papers,
     material_names,
     parse_gold_value,
     value_matches,
 )
-from extractors.credibility import (  # noqa: E402
+from extractors.learning.evaluation import material_matches  # noqa: E402
+from extractors.learning.evaluation import value_matches as gold_value_matches  # noqa: E402
+from extractors.pipeline import extract_paper  # noqa: E402
+from extractors.records.credibility import (  # noqa: E402
     brier_score,
     fit_rules,
     method_context,
@@ -46,13 +51,8 @@ from extractors.credibility import (  # noqa: E402
     rules_toml,
     score_features,
 )
-from extractors.documents import open_paper, parse_text_file  # noqa: E402
-from extractors.evaluation import material_matches  # noqa: E402
-from extractors.evaluation import value_matches as gold_value_matches  # noqa: E402
-from extractors.extractor import RuleExtractor, material_candidates  # noqa: E402
-from extractors.grounding import ground_proposal  # noqa: E402
-from extractors.passages import make_passages  # noqa: E402
-from extractors.pipeline import extract_paper  # noqa: E402
+from extractors.records.extractor import RuleExtractor, material_candidates  # noqa: E402
+from extractors.records.grounding import ground_proposal  # noqa: E402
 from schemas.credibility import CREDIBILITY_DIR, load_credibility_rules  # noqa: E402
 from schemas.document import ParsedDocument  # noqa: E402
 from schemas.passage import Passage  # noqa: E402
@@ -198,7 +198,7 @@ def rules_records(corpus: Path) -> dict[str, list[tuple[Record, int]]]:
 
 
 def llm_records(corpus: Path, adapter: str) -> list[tuple[Record, int]]:
-    from extractors.llm import LLMExtractor
+    from extractors.records.llm import LLMExtractor
 
     extractor = LLMExtractor.from_settings(adapter=None if adapter == "default" else adapter)
     out = []

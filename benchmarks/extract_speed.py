@@ -17,11 +17,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.corpora import bandgap_200_gold  # noqa: E402
-from extractors.documents import open_paper, parse_document  # noqa: E402
-from extractors.llm import LLMExtractor  # noqa: E402
-from extractors.passages import is_candidate, make_passages  # noqa: E402
+from extractors.documents.papers import open_paper, parse_document  # noqa: E402
+from extractors.documents.passages import is_candidate, make_passages  # noqa: E402
+from extractors.learning.corpora import bandgap_200_gold  # noqa: E402
 from extractors.pipeline import extract_paper  # noqa: E402
+from extractors.records.llm import LLMExtractor  # noqa: E402
 
 
 def main() -> None:

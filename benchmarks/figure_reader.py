@@ -6,7 +6,7 @@
     .venv/bin/python benchmarks/figure_reader.py --keep out/plots     # keep the generated PDFs and truth
 
 1. Generated plots (data/make_plots.py): vector and raster versions of 13 figures (15 panels) and
-   8 figures that must be skipped; the scores table of extractors.figure_eval, then the reader's
+   8 figures that must be skipped; the scores table of extractors.figures.evaluation, then the reader's
    time per figure (mean, median).
 2. Real PDFs (../shared/corpus/real-pdfs/pdfs, when present): per PDF the figures the parser
    found and how many the reader read, skipped or failed; for the PDFs that have GROBID figure
@@ -32,9 +32,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.figure_eval import format_scores, score_figures  # noqa: E402
-from extractors.figures import FigureImage, FigureReader, read_figures  # noqa: E402
-from extractors.pdf import parse_pdf  # noqa: E402
+from extractors.documents.pdf import parse_pdf  # noqa: E402
+from extractors.figures.base import FigureImage, FigureReader  # noqa: E402
+from extractors.figures.evaluation import format_scores, score_figures  # noqa: E402
+from extractors.figures.reading import read_figures  # noqa: E402
 from schemas.errors import InputError, PropmineError  # noqa: E402
 from schemas.figure import FigureData, FigureSkip, Series  # noqa: E402
 
@@ -91,11 +92,11 @@ def make_reader(spec: str, truth: list[dict]) -> FigureReader:
     if spec == "oracle":
         return OracleReader(truth)
     if spec.startswith("vlm:"):
-        from extractors.vlm import VLMReader
+        from extractors.figures.vlm import VLMReader
 
         return VLMReader(spec.removeprefix("vlm:"))
     if spec == "digitizer":
-        from extractors.digitizer import Digitizer
+        from extractors.figures.digitizer import Digitizer
 
         return Digitizer()
     raise SystemExit(f"unknown reader {spec!r}: use digitizer, vlm:/path/to/model or oracle")

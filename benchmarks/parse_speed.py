@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.documents import open_paper, parse_document  # noqa: E402
+from extractors.documents.papers import open_paper, parse_document  # noqa: E402
 from schemas.errors import InputError  # noqa: E402
 
 REAL_PDFS = REPO.parent / "shared" / "corpus" / "real-pdfs" / "pdfs"

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 import pyarrow as pa  # noqa: E402
 
 from extractors.embeddings import NgramEmbedder, load_embedder  # noqa: E402
-from extractors.formulas import normalize_formula  # noqa: E402
+from extractors.quantities.formulas import normalize_formula  # noqa: E402
 from flows.export import export_training_table  # noqa: E402
 from flows.query import QueryOptions, search_records  # noqa: E402
 from flows.report import build_report  # noqa: E402

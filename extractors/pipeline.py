@@ -10,13 +10,14 @@ import logging
 import time
 from pathlib import Path
 
-from extractors.credibility import score_paper
-from extractors.documents import open_paper, parse_document
-from extractors.extractor import RecordExtractor
-from extractors.figure_records import figure_records
-from extractors.figures import FigureReader, read_figures
-from extractors.grounding import ground_proposal
-from extractors.passages import is_candidate, make_passages
+from extractors.documents.papers import open_paper, parse_document
+from extractors.documents.passages import is_candidate, make_passages
+from extractors.figures.base import FigureReader
+from extractors.figures.reading import read_figures
+from extractors.figures.records import figure_records
+from extractors.records.credibility import score_paper
+from extractors.records.extractor import RecordExtractor
+from extractors.records.grounding import ground_proposal
 from schemas.errors import PropmineError
 from schemas.result import PaperResult
 
@@ -27,14 +28,14 @@ def make_extractor(name: str = "llm", base_model: str | None = None, adapter: st
     """The LLM ('llm': embedded or a local base model, with an adapter), the rule-based extractor
     ('rules'), or none ('none': parse and store passages only)."""
     if name == "rules":
-        from extractors.extractor import RuleExtractor
+        from extractors.records.extractor import RuleExtractor
 
         return RuleExtractor()
     if name == "none":
-        from extractors.extractor import NoExtractor
+        from extractors.records.extractor import NoExtractor
 
         return NoExtractor()
-    from extractors.llm import LLMExtractor
+    from extractors.records.llm import LLMExtractor
 
     return LLMExtractor.from_settings(base_model=base_model, adapter=adapter)
 

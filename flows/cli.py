@@ -65,7 +65,7 @@ def parse(
     max_pages: MaxPages = 200,
 ) -> None:
     """Print the parsed document: its text (offsets of records point into it) or everything as JSON."""
-    from extractors.documents import open_paper, parse_document
+    from extractors.documents.papers import open_paper, parse_document
 
     doc = parse_document(open_paper(file), max_pages=max_pages)
     if format == "json":
@@ -83,8 +83,8 @@ def quantities(
     max_pages: MaxPages = 200,
 ) -> None:
     """Every quantity (number with a unit) in the files, with spans and SI values."""
-    from extractors.documents import open_paper, parse_document
-    from extractors.quantities import tag_quantities
+    from extractors.documents.papers import open_paper, parse_document
+    from extractors.quantities.tagger import tag_quantities
 
     rows = []
     for file in files:
@@ -106,8 +106,8 @@ def figures(
     max_pages: MaxPages = 200,
 ) -> None:
     """Read the plots of PDFs: axes, units, scales and data series in data coordinates."""
-    from extractors.documents import open_paper, parse_document
-    from extractors.figures import read_figures
+    from extractors.documents.papers import open_paper, parse_document
+    from extractors.figures.reading import read_figures
 
     if format not in ("table", "jsonl"):
         fail(f"--format {format}: use table or jsonl")
@@ -216,7 +216,7 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoint if present")] = True,
 ) -> None:
     """Fine-tune a LoRA adapter for the extractor (CPU or GPU), with a loss log and a model card."""
-    from extractors.training import TrainConfig, train_adapter
+    from extractors.learning.training import TrainConfig, train_adapter
 
     config = TrainConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
                          lora_r=lora_r, lora_alpha=2 * lora_r, seed=seed)
@@ -236,12 +236,12 @@ def evaluate_cmd(
     write_card: Annotated[bool, typer.Option("--write-card", help="Store each adapter's scores in its adapter_card.json")] = False,
 ) -> None:
     """Score extractors against gold records: P/R/F1 per property and the hallucination rate, side by side."""
-    from extractors import evaluation
+    from extractors.learning import evaluation
     from extractors.pipeline import extract_paper
 
     properties = _check_properties(property) or {"band_gap"}
     if gold is None:
-        from extractors.corpora import bandgap_200_gold
+        from extractors.learning.corpora import bandgap_200_gold
         from schemas.settings import REPO_ROOT
 
         corpus = REPO_ROOT.parent / "shared" / "corpus"
@@ -259,7 +259,7 @@ def evaluate_cmd(
         label = "base (zero-shot)" if name == "none" else f"adapter {Path(name).name}"
         extractors[label] = _make_extractor(ExtractorName.llm, base_model, None if name == "default" else name)
         if name != "none":
-            from extractors.llm import DEFAULT_ADAPTER_DIR
+            from extractors.records.llm import DEFAULT_ADAPTER_DIR
 
             adapter_dirs[label] = DEFAULT_ADAPTER_DIR if name == "default" else Path(name)
     reports = {}
@@ -369,7 +369,7 @@ def _make_extractor(name: ExtractorName, base_model: str | None, adapter: str | 
 
 def _figure_reader(name: str | None, extractor: ExtractorName):  # noqa: ANN202
     """The figure reader by name (default: the PROPMINE_FIGURE_READER setting); none for a parse-only run."""
-    from extractors.figures import make_figure_reader
+    from extractors.figures.reading import make_figure_reader
 
     if extractor == ExtractorName.none and name is None:
         return None

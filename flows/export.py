@@ -25,7 +25,7 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from extractors.units import to_si
+from extractors.quantities.units import to_si
 from flows.report import latest_judgements
 from schemas.errors import InputError
 from schemas.tables import SCHEMA_VERSION

@@ -15,9 +15,10 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
-from extractors.extractor import RecordExtractor
-from extractors.figures import FigureReader, make_figure_reader
+from extractors.figures.base import FigureReader
+from extractors.figures.reading import make_figure_reader
 from extractors.pipeline import extract_paper, make_extractor
+from extractors.records.extractor import RecordExtractor
 from flows.store import finish_run, flag_outliers, open_db, start_run, write_paper
 from schemas.credibility import DEFAULT_RULES
 from schemas.errors import PropmineError

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import httpx
 
-from extractors.documents import sha256_file
+from extractors.documents.papers import sha256_file
 from schemas.errors import InputError
 from schemas.fetch import FetchedPaper, FetchSettings, PaperRef
 
@@ -36,7 +36,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_WAIT_S = 60.0
 CHUNK_BYTES = 1 << 16
 PDF_MAGIC = b"%PDF-"
-# PDF readers (and extractors.documents.open_paper) accept the header anywhere in the first KiB.
+# PDF readers (and extractors.documents.papers.open_paper) accept the header anywhere in the first KiB.
 HEAD_BYTES = 1024
 # Content types that are never a PDF: a landing page, a login wall or an API error.
 NOT_PDF_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/json"})

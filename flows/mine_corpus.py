@@ -21,7 +21,7 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from extractors.figures import make_figure_reader
+from extractors.figures.reading import make_figure_reader
 from flows.extract_paper import extract_task, extraction_key, make_extractor
 from flows.fetch import fetch_paper, list_references, make_client
 from flows.staging import load_fetch_index, save_fetch_index, stage_result, staging_dir_for

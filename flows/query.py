@@ -20,9 +20,9 @@ import numpy as np
 import pyarrow as pa
 
 from extractors.embeddings import Embedder, similarity
-from extractors.formulas import normalize_formula
-from extractors.quantities import tag_quantities
-from extractors.units import dimension_of, to_canonical, to_si
+from extractors.quantities.formulas import normalize_formula
+from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.units import dimension_of, to_canonical, to_si
 from schemas.errors import InputError
 from schemas.quantity import Quantity
 from schemas.record import MethodKind, Record

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from extractors.credibility import cross_paper_outliers, score_features
+from extractors.records.credibility import cross_paper_outliers, score_features
 from schemas.credibility import DEFAULT_RULES, load_credibility_rules
 from schemas.document import ParsedDocument
 from schemas.errors import ConfigError, InputError

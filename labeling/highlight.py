@@ -29,7 +29,7 @@ class Segment:
 
 def _unit_span(value_text: str) -> tuple[int, int] | None:
     """Where the unit sits inside a value's text ('3.21 eV' -> (5, 7))."""
-    from extractors.quantities import tag_quantities
+    from extractors.quantities.tagger import tag_quantities
 
     found = tag_quantities(value_text)
     return found[0].unit_span if found and found[0].unit_span else None

@@ -40,10 +40,10 @@ def allowed_values(passage: PassageRow, prop: str) -> list[tuple[str, tuple[int,
     """The values the constrained decoder lets the model write for this passage and property.
 
     Returns (text, span in the passage, unit or None) for each, in text order. The texts are those of
-    extractors.llm.passage_grammar, so a label never asks the model for a value it cannot write.
+    extractors.records.llm.passage_grammar, so a label never asks the model for a value it cannot write.
     """
-    from extractors.llm import passage_grammar
-    from extractors.quantities import tag_quantities
+    from extractors.quantities.tagger import tag_quantities
+    from extractors.records.llm import passage_grammar
 
     grammar = passage_grammar(passage.as_passage(), [prop])
     allowed = set(grammar.values)
@@ -56,7 +56,7 @@ def allowed_values(passage: PassageRow, prop: str) -> list[tuple[str, tuple[int,
 
 
 def header_units(passage: PassageRow) -> list[str]:
-    from extractors.units import header_units as units_in
+    from extractors.quantities.units import header_units as units_in
 
     return units_in(passage.context or "")
 
@@ -97,8 +97,8 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
             anchor = (current.value_span[0] - off) if current else 0
             chosen = min(exact, key=lambda a: abs(a[1][0] - anchor)) if exact else None
         if chosen is None:
-            from extractors.grounding import find_quantity
-            from extractors.quantities import tag_quantities
+            from extractors.quantities.tagger import tag_quantities
+            from extractors.records.grounding import find_quantity
 
             q = find_quantity(wanted, tag_quantities(text, include_unitless=True), text)
             chosen = next((a for a in allowed if q is not None and a[1] == q.span), None)
@@ -130,7 +130,7 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
                                f"({', '.join(units) or 'none found'})")
     effective_unit = value_unit or unit
     if prop.unit and effective_unit:
-        from extractors.units import to_canonical
+        from extractors.quantities.units import to_canonical
 
         try:
             to_canonical(1.0, effective_unit, prop.unit)
@@ -138,7 +138,7 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
             raise LabelRefused(f"the unit of {value_text!r} does not fit {prop.name} ({prop.unit}); "
                                "choose another value or property") from err
     elif not prop.unit and value_unit:
-        from extractors.units import dimension_of
+        from extractors.quantities.units import dimension_of
 
         if dimension_of(value_unit) not in (None, "dimensionless"):
             raise LabelRefused(f"{prop.name} has no unit, but {value_text!r} has one; choose another value or property")

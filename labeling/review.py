@@ -380,8 +380,8 @@ def load_passage(con: duckdb.DuckDBPyConnection, passage_id: str) -> PassageView
 @lru_cache(maxsize=200_000)
 def _text_signals(text: str, context: str, origin: str) -> tuple[bool, bool]:
     """(has a quantity with a unit, is a candidate: a property word next to a quantity whose unit fits)."""
-    from extractors.passages import is_candidate
-    from extractors.quantities import tag_quantities
+    from extractors.documents.passages import is_candidate
+    from extractors.quantities.tagger import tag_quantities
 
     has_quantity = bool(tag_quantities(text))
     passage = Passage(passage_id="x", paper_id="x", text=text, context=context, char_start=0, char_end=len(text),

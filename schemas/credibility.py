@@ -21,7 +21,7 @@ DEFAULT_RULES = "credibility-v1"
 
 
 class CredibilityRule(BaseModel):
-    feature: str = Field(description="Name of a feature computed by extractors.credibility")
+    feature: str = Field(description="Name of a feature computed by extractors.records.credibility")
     weight: float = Field(description="Added to the logit when the feature fires")
     reason: str = Field(description="Shown to people; {detail}, {sample_form} and {property} are filled in")
     properties: list[str] | None = Field(default=None, description="Only for these properties (None: all)")

@@ -50,7 +50,7 @@ def corpus() -> Path:
 @pytest.fixture(scope="session")
 def base_model():  # noqa: ANN201
     """The embedded SmolLM2 (converted once into the user cache), without an adapter."""
-    from extractors.model import load_model
+    from extractors.records.model import load_model
 
     return load_model(adapter=None)
 
@@ -61,8 +61,8 @@ def mine_text_papers():  # noqa: ANN201
 
     Each paper must give exactly one record, so a test's expectations stay tied to its texts.
     """
-    from extractors.extractor import RuleExtractor
     from extractors.pipeline import extract_paper
+    from extractors.records.extractor import RuleExtractor
     from flows.store import open_db, write_paper
 
     def mine(folder: Path, papers: dict[str, str]) -> Path:

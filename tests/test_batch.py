@@ -199,8 +199,8 @@ def test_prefect_yaml_deploys_the_batch_flow() -> None:
 
 
 def test_a_result_that_cannot_be_stored_does_not_stop_the_merge(tmp_path: Path) -> None:
-    from extractors.extractor import RuleExtractor
     from extractors.pipeline import extract_paper
+    from extractors.records.extractor import RuleExtractor
     from flows.store import merge_staged, open_db
 
     staging = tmp_path / "staging"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.corpora import (
+from extractors.learning.corpora import (
     BUILDERS,
     NEGATIVES_PER_POSITIVE,
     SOFC_PROPERTIES,
@@ -20,7 +20,7 @@ from extractors.corpora import (
     build_polyie,
     build_sofc_exp,
 )
-from extractors.quantities import tag_quantities
+from extractors.quantities.tagger import tag_quantities
 from schemas.vocabulary import load_vocabulary
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.credibility import (
+from extractors.pipeline import extract_paper
+from extractors.records.credibility import (
     brier_score,
     fit_rules,
     record_features,
@@ -15,8 +16,7 @@ from extractors.credibility import (
     robust_outliers,
     rules_toml,
 )
-from extractors.extractor import RuleExtractor
-from extractors.pipeline import extract_paper
+from extractors.records.extractor import RuleExtractor
 from flows.store import flag_outliers, open_db, write_paper
 from schemas.credibility import load_credibility_rules
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.documents import open_paper, parse_text_file
-from extractors.formulas import normalize_formula
+from extractors.documents.papers import open_paper, parse_text_file
+from extractors.quantities.formulas import normalize_formula
 from schemas.errors import InputError
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extractors.evaluation import match_records, material_matches
+from extractors.learning.evaluation import match_records, material_matches
 from schemas.record import Evidence, ExtractorInfo, Record, Spans
 
 
@@ -42,7 +42,7 @@ def test_one_to_one_and_repeated_facts_count_once() -> None:
 def test_scores_go_into_the_adapter_card(tmp_path) -> None:  # noqa: ANN001
     import json
 
-    from extractors.evaluation import Counts, EvalReport, write_card_scores
+    from extractors.learning.evaluation import Counts, EvalReport, write_card_scores
 
     (tmp_path / "adapter_card.json").write_text(json.dumps({"name": "a", "dev_scores": None}))
     report = EvalReport(per_property={"band_gap": Counts(tp=3, fp=1, fn=3)}, overall=Counts(tp=3, fp=1, fn=3), papers=2, predicted=4)
@@ -54,9 +54,9 @@ def test_scores_go_into_the_adapter_card(tmp_path) -> None:  # noqa: ANN001
 
 def test_spans_of_a_crlf_text_file_read_back_from_the_file(tmp_path) -> None:  # noqa: ANN001
     """Spans point into the file's characters as stored: Windows line ends must not shift them."""
-    from extractors.evaluation import evaluate
-    from extractors.extractor import RuleExtractor
+    from extractors.learning.evaluation import evaluate
     from extractors.pipeline import extract_paper
+    from extractors.records.extractor import RuleExtractor
 
     path = tmp_path / "crlf.txt"
     path.write_bytes(b"Introduction\r\n\r\nSome words.\r\nMore words.\r\n\r\nResults\r\n\r\nThe band gap of ZnO is 3.37 eV.\r\n")

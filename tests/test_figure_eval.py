@@ -1,4 +1,4 @@
-"""The figure scorer (extractors.figure_eval) and the generated plots of known data (data/make_plots.py)."""
+"""The figure scorer (extractors.figures.evaluation) and the generated plots of known data (data/make_plots.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.figure_eval import format_scores, same_unit, score_figures
-from extractors.pdf import parse_pdf
+from extractors.documents.pdf import parse_pdf
+from extractors.figures.evaluation import format_scores, same_unit, score_figures
 from schemas.figure import FigureData, Series
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,12 +11,13 @@ import pymupdf
 import pytest
 from typer.testing import CliRunner
 
-from extractors.axes import calibrate, parse_tick, split_axis_title
-from extractors.digitizer import read_vector
-from extractors.figure_eval import score_figures
-from extractors.figure_records import figure_records, x_condition
-from extractors.figures import figure_images, make_figure_reader, read_figures
-from extractors.pdf import parse_pdf
+from extractors.documents.pdf import parse_pdf
+from extractors.figures.axes import calibrate, parse_tick, split_axis_title
+from extractors.figures.base import figure_images
+from extractors.figures.digitizer import read_vector
+from extractors.figures.evaluation import score_figures
+from extractors.figures.reading import make_figure_reader, read_figures
+from extractors.figures.records import figure_records, x_condition
 from flows.cli import app
 from schemas.errors import InputError
 from schemas.figure import FigureData, FigureSkip, Series

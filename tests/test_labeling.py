@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from extractors.extractor import RuleExtractor
+from extractors.learning.training import read_examples
 from extractors.pipeline import extract_paper
-from extractors.quantities import tag_quantities
-from extractors.training import read_examples
+from extractors.quantities.tagger import tag_quantities
+from extractors.records.extractor import RuleExtractor
 from flows.store import open_db, write_paper
 from labeling.app import create_app
 from labeling.cli import label_app

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from extractors.extractor import PassageProposals
+from extractors.learning.training import read_examples
 from extractors.pipeline import extract_paper
-from extractors.quantities import tag_quantities
-from extractors.training import read_examples
+from extractors.quantities.tagger import tag_quantities
+from extractors.records.extractor import PassageProposals
 from flows.store import open_db, write_paper
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal

@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from extractors import evaluation
-from extractors.extractor import RuleExtractor
+from extractors.learning import evaluation
+from extractors.learning.training import TrainConfig, read_examples, train_adapter
 from extractors.pipeline import extract_paper
-from extractors.training import TrainConfig, read_examples, train_adapter
+from extractors.records.extractor import RuleExtractor
 from flows.store import open_db, write_paper
 from labeling.app import create_app
 from labeling.cli import label_app
@@ -40,8 +40,8 @@ GOLD = [
 
 @pytest.mark.slow
 def test_labels_train_an_adapter_that_extracts_grounded_records(tmp_path: Path) -> None:
-    from extractors.llm import LLMExtractor
-    from extractors.model import load_model
+    from extractors.records.llm import LLMExtractor
+    from extractors.records.model import load_model
 
     # 1. The model's records (here the rule-based stand-in's) in a database.
     db = tmp_path / "papers.duckdb"

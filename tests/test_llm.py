@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from extractors.decoding import COMPLETE, INVALID, PREFIX, AnswerGrammar, close_truncated
-from extractors.extractor import PassageProposals
-from extractors.grounding import ground_proposal
-from extractors.llm import LLMExtractor, QueuedCompleter, parse_answer, passage_grammar
+from extractors.records.decoding import COMPLETE, INVALID, PREFIX, AnswerGrammar, close_truncated
+from extractors.records.extractor import PassageProposals
+from extractors.records.grounding import ground_proposal
+from extractors.records.llm import LLMExtractor, QueuedCompleter, parse_answer, passage_grammar
 from schemas.errors import ExtractionError
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal
@@ -124,8 +124,8 @@ def test_lora_smoke_adapter_changes_base_does_not(tmp_path) -> None:  # noqa: AN
     import torch
     from safetensors.torch import load_file
 
-    from extractors.model import load_model
-    from extractors.training import TrainConfig, train_adapter
+    from extractors.learning.training import TrainConfig, train_adapter
+    from extractors.records.model import load_model
 
     loaded = load_model(adapter=None)
 
@@ -152,7 +152,7 @@ def test_a_local_model_directory_loads_and_answers_within_the_grammar(tmp_path) 
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from extractors.model import converted_embedded_dir
+    from extractors.records.model import converted_embedded_dir
     from schemas.settings import Settings
 
     tokenizer = AutoTokenizer.from_pretrained(converted_embedded_dir(Settings.from_env()))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.documents import open_paper, parse_document
-from extractors.pdf import parse_pdf
+from extractors.documents.papers import open_paper, parse_document
+from extractors.documents.pdf import parse_pdf
 from schemas.document import ParsedDocument
 from schemas.errors import InputError
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.passages import sentence_spans
-from extractors.quantities import tag_quantities
-from extractors.units import dimension_of, to_canonical
+from extractors.documents.passages import sentence_spans
+from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.units import dimension_of, to_canonical
 from schemas.errors import InputError
 
 

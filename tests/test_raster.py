@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from extractors.figures import FigureImage
-from extractors.raster import RasterReader, _fix_unit, read_raster
+from extractors.figures.base import FigureImage
+from extractors.figures.raster import RasterReader, _fix_unit, read_raster
 from schemas.document import Figure
 from schemas.errors import ConfigError
 from schemas.figure import FigureData, FigureSkip, Series
@@ -285,8 +285,8 @@ def test_raster_figure_in_a_pdf(tmp_path: Path) -> None:
     """The whole path: a PNG plot placed on a PDF page above its caption, parsed, rendered and read."""
     import pymupdf
 
-    from extractors.figures import read_figures
-    from extractors.pdf import parse_pdf
+    from extractors.documents.pdf import parse_pdf
+    from extractors.figures.reading import read_figures
 
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot(X, 60 * np.tanh(X - 5), color="tab:green")

@@ -8,8 +8,8 @@ import sys
 import duckdb
 import pytest
 
-from extractors.extractor import RuleExtractor
 from extractors.pipeline import extract_paper
+from extractors.records.extractor import RuleExtractor
 from flows.store import export_parquet, open_db, write_paper
 from schemas.errors import InputError
 from schemas.tables import SCHEMA_VERSION

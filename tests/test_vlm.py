@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-from extractors.figures import FigureImage
-from extractors.vlm import (
+from extractors.figures.base import FigureImage
+from extractors.figures.vlm import (
     VLMReader,
     figure_data_from_answer,
     parse_figure_json,

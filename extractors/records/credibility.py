@@ -1,6 +1,6 @@
 """Credibility: how far a record's value can be trusted, scored from its method context, with reasons.
 
-`method_context` reads the method around a record (extractors.method); `record_features` turns the
+`method_context` reads the method around a record (extractors.records.method); `record_features` turns the
 record into named 0/1 features; `score_features` weighs them with a versioned rules file
 (schemas.credibility) into a score in [0, 1] and the reasons behind it. `fit_rules` fits the same
 weights to labels (logistic regression), and `robust_outliers` finds values far from other
@@ -13,8 +13,8 @@ import math
 import re
 from collections.abc import Sequence
 
-from extractors.method import find_method, value_clause, value_tail
-from extractors.passages import column_header
+from extractors.documents.passages import column_header
+from extractors.records.method import find_method, value_clause, value_tail
 from schemas.credibility import (
     DEFAULT_RULES,
     CredibilityRule,
@@ -98,7 +98,7 @@ def record_features(record: Record) -> dict[str, float]:
 
 
 def _clause_of(record: Record) -> str:
-    """The words of the record's own value in its sentence (extractors.method.value_clause)."""
+    """The words of the record's own value in its sentence (extractors.records.method.value_clause)."""
     at = record.spans.value[0] - record.evidence.char_start
     return value_clause(record.evidence.text, at, record.spans.value[1] - record.evidence.char_start)
 

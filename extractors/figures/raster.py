@@ -6,7 +6,7 @@ bottom and left axes, and the text around them (tick labels with their exponents
 with the exponents of their units, offset multipliers such as '×10^4', panel labels), which it
 reads with the tesseract CLI: every crop goes on its own line of one "sheet" per kind of text (one
 call for the digits, one for words, one for a legend). Tick labels paired with their ticks
-become an axis calibration (`extractors.axes.calibrate`). The plot area's ink, without grid lines,
+become an axis calibration (`extractors.figures.axes.calibrate`). The plot area's ink, without grid lines,
 legend and panel labels, is split by colour; each colour becomes lines (a point per pixel column
 along the smoothest path: a black solid, dashed and dotted line are told apart as three curves),
 markers (their centres) or bars (their tops). A legend (a colour sample followed by text, inside
@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from scipy import ndimage
 
-from extractors.axes import Calibration, calibrate, parse_tick, split_axis_title
+from extractors.figures.axes import Calibration, calibrate, parse_tick, split_axis_title
 from schemas.errors import ConfigError
 from schemas.figure import FigureData, FigureSkip, Series
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from extractors.figures import FigureImage
+    from extractors.figures.base import FigureImage
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ SeriesStyle = Literal["line", "scatter", "bar"]
 
 
 class RasterReader:
-    """`read_raster` as a FigureReader (for `extractors.figures.read_figures`)."""
+    """`read_raster` as a FigureReader (for `extractors.figures.reading.read_figures`)."""
 
     name = READER_NAME
 

@@ -1,6 +1,6 @@
 """Grammar-constrained greedy decoding: the model can only write records made of passage text.
 
-The answer grammar is the canonical JSON of `extractors.prompts.render_answer`:
+The answer grammar is the canonical JSON of `extractors.records.prompts.render_answer`:
 
     [ ]  |  [ REC (, REC)* ]
     REC = {"material": "MAT", "property": "PROP", "value": "VAL"[, "unit": "UNIT"]}

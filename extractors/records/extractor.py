@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from extractors.formulas import parse_formula
-from extractors.passages import column_header, sentence_spans
-from extractors.quantities import tag_quantities
-from extractors.units import dimension_of
+from extractors.documents.passages import column_header, sentence_spans
+from extractors.quantities.formulas import parse_formula
+from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.units import dimension_of
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal
 from schemas.vocabulary import load_vocabulary

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extractors.units import SUPERSCRIPTS
+from extractors.quantities.units import SUPERSCRIPTS
 from schemas.figure import FigureData, Series
 
 KINDS = ("vector", "raster")

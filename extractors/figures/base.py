@@ -4,8 +4,7 @@
 cluster of vector drawings beside it) into a `FigureImage`: the region rendered to pixels (what a
 vision-language model or the pixel digitizer sees), and, for vector figures, the page's own text
 spans and drawing paths inside the region (exact coordinates: the digitizer reads these first).
-`read_figures` runs a `FigureReader` over them; a reader's failure on one figure is that figure's
-status, never the paper's.
+The readers (extractors.figures.reading) take these types; they sit here, below every reader.
 """
 
 from __future__ import annotations
@@ -19,8 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 import pymupdf
 
 from schemas.document import BBox, Figure, ParsedDocument
-from schemas.errors import ConfigError, InputError
-from schemas.figure import FigureData, FigureSkip
+from schemas.figure import FigureData
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -91,21 +89,6 @@ class FigureReader(Protocol):
     def read(self, figure: FigureImage) -> list[FigureData]: ...
 
 
-def make_figure_reader(name: str) -> FigureReader | None:
-    """'digitizer' (the offline reader), 'vlm:DIR' (a local image-text-to-text model) or 'none'."""
-    if name == "none":
-        return None
-    if name == "digitizer":
-        from extractors.digitizer import Digitizer
-
-        return Digitizer()
-    if name.startswith("vlm:"):
-        from extractors.vlm import VLMReader
-
-        return VLMReader(name.removeprefix("vlm:"))
-    raise InputError(f"unknown figure reader {name!r}: use digitizer, vlm:DIR or none")
-
-
 def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Iterator[FigureImage]:
     """Each figure the parser found in the PDF at `path`, rendered, with its text spans and paths."""
     from PIL import Image
@@ -130,23 +113,6 @@ def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Ite
                 paths = _vector_paths(drawings[figure.page], clip)
             yield FigureImage(figure=figure, source=doc.source, image=image, region=region, scale=pix.width / clip.width,
                               spans=spans, paths=paths, paper_id=doc.paper_id)
-
-
-def read_figures(path: Path, doc: ParsedDocument, reader: FigureReader) -> list[FigureData]:
-    """Every figure of the paper through `reader`: read, skipped (with the reason) or failed."""
-    out: list[FigureData] = []
-    for image in figure_images(path, doc):
-        try:
-            plots = reader.read(image)
-        except FigureSkip as skip:
-            plots = [image.blank(skip.reason, reader=reader.name)]
-        except ConfigError:  # the reader cannot run at all (no model, no OCR engine): one message, not one per figure
-            raise
-        except Exception as exc:  # one figure's failure is its own status
-            log.warning("figure %s on page %s: %s", image.figure.number, image.figure.page, exc)
-            plots = [image.blank(f"{type(exc).__name__}: {exc}".splitlines()[0], status="failed", reader=reader.name)]
-        out += plots
-    return out
 
 
 def _text_spans(page: pymupdf.Page, clip: pymupdf.Rect) -> list[TextSpan]:

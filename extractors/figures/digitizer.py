@@ -3,9 +3,9 @@
 A vector plot (most journal figures) carries its data exactly: the axis frame, tick marks, curves
 and markers are drawing paths and the tick labels, axis titles and legend are text. `read_vector`
 finds each axis frame (one per panel), calibrates both axes from the tick labels next to their
-tick marks (linear or log, `extractors.axes`), matches legend entries to series by colour and
+tick marks (linear or log, `extractors.figures.axes`), matches legend entries to series by colour and
 converts every curve vertex and marker centre into data coordinates. A figure without drawings
-or without a frame among them goes to the pixel reader (`extractors.raster`).
+or without a frame among them goes to the pixel reader (`extractors.figures.raster`).
 
 What is not a 2D plot is skipped with the reason: no axis frame (photo, micrograph, schematic),
 numeric labels without an orthogonal frame (3D plot), a calibrated frame inside another (inset).
@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractors.axes import Calibration, calibrate, parse_tick, split_axis_title
-from extractors.figures import FigureImage, TextSpan, VectorPath
+from extractors.figures.axes import Calibration, calibrate, parse_tick, split_axis_title
+from extractors.figures.base import FigureImage, TextSpan, VectorPath
 from schemas.figure import FigureData, FigureSkip, Series
 
 MIN_AXIS_PT = 30.0  # shorter lines are not an axis
@@ -57,7 +57,7 @@ class Digitizer:
             if plots is not None:
                 return plots
         # numpy/scipy and OCR only when pixels must be read
-        from extractors.raster import read_raster
+        from extractors.figures.raster import read_raster
 
         return read_raster(figure)
 

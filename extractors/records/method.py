@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from extractors.quantities import tag_quantities
+from extractors.quantities.tagger import tag_quantities
 from schemas.record import Method, MethodSource
 
 # Level of theory, most specific first ("HSE06" before "DFT").

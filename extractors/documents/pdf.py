@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pymupdf
 
-from extractors.documents import heading_kind
+from extractors.documents.headings import heading_kind
 from schemas.document import Block, Figure, Page, ParsedDocument, ScriptSpan, Section, Table
 from schemas.errors import InputError
 

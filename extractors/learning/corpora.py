@@ -9,7 +9,7 @@ A passage where a gold value is present but cannot be aligned is dropped, never 
 record missing (that would teach the model to miss). Candidate passages with no gold value are
 negatives. Splits are by paper. The corpora are read at run time and never copied.
 
-    python -m extractors.corpora OUT_DIR [CORPUS_DIR]
+    python -m extractors.learning.corpora OUT_DIR [CORPUS_DIR]
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from extractors.documents import open_paper, parse_text_file
-from extractors.grounding import find_material, ground_proposal
-from extractors.passages import is_candidate, make_passages
-from extractors.quantities import tag_quantities
-from extractors.units import to_canonical
+from extractors.documents.papers import open_paper, parse_text_file
+from extractors.documents.passages import is_candidate, make_passages
+from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.units import to_canonical
+from extractors.records.grounding import find_material, ground_proposal
 from schemas.errors import InputError
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal

@@ -6,40 +6,12 @@ import hashlib
 import re
 from pathlib import Path
 
+from extractors.documents.headings import heading_kind
+from extractors.documents.pdf import parse_pdf
 from schemas.document import Block, PaperFile, ParsedDocument, Section
 from schemas.errors import InputError
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
-
-# Headings as they stand alone on a line of a plain-text paper: "2. Methods", "II. RESULTS", "Abstract".
-_HEADING_WORDS = {
-    "abstract": "abstract",
-    "introduction": "introduction",
-    "background": "introduction",
-    "methods": "methods",
-    "method": "methods",
-    "methodology": "methods",
-    "experimental": "methods",
-    "experimental details": "methods",
-    "experimental section": "methods",
-    "experimental methods": "methods",
-    "materials and methods": "methods",
-    "computational details": "methods",
-    "computational methods": "methods",
-    "results": "results",
-    "results and discussion": "results",
-    "discussion": "discussion",
-    "conclusion": "conclusion",
-    "conclusions": "conclusion",
-    "summary": "conclusion",
-    "acknowledgements": "acknowledgements",
-    "acknowledgments": "acknowledgements",
-    "references": "references",
-    "bibliography": "references",
-    "appendix": "appendix",
-}
-_HEADING_RE = re.compile(r"^\s*(?:[0-9]+\.?|[IVX]+\.)?\s*([A-Za-z][A-Za-z ]{2,40}?)\s*:?\s*$")
-
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -135,18 +107,8 @@ def parse_text_file(paper: PaperFile) -> ParsedDocument:
     )
 
 
-def heading_kind(line: str) -> str | None:
-    """The section kind a heading line names ("2. Methods" -> "methods"), or None."""
-    if "\n" in line.strip():
-        return None
-    m = _HEADING_RE.match(line)
-    return _HEADING_WORDS.get(m.group(1).strip().lower()) if m else None
-
-
 def parse_document(paper: PaperFile, max_pages: int = 200) -> ParsedDocument:
     """Parse a PDF (PyMuPDF) or a text file into a ParsedDocument."""
     if paper.kind == "text":
         return parse_text_file(paper)
-    from extractors.pdf import parse_pdf
-
     return parse_pdf(Path(paper.path), paper_id=paper.paper_id, source=paper.source, max_pages=max_pages)

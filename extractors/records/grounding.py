@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from extractors.formulas import normalize_formula
-from extractors.method import detect_method
-from extractors.passages import column_header, sentence_spans
-from extractors.quantities import tag_quantities
-from extractors.units import dimension_of, header_units, to_canonical
+from extractors.documents.passages import column_header, sentence_spans
+from extractors.quantities.formulas import normalize_formula
+from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.units import dimension_of, header_units, to_canonical
+from extractors.records.method import detect_method
 from schemas.errors import InputError
 from schemas.passage import Passage
 from schemas.quantity import Quantity

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from extractors.documents import read_text_file
-from extractors.formulas import normalize_formula
-from extractors.units import to_canonical
+from extractors.documents.papers import read_text_file
+from extractors.quantities.formulas import normalize_formula
+from extractors.quantities.units import to_canonical
 from schemas.errors import InputError
 from schemas.record import Record
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from extractors.units import dimension_of, to_si
+from extractors.quantities.units import dimension_of, to_si
 from schemas.quantity import Qualifier, Quantity
 
 # No atto prefix: it would read the English "as" and "am" after a unit as attoseconds and attometres.

@@ -1,8 +1,8 @@
 """LoRA fine-tuning of the extractor on (passage -> records) examples, on the CPU or a GPU.
 
-Examples are JSON Lines as `extractors.corpora` and `propmine label export` write them:
+Examples are JSON Lines as `extractors.learning.corpora` and `propmine label export` write them:
 {"id", "passage": {"text", "context"}, "properties": [...] | null, "records": [{material, property, value, unit}]}.
-Each becomes the extractor's own prompt (extractors.prompts) and its canonical answer; the loss is
+Each becomes the extractor's own prompt (extractors.records.prompts) and its canonical answer; the loss is
 taken on the answer tokens only. Checkpoints (adapter + optimizer + step) allow resuming.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from extractors.prompts import PROMPT_VERSION, render_answer, render_messages
+from extractors.records.prompts import PROMPT_VERSION, render_answer, render_messages
 from schemas.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def train_adapter(data: str | Path, out_dir: str | Path, config: TrainConfig | N
         config: hyperparameters; TrainConfig() when None.
         base_model: a local Hugging Face model directory; None for the embedded SmolLM2.
         resume: continue from out_dir/checkpoint if it exists.
-        loaded: an already loaded base (extractors.model.LoadedModel); LoRA layers are added to it in place.
+        loaded: an already loaded base (extractors.records.model.LoadedModel); LoRA layers are added to it in place.
 
     Returns:
         The model card as a dict.
@@ -115,7 +115,7 @@ def train_adapter(data: str | Path, out_dir: str | Path, config: TrainConfig | N
     from peft import LoraConfig, PeftModel, get_peft_model
     from tqdm import tqdm
 
-    from extractors.model import load_model
+    from extractors.records.model import load_model
 
     config = config or TrainConfig()
     out = Path(out_dir)

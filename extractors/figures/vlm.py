@@ -19,8 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from extractors.figures import FigureImage
-from extractors.model import resolve_device
+from extractors.figures.base import FigureImage
+from extractors.records.model import resolve_device
 from schemas.errors import ConfigError, ExtractionError
 from schemas.figure import AxisScale, FigureData, FigureSkip, Series
 from schemas.settings import DATA_DIR, Settings

@@ -1,7 +1,7 @@
 """The LLM record extractor: a base causal LM plus a LoRA adapter, writing grammar-constrained JSON.
 
-`LLMExtractor` turns candidate passages into prompts (extractors.prompts), asks a `Completer`
-for answers (the real model through extractors.decoding, or a queue of canned answers in tests),
+`LLMExtractor` turns candidate passages into prompts (extractors.records.prompts), asks a `Completer`
+for answers (the real model through extractors.records.decoding, or a queue of canned answers in tests),
 parses them into Proposals, and retries answers that do not parse.
 """
 
@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from extractors.decoding import AnswerGrammar, GenerationStats, TokenTable, generate_constrained
-from extractors.extractor import PassageProposals
-from extractors.prompts import PROMPT_VERSION, render_messages
-from extractors.quantities import tag_quantities
-from extractors.units import header_units
+from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.units import header_units
+from extractors.records.decoding import (
+    AnswerGrammar,
+    GenerationStats,
+    TokenTable,
+    generate_constrained,
+)
+from extractors.records.extractor import PassageProposals
+from extractors.records.prompts import PROMPT_VERSION, render_messages
 from schemas.errors import ConfigError, ExtractionError
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal
@@ -143,7 +148,7 @@ class LLMExtractor:
 
         adapter='none' runs the bare base model (zero-shot).
         """
-        from extractors.model import load_model
+        from extractors.records.model import load_model
 
         settings = settings or Settings.from_env()
         adapter = adapter or settings.adapter

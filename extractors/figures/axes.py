@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from itertools import combinations
 
-from extractors.units import SUPERSCRIPTS
+from extractors.quantities.units import SUPERSCRIPTS
 from schemas.figure import AxisScale
 
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2012": "-", "\ufe63": "-", "\uff0d": "-"})

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
-from extractors.axes import is_arbitrary_unit
-from extractors.formulas import normalize_formula
-from extractors.grounding import find_material
-from extractors.method import find_method
-from extractors.units import dimension_of, to_canonical
+from extractors.figures.axes import is_arbitrary_unit
+from extractors.quantities.formulas import normalize_formula
+from extractors.quantities.units import dimension_of, to_canonical
+from extractors.records.grounding import find_material
+from extractors.records.method import find_method
 from schemas.document import Figure, ParsedDocument
 from schemas.errors import InputError
 from schemas.figure import Curve, FigureData, Series

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from extractors.quantities import tag_quantities
-from extractors.units import dimension_of
+from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.units import dimension_of
 from schemas.document import Block, ParsedDocument
 from schemas.passage import Passage
 from schemas.vocabulary import load_vocabulary

@@ -1,0 +1,1 @@
+"""Documents: file checks, PDF and text parsing, headings, passages."""

@@ -1,0 +1,1 @@
+"""Learning: training data from the shared corpora, LoRA training, evaluation against gold."""

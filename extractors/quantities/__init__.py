@@ -1,0 +1,1 @@
+"""Quantities: the number-with-unit tagger, units through pint, chemical formulas."""

@@ -1,0 +1,1 @@
+"""Records: the extractors (rules, LLM), prompts, constrained decoding, grounding, method context, credibility."""
