@@ -59,7 +59,9 @@ def main() -> None:
         flow_s = batch_seconds(str(folder), "--db", str(Path(tmp) / "a.duckdb"), "--extractor", "none")
         rerun_s = batch_seconds(str(folder), "--db", str(Path(tmp) / "a.duckdb"), "--extractor", "none")
         print(f"batch, empty folder:           {fixed_s:7.2f} s  (Prefect's temporary server and the flow itself)")
-        print(f"batch, parse only:             {flow_s:7.2f} s  = {3600 * len(pdfs) / flow_s:8.0f} papers/hour with the fixed cost")
+        print(
+            f"batch, parse only:             {flow_s:7.2f} s  = {3600 * len(pdfs) / flow_s:8.0f} papers/hour with the fixed cost"
+        )
         per_paper = (flow_s - fixed_s - loop_s) / len(pdfs)
         print(f"Prefect overhead per paper:    {per_paper:7.3f} s")
         print(f"re-run with nothing new:       {rerun_s:7.2f} s")
@@ -71,8 +73,10 @@ def main() -> None:
             done = [extract_paper(p, extractor) for p in some]
             llm_s = time.perf_counter() - clock
             candidates = sum(r.n_candidates for r in done)
-            print(f"LLM extraction, {len(some)} papers:    {llm_s:7.2f} s  = {3600 * len(some) / llm_s:8.0f} papers/hour "
-                  f"({candidates} candidate passages, {sum(len(r.records) for r in done)} records; model load not counted)")
+            print(
+                f"LLM extraction, {len(some)} papers:    {llm_s:7.2f} s  = {3600 * len(some) / llm_s:8.0f} papers/hour "
+                f"({candidates} candidate passages, {sum(len(r.records) for r in done)} records; model load not counted)"
+            )
 
 
 if __name__ == "__main__":

@@ -59,9 +59,14 @@ from schemas.passage import Passage  # noqa: E402
 from schemas.record import ExtractorInfo, Proposal, Record  # noqa: E402
 
 INFO = ExtractorInfo(name="benchmark")
-GOLD_COMPUTED = re.compile(r"\bG0W0|\bGW\b|HSE|\bLS?DA|PBE|\bGG[AS]|\bDFT|calculat|theory|predict|Eliashberg|numerical", re.I)
-GOLD_MEASURED = re.compile(r"experiment|\bexp\b|measure|\bSTM\b|resistiv|resistance|suscep|magneti|specific heat|heat capacity|"
-                           r"SQUID|thermal|\bρ\(T\)|R-T|M \(T|C\(T|diamagnetic", re.I)
+GOLD_COMPUTED = re.compile(
+    r"\bG0W0|\bGW\b|HSE|\bLS?DA|PBE|\bGG[AS]|\bDFT|calculat|theory|predict|Eliashberg|numerical", re.I
+)
+GOLD_MEASURED = re.compile(
+    r"experiment|\bexp\b|measure|\bSTM\b|resistiv|resistance|suscep|magneti|specific heat|heat capacity|"
+    r"SQUID|thermal|\bρ\(T\)|R-T|M \(T|C\(T|diamagnetic",
+    re.I,
+)
 GOLD_CITED = re.compile(r"previous", re.I)
 
 
@@ -75,8 +80,9 @@ def gold_kind(text: str) -> str | None:
     return None
 
 
-def locate(passages: list[Passage], names: list[str], value: float, value_max: float | None, unit: str,
-           prop: str, source: str) -> tuple[Record, Passage] | None:
+def locate(
+    passages: list[Passage], names: list[str], value: float, value_max: float | None, unit: str, prop: str, source: str
+) -> tuple[Record, Passage] | None:
     """The gold value as a grounded record: the closest value, preferring a passage that names the material.
 
     The method does not depend on the material, so where the value's passage does not name it
@@ -89,11 +95,13 @@ def locate(passages: list[Passage], names: list[str], value: float, value_max: f
             named = next((w for w in words if w in p.text), None)
             spans = material_candidates(p.text)
             words_here = re.findall(r"[A-Za-z]{3,}", p.text)
-            stand_in = named or (p.text[spans[0][0]:spans[0][1]] if spans else words_here[0] if words_here else None)
+            stand_in = named or (p.text[spans[0][0] : spans[0][1]] if spans else words_here[0] if words_here else None)
             if stand_in:
                 hits.append((abs(q.value - value), named is None, p, q, stand_in))
     for _, _, p, q, material in sorted(hits, key=lambda h: h[:2]):
-        grounded = ground_proposal(Proposal(material=material, property=prop, value=p.text[q.span[0]:q.span[1]]), p, INFO, source)
+        grounded = ground_proposal(
+            Proposal(material=material, property=prop, value=p.text[q.span[0] : q.span[1]]), p, INFO, source
+        )
         if grounded.record is not None:
             return grounded.record, p
     return None
@@ -152,7 +160,9 @@ def method_accuracy_supermat(corpus: Path) -> Counter:
                 path = Path(tmp) / f"{stem}.txt"
                 path.write_text(abstracts[stem], encoding="utf-8")
                 cache[stem] = make_passages(parse_text_file(open_paper(path)))
-            found = locate(cache[stem], [row["material"].strip()], float(m.group(1)), None, "K", "superconducting_tc", stem)
+            found = locate(
+                cache[stem], [row["material"].strip()], float(m.group(1)), None, "K", "superconducting_tc", stem
+            )
             if found is None:
                 continue
             counts["located"] += 1
@@ -167,7 +177,9 @@ def labeled_records(records: list[Record], gold: list[dict]) -> list[tuple[Recor
     """Each record with 1 if it matches one of the paper's gold records (DESIGN.md's rule), else 0."""
     out = []
     for r in records:
-        hit = any(g["property"] == r.property and gold_value_matches(r, g) and material_matches(r.material, g) for g in gold)
+        hit = any(
+            g["property"] == r.property and gold_value_matches(r, g) and material_matches(r.material, g) for g in gold
+        )
         out.append((r, int(hit)))
     return out
 
@@ -186,9 +198,16 @@ def rules_records(corpus: Path) -> dict[str, list[tuple[Record, int]]]:
             for row in csv.DictReader((base / f"manual_{tag}.csv").open(encoding="utf-8")):
                 parsed = parse_gold_value(row[tag if tag == "Tc" else "Gap"])
                 if parsed:
-                    gold.setdefault(int(row["source"]), []).append({
-                        "material": row["compound"], "synonyms": material_names(row["compound"]), "property": prop,
-                        "value": parsed[0], "value_max": parsed[1], "unit": unit})
+                    gold.setdefault(int(row["source"]), []).append(
+                        {
+                            "material": row["compound"],
+                            "synonyms": material_names(row["compound"]),
+                            "property": prop,
+                            "value": parsed[0],
+                            "value_max": parsed[1],
+                            "unit": unit,
+                        }
+                    )
             for index, abstract in enumerate(abstracts):
                 path = Path(tmp) / f"{tag}-{index}.txt"
                 path.write_text(abstract, encoding="utf-8")
@@ -218,14 +237,16 @@ def precision_curve(pairs: list[tuple[float, int]], name: str) -> None:
 
 def calibration(pairs: list[tuple[float, int]], name: str) -> None:
     scores, labels = [s for s, _ in pairs], [y for _, y in pairs]
-    print(f"\n{name}: Brier {brier_score(scores, labels):.3f} (a constant at the base rate: "
-          f"{brier_score([sum(labels) / len(labels)] * len(labels), labels):.3f})")
+    print(
+        f"\n{name}: Brier {brier_score(scores, labels):.3f} (a constant at the base rate: "
+        f"{brier_score([sum(labels) / len(labels)] * len(labels), labels):.3f})"
+    )
     print(f"{'score bin':>11} {'n':>4} {'correct':>8}")
     for lo, hi, n, frac in reliability_table(scores, labels):
         print(f"{lo:5.1f}-{hi:<5.1f} {n:4d} {frac:8.3f}")
 
 
-def rescored(pairs: list[tuple[Record, int]], rules) -> list[tuple[float, int]]:  # noqa: ANN001
+def rescored(pairs: list[tuple[Record, int]], rules) -> list[tuple[float, int]]:
     return [(score_features(r.credibility.features, r.property, r.method, rules).score, y) for r, y in pairs]
 
 
@@ -233,14 +254,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     parser.add_argument("--adapter", default=None, help="also score the LLM's records on the bandgap-200 dev split")
-    parser.add_argument("--write-rules", default=None, help="fit on all records and write data/credibility/VERSION.toml")
+    parser.add_argument(
+        "--write-rules", default=None, help="fit on all records and write data/credibility/VERSION.toml"
+    )
     args = parser.parse_args()
 
-    for name, counts in (("bandgap-200 (gold names the method)", method_accuracy_bandgap(args.corpus)),
-                         ("SuperMat me_method, in abstracts", method_accuracy_supermat(args.corpus))):
+    for name, counts in (
+        ("bandgap-200 (gold names the method)", method_accuracy_bandgap(args.corpus)),
+        ("SuperMat me_method, in abstracts", method_accuracy_supermat(args.corpus)),
+    ):
         located = counts["located"]
-        print(f"method kind, {name}: {counts['correct']}/{located} = {counts['correct'] / max(located, 1):.3f} "
-              f"({located} of {counts['gold with a method']} gold records located)")
+        print(
+            f"method kind, {name}: {counts['correct']}/{located} = {counts['correct'] / max(located, 1):.3f} "
+            f"({located} of {counts['gold with a method']} gold records located)"
+        )
         print("   " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if "->" in k))
 
     sets = rules_records(args.corpus)
@@ -251,13 +278,23 @@ def main() -> None:
     for name, pairs in [*sets.items(), ("all", everything)]:
         precision_curve([(r.credibility.score, y) for r, y in pairs], f"{name}, {expert.version}")
     calibration([(r.credibility.score, y) for r, y in everything], f"all records, {expert.version}")
-    fitted = fit_rules([r.credibility.features for r, _ in sets["bert-psie"]], [y for _, y in sets["bert-psie"]],
-                       expert, "fitted-on-bert-psie", "bert-psie records of the rule-based extractor")
+    fitted = fit_rules(
+        [r.credibility.features for r, _ in sets["bert-psie"]],
+        [y for _, y in sets["bert-psie"]],
+        expert,
+        "fitted-on-bert-psie",
+        "bert-psie records of the rule-based extractor",
+    )
     calibration(rescored(sets["bandgap-200"], fitted), "bandgap-200 records, weights fitted on bert-psie")
     calibration(rescored(sets["bandgap-200"], expert), f"bandgap-200 records, {expert.version}")
     if args.write_rules:
-        rules = fit_rules([r.credibility.features for r, _ in everything], [y for _, y in everything], expert,
-                          args.write_rules, f"{len(everything)} labeled records: {', '.join(sets)}")
+        rules = fit_rules(
+            [r.credibility.features for r, _ in everything],
+            [y for _, y in everything],
+            expert,
+            args.write_rules,
+            f"{len(everything)} labeled records: {', '.join(sets)}",
+        )
         target = CREDIBILITY_DIR / f"{args.write_rules}.toml"
         target.write_text(rules_toml(rules), encoding="utf-8")
         print(f"\nwrote {target}")

@@ -47,17 +47,25 @@ def main() -> None:
         n_records += len(result.records)
     seconds = time.perf_counter() - clock
     stats = extractor.completer.stats  # type: ignore[attr-defined]
-    print(f"{len(papers)} papers, {n_passages} passages, {n_candidates} candidates sent to the model, {n_records} records")
-    print(f"{seconds:.1f} s: {len(papers) / seconds * 60:.1f} papers/min, {n_candidates / seconds:.2f} candidate passages/s, "
-          f"{n_passages / seconds:.1f} passages/s overall")
-    print(f"model: {stats.prompt_tokens} prompt tokens, {stats.new_tokens} new tokens, forward {stats.forward_s:.1f} s, "
-          f"constraint checks {stats.constraint_s:.2f} s ({stats.tries} token tries), {stats.truncated} answers cut by the budget")
+    print(
+        f"{len(papers)} papers, {n_passages} passages, {n_candidates} candidates sent to the model, {n_records} records"
+    )
+    print(
+        f"{seconds:.1f} s: {len(papers) / seconds * 60:.1f} papers/min, {n_candidates / seconds:.2f} candidate passages/s, "
+        f"{n_passages / seconds:.1f} passages/s overall"
+    )
+    print(
+        f"model: {stats.prompt_tokens} prompt tokens, {stats.new_tokens} new tokens, forward {stats.forward_s:.1f} s, "
+        f"constraint checks {stats.constraint_s:.2f} s ({stats.tries} token tries), {stats.truncated} answers cut by the budget"
+    )
     sample = REPO / "data" / "samples" / "sample_paper.pdf"
     if sample.is_file():
         clock = time.perf_counter()
         result = extract_paper(sample, extractor)
-        print(f"sample paper ({len(result.document.pages) if result.document else '?'} pages, all properties): "
-              f"{time.perf_counter() - clock:.1f} s, {len(result.records)} records")
+        print(
+            f"sample paper ({len(result.document.pages) if result.document else '?'} pages, all properties): "
+            f"{time.perf_counter() - clock:.1f} s, {len(result.records)} records"
+        )
     # The same candidates without the grammar: what the constraint costs (and what it prevents).
     candidates = []
     for path in papers:
@@ -65,13 +73,17 @@ def main() -> None:
         candidates += [p for p in make_passages(doc) if is_candidate(p, properties)]
     candidates = candidates[:24]
     for constrained in (True, False):
-        ext = LLMExtractor(extractor.completer.__class__(extractor.completer.loaded, constrained=constrained), extractor.info)  # type: ignore[attr-defined]
+        ext = LLMExtractor(
+            extractor.completer.__class__(extractor.completer.loaded, constrained=constrained), extractor.info
+        )  # type: ignore[attr-defined]
         clock = time.perf_counter()
         out = ext.propose(candidates, properties)
         took = time.perf_counter() - clock
         bad = sum(1 for o in out if o.errors)
-        print(f"constrained={constrained}: {len(candidates)} passages in {took:.1f} s ({len(candidates) / took:.2f}/s), "
-              f"{bad} unparsable answers")
+        print(
+            f"constrained={constrained}: {len(candidates)} passages in {took:.1f} s ({len(candidates) / took:.2f}/s), "
+            f"{bad} unparsable answers"
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak_mb:.0f} MB")
 

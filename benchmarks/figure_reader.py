@@ -72,19 +72,40 @@ class OracleReader:
         self.truth = truth
 
     def read(self, figure: FigureImage) -> list[FigureData]:
-        entries = [t for t in self.truth if t["file"] == Path(figure.source).name and t["number"] == figure.figure.number]
+        entries = [
+            t for t in self.truth if t["file"] == Path(figure.source).name and t["number"] == figure.figure.number
+        ]
         if not entries:
             raise FigureSkip("no axes")
         if entries[0]["expect"] == "skip":
             raise FigureSkip(entries[0]["reason"])
         f = figure.figure
-        return [FigureData(source=figure.source, paper_id=figure.paper_id, page=f.page, bbox=f.bbox, number=f.number,
-                           caption=f.caption, kind=f.kind, reader=self.name, panel=t["panel"],
-                           x_label=t["x_label"], x_unit=t["x_unit"], x_scale=t["x_scale"], x_range=t["x_range"],
-                           y_label=t["y_label"], y_unit=t["y_unit"], y_scale=t["y_scale"], y_range=t["y_range"],
-                           series=[Series(label=s["label"], style=s["style"], points=[tuple(p) for p in s["points"]])
-                                   for s in t["series"]])
-                for t in entries]
+        return [
+            FigureData(
+                source=figure.source,
+                paper_id=figure.paper_id,
+                page=f.page,
+                bbox=f.bbox,
+                number=f.number,
+                caption=f.caption,
+                kind=f.kind,
+                reader=self.name,
+                panel=t["panel"],
+                x_label=t["x_label"],
+                x_unit=t["x_unit"],
+                x_scale=t["x_scale"],
+                x_range=t["x_range"],
+                y_label=t["y_label"],
+                y_unit=t["y_unit"],
+                y_scale=t["y_scale"],
+                y_range=t["y_range"],
+                series=[
+                    Series(label=s["label"], style=s["style"], points=[tuple(p) for p in s["points"]])
+                    for s in t["series"]
+                ],
+            )
+            for t in entries
+        ]
 
 
 def make_reader(spec: str, truth: list[dict]) -> FigureReader:
@@ -102,7 +123,7 @@ def make_reader(spec: str, truth: list[dict]) -> FigureReader:
     raise SystemExit(f"unknown reader {spec!r}: use digitizer, vlm:/path/to/model or oracle")
 
 
-def load_plot_generator():  # noqa: ANN201
+def load_plot_generator():
     spec = importlib.util.spec_from_file_location("make_plots", REPO / "data" / "make_plots.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["make_plots"] = module
@@ -125,20 +146,34 @@ def run_plots(folder: Path, reader_spec: str) -> list[FigureData]:
     print(f"\nreader {reader.name} on the generated plots\n")
     print(format_scores(scores))
     if reader.seconds:
-        print(f"\ntime per figure: mean {statistics.mean(reader.seconds):.3f} s, "
-              f"median {statistics.median(reader.seconds):.3f} s over {len(reader.seconds)} figures")
+        print(
+            f"\ntime per figure: mean {statistics.mean(reader.seconds):.3f} s, "
+            f"median {statistics.median(reader.seconds):.3f} s over {len(reader.seconds)} figures"
+        )
     misses = [p for p in scores["plots"] if p["expect"] == "read" and not all(s["recovered"] for s in p["series"])]
     if misses:
         print("\nplots not fully recovered:")
         for p in misses:
-            got = ", ".join(f"{s['label'] or '-'}: " + ("missed" if s["matched"] is None
-                            else f"err {100 * s['median_error']:.1f}% cov {100 * s['coverage']:.0f}%") for s in p["series"])
-            print(f"  {p['file']} Fig. {p['number']}{p['panel'] or ''}: {p['status']}"
-                  + (f" ({p['reason']})" if p["reason"] else "") + f"; {got}")
+            got = ", ".join(
+                f"{s['label'] or '-'}: "
+                + (
+                    "missed"
+                    if s["matched"] is None
+                    else f"err {100 * s['median_error']:.1f}% cov {100 * s['coverage']:.0f}%"
+                )
+                for s in p["series"]
+            )
+            print(
+                f"  {p['file']} Fig. {p['number']}{p['panel'] or ''}: {p['status']}"
+                + (f" ({p['reason']})" if p["reason"] else "")
+                + f"; {got}"
+            )
     wrong_skips = [p for p in scores["plots"] if p["expect"] == "skip" and not p["reason_ok"]]
     for p in wrong_skips:
-        print(f"  {p['file']} Fig. {p['number']} ({p['kind']}): expected skip '{p['expected_reason']}', "
-              f"got {p['status']}" + (f" ({p['reason']})" if p["reason"] else ""))
+        print(
+            f"  {p['file']} Fig. {p['number']} ({p['kind']}): expected skip '{p['expected_reason']}', "
+            f"got {p['status']}" + (f" ({p['reason']})" if p["reason"] else "")
+        )
     return predicted
 
 
@@ -188,13 +223,17 @@ def run_real_pdfs(reader_spec: str) -> None:
         read = sum("read" in s for s in by_figure.values())
         status = Counter(p.status for p in plots)
         reasons.update((p.reason or "").split(":")[0] for p in plots if p.status != "read")
-        print(f"{path.stem[:47]:48}{len(doc.figures):>8}{sum(f.kind == 'vector' for f in doc.figures):>8}{read:>6}"
-              f"{status['read']:>7}{status['skipped']:>9}{status['failed']:>8}")
+        print(
+            f"{path.stem[:47]:48}{len(doc.figures):>8}{sum(f.kind == 'vector' for f in doc.figures):>8}{read:>6}"
+            f"{status['read']:>7}{status['skipped']:>9}{status['failed']:>8}"
+        )
     if reasons:
         print("skip and failure reasons: " + ", ".join(f"{r} {n}" for r, n in reasons.most_common()))
     if reader.seconds:
-        print(f"time per figure: mean {statistics.mean(reader.seconds):.3f} s, median {statistics.median(reader.seconds):.3f} s "
-              f"over {len(reader.seconds)} figures")
+        print(
+            f"time per figure: mean {statistics.mean(reader.seconds):.3f} s, median {statistics.median(reader.seconds):.3f} s "
+            f"over {len(reader.seconds)} figures"
+        )
     compare_grobid(docs)
 
 
@@ -215,8 +254,10 @@ def compare_grobid(docs: dict) -> None:
         found = [n for n, _ in gold if n in ours]
         matches = [caption_match(text, ours[n].caption) if n in ours else 0.0 for n, text in gold]
         good = sum(m >= 0.8 for m in matches)
-        print(f"  {name}: GROBID {len(gold)} figures, ours {len(ours)}; numbers found {len(found)}/{len(gold)}; "
-              f"captions matching (>= 80% of the text) {good}/{len(gold)}")
+        print(
+            f"  {name}: GROBID {len(gold)} figures, ours {len(ours)}; numbers found {len(found)}/{len(gold)}; "
+            f"captions matching (>= 80% of the text) {good}/{len(gold)}"
+        )
         for (n, text), m in zip(gold, matches, strict=True):
             mine = ours.get(n)
             where = f"p{mine.page} {mine.kind}" if mine else "not found"
@@ -240,7 +281,9 @@ def main() -> None:
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         predicted = run_plots(args.keep, args.reader)
-        (args.keep / "predicted.jsonl").write_text("".join(f.model_dump_json() + "\n" for f in predicted), encoding="utf-8")
+        (args.keep / "predicted.jsonl").write_text(
+            "".join(f.model_dump_json() + "\n" for f in predicted), encoding="utf-8"
+        )
     else:
         with tempfile.TemporaryDirectory() as tmp:
             run_plots(Path(tmp), args.reader)

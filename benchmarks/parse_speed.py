@@ -1,6 +1,6 @@
 """PDF parsing speed and memory: pages per second on the sample paper and the corpus's real PDFs.
 
-    .venv/bin/python benchmarks/parse_speed.py
+.venv/bin/python benchmarks/parse_speed.py
 """
 
 from __future__ import annotations
@@ -47,8 +47,10 @@ def main() -> None:
     pdfs = sorted(REAL_PDFS.glob("*.pdf"))
     if pdfs:
         pages, chars, seconds, errors = timed(pdfs)
-        print(f"real PDFs: {len(pdfs)} files, {pages} pages, {chars / 1e6:.2f} M characters in {seconds:.1f} s "
-              f"= {pages / seconds:.1f} pages/s; refused with a reason: {len(errors)}")
+        print(
+            f"real PDFs: {len(pdfs)} files, {pages} pages, {chars / 1e6:.2f} M characters in {seconds:.1f} s "
+            f"= {pages / seconds:.1f} pages/s; refused with a reason: {len(errors)}"
+        )
         for e in errors:
             print(f"  {e}")
     else:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from extractors.quantities.tagger import tag_quantities  # noqa: E402
+from extractors.quantities.tagger import tag_quantities
 
 CORPUS = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
-def paragraphs(root: Path):  # noqa: ANN201
+def paragraphs(root: Path):
     for split, text_dir in (("train", "text"), ("trial", "txt")):
         for tsv in sorted((root / split / "tsv").glob("*.tsv")):
             text = (root / split / text_dir / f"{tsv.stem}.txt").read_text(encoding="utf-8")
@@ -59,8 +59,10 @@ def main() -> None:
             s[3] += len(wanted)
             s[4] += len(set(predicted) & set(wanted))
     seconds = time.perf_counter() - clock
-    print(f"MeasEval train+trial: {n} paragraphs, {chars / 1000:.0f} k characters, {seconds:.1f} s "
-          f"({chars / seconds / 1000:.0f} k chars/s, both views)")
+    print(
+        f"MeasEval train+trial: {n} paragraphs, {chars / 1000:.0f} k characters, {seconds:.1f} s "
+        f"({chars / seconds / 1000:.0f} k chars/s, both views)"
+    )
     print(f"{'view':12} {'P':>6} {'R':>6} {'F1':>6} {'exact R':>8} {'gold':>6} {'tagged':>7}")
     for view, (right, predicted, found, gold, exact) in scores.items():
         p, r = right / max(predicted, 1), found / max(gold, 1)

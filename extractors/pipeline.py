@@ -63,8 +63,12 @@ def extract_paper(
     return result
 
 
-def extract_document(result: PaperResult, extractor: RecordExtractor, properties: set[str] | None = None,
-                     figure_reader: FigureReader | None = None) -> None:
+def extract_document(
+    result: PaperResult,
+    extractor: RecordExtractor,
+    properties: set[str] | None = None,
+    figure_reader: FigureReader | None = None,
+) -> None:
     """Fill a parsed PaperResult with passages, proposals and grounded records (in place)."""
     assert result.document is not None
     clock = time.perf_counter()

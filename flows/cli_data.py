@@ -52,17 +52,33 @@ def _existing_db(db: Path) -> Path:
 
 
 def query(
-    text: Annotated[str | None, typer.Argument(help="What to look for, e.g. 'band gap of anatase TiO2 films above 3 eV'", show_default=False)] = None,
+    text: Annotated[
+        str | None,
+        typer.Argument(help="What to look for, e.g. 'band gap of anatase TiO2 films above 3 eV'", show_default=False),
+    ] = None,
     db: DbOption = DEFAULT_DB,
-    material: Annotated[str | None, typer.Option("--material", "-m", help="A material: formula (TiO2 = O2Ti) or name")] = None,
-    property: Annotated[str | None, typer.Option("--property", "-p", help="A property: vocabulary name, synonym or description")] = None,
-    min: Annotated[str | None, typer.Option("--min", help="Lowest value, in any unit ('2 eV', '300 K') or a bare number in the property's unit")] = None,
+    material: Annotated[
+        str | None, typer.Option("--material", "-m", help="A material: formula (TiO2 = O2Ti) or name")
+    ] = None,
+    property: Annotated[
+        str | None, typer.Option("--property", "-p", help="A property: vocabulary name, synonym or description")
+    ] = None,
+    min: Annotated[
+        str | None,
+        typer.Option(
+            "--min", help="Lowest value, in any unit ('2 eV', '300 K') or a bare number in the property's unit"
+        ),
+    ] = None,
     max: Annotated[str | None, typer.Option("--max", help="Highest value, in any unit")] = None,
     method: Annotated[MethodOption | None, typer.Option("--method", help="How the value was obtained")] = None,
-    min_credibility: Annotated[float | None, typer.Option("--min-credibility", help="Only records at least this credible (0..1)")] = None,
+    min_credibility: Annotated[
+        float | None, typer.Option("--min-credibility", help="Only records at least this credible (0..1)")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many records")] = 20,
     format: Annotated[QueryFormat, typer.Option("--format")] = QueryFormat.table,
-    lexical: Annotated[bool, typer.Option("--lexical", help="Match materials and properties by spelling only (no embedding model)")] = False,
+    lexical: Annotated[
+        bool, typer.Option("--lexical", help="Match materials and properties by spelling only (no embedding model)")
+    ] = False,
 ) -> None:
     """Find records by free text and filters, most relevant and credible first, with their evidence."""
     from extractors.embeddings import load_embedder
@@ -74,8 +90,16 @@ def query(
     embedder, notice = load_embedder(semantic=not lexical)
     if notice:
         err_console.print(f"note: {notice}", highlight=False)
-    options = QueryOptions(text=text, material=material, property=property, min=min, max=max,
-                           method=method.value if method else None, min_credibility=min_credibility, limit=limit)
+    options = QueryOptions(
+        text=text,
+        material=material,
+        property=property,
+        min=min,
+        max=max,
+        method=method.value if method else None,
+        min_credibility=min_credibility,
+        limit=limit,
+    )
     with open_db(_existing_db(db), read_only=True) as con:
         result = search_records(con, options, embedder)
     for line in result.notices:
@@ -88,7 +112,9 @@ def query(
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["record_id"])
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in row.items()})
+            writer.writerow(
+                {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in row.items()}
+            )
     else:
         if result.understood:
             err_console.print("query: " + " · ".join(result.understood), highlight=False)
@@ -114,9 +140,19 @@ def _hits_table(rows: list[dict[str, Any]]) -> None:
             unit += f" (= {r['value_canonical']:g} {r['unit_canonical']})"
         method = r["method"] or {}
         shown_method = method.get("kind", "") + (f" ({method['detail']})" if method.get("detail") else "")
-        source = Path(r["source"] or "").name + (f" p.{r['evidence'].get('page')}" if r["evidence"].get("page") is not None else "")
-        row = [r["material"], r["property"], value, unit, shown_method, f"{(r['credibility'] or {}).get('score', 0):.2f}",
-               f"{r['relevance']:.2f}", source]
+        source = Path(r["source"] or "").name + (
+            f" p.{r['evidence'].get('page')}" if r["evidence"].get("page") is not None else ""
+        )
+        row = [
+            r["material"],
+            r["property"],
+            value,
+            unit,
+            shown_method,
+            f"{(r['credibility'] or {}).get('score', 0):.2f}",
+            f"{r['relevance']:.2f}",
+            source,
+        ]
         if wide:
             row.append(r["evidence"].get("text", ""))
         table.add_row(*row)
@@ -135,16 +171,28 @@ def report(
 
     with open_db(_existing_db(db), read_only=True) as con:
         summary = build_report(con, out, db_name=db.name, evidence_limit=evidence_limit, title=title)
-    err_console.print(f"report written to {summary.path} ({summary.n_bytes / 1e6:.1f} MB, {summary.n_records:,} records, "
-                      f"{summary.n_evidence:,} in the evidence viewer) in {summary.seconds} s", highlight=False)
+    err_console.print(
+        f"report written to {summary.path} ({summary.n_bytes / 1e6:.1f} MB, {summary.n_records:,} records, "
+        f"{summary.n_evidence:,} in the evidence viewer) in {summary.seconds} s",
+        highlight=False,
+    )
 
 
 def export(
-    out: Annotated[Path, typer.Option("--out", "-o", help="A new (or previously exported) directory for the data and its README.md")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="A new (or previously exported) directory for the data and its README.md"),
+    ],
     db: DbOption = DEFAULT_DB,
-    format: Annotated[ExportFormatOption, typer.Option("--format", help="parquet, hf (a datasets directory) or csv")] = ExportFormatOption.parquet,
-    min_credibility: Annotated[float, typer.Option("--min-credibility", help="Leave out records less credible than this")] = 0.0,
-    property: Annotated[list[str] | None, typer.Option("--property", "-p", help="Only these properties (repeatable)")] = None,
+    format: Annotated[
+        ExportFormatOption, typer.Option("--format", help="parquet, hf (a datasets directory) or csv")
+    ] = ExportFormatOption.parquet,
+    min_credibility: Annotated[
+        float, typer.Option("--min-credibility", help="Leave out records less credible than this")
+    ] = 0.0,
+    property: Annotated[
+        list[str] | None, typer.Option("--property", "-p", help="Only these properties (repeatable)")
+    ] = None,
 ) -> None:
     """Export a training table: one row per (material, property, conditions), the most credible value kept."""
     from flows.export import export_training_table
@@ -161,11 +209,14 @@ def export(
                 raise InputError(f"--property {name}: not in the vocabulary; known: {', '.join(vocab.names)}")
             properties.append(canonical)
     with open_db(_existing_db(db), read_only=True) as con:
-        summary = export_training_table(con, out, format.value, db_name=db.name, min_credibility=min_credibility,
-                                        properties=properties)
-    err_console.print(f"{summary.n_rows:,} rows from {summary.n_records:,} records ({summary.n_conflicts:,} with disagreeing "
-                      f"records, {summary.n_rejected:,} rejected records left out) written to {summary.out} in {summary.seconds} s",
-                      highlight=False)
+        summary = export_training_table(
+            con, out, format.value, db_name=db.name, min_credibility=min_credibility, properties=properties
+        )
+    err_console.print(
+        f"{summary.n_rows:,} rows from {summary.n_records:,} records ({summary.n_conflicts:,} with disagreeing "
+        f"records, {summary.n_rejected:,} rejected records left out) written to {summary.out} in {summary.seconds} s",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

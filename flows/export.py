@@ -103,8 +103,9 @@ def conditions_key(conditions_json: str | None) -> str:
     return "; ".join(sorted(parts))
 
 
-def training_table(con: duckdb.DuckDBPyConnection, min_credibility: float = 0.0,
-                   properties: list[str] | None = None) -> tuple[pa.Table, dict[str, int]]:
+def training_table(
+    con: duckdb.DuckDBPyConnection, min_credibility: float = 0.0, properties: list[str] | None = None
+) -> tuple[pa.Table, dict[str, int]]:
     """The training table as Arrow, and counts of what was left out.
 
     Returns:
@@ -116,12 +117,26 @@ def training_table(con: duckdb.DuckDBPyConnection, min_credibility: float = 0.0,
         filters.append(f"r.property IN ({', '.join('?' for _ in properties)})")
         params.extend(properties)
     judged = latest_judgements(con)
-    rejected_cte = f"rejected AS (SELECT record_id FROM ({judged}) WHERE NOT positive)" if judged else \
-        "rejected AS (SELECT NULL::VARCHAR AS record_id WHERE false)"
-    keys = [(text, conditions_key(text)) for (text,) in con.execute(
-        "SELECT DISTINCT conditions::VARCHAR FROM records WHERE conditions IS NOT NULL").fetchall()]
-    con.register("pm_condition_keys", pa.table({"conditions": pa.array([k[0] for k in keys], pa.string()),
-                                                "conditions_key": pa.array([k[1] for k in keys], pa.string())}))
+    rejected_cte = (
+        f"rejected AS (SELECT record_id FROM ({judged}) WHERE NOT positive)"
+        if judged
+        else "rejected AS (SELECT NULL::VARCHAR AS record_id WHERE false)"
+    )
+    keys = [
+        (text, conditions_key(text))
+        for (text,) in con.execute(
+            "SELECT DISTINCT conditions::VARCHAR FROM records WHERE conditions IS NOT NULL"
+        ).fetchall()
+    ]
+    con.register(
+        "pm_condition_keys",
+        pa.table(
+            {
+                "conditions": pa.array([k[0] for k in keys], pa.string()),
+                "conditions_key": pa.array([k[1] for k in keys], pa.string()),
+            }
+        ),
+    )
     try:
         where = ("WHERE " + " AND ".join(filters)) if filters else ""
         # Narrow rows through the window and the join; the wide JSON columns only for the kept records.
@@ -134,12 +149,15 @@ def training_table(con: duckdb.DuckDBPyConnection, min_credibility: float = 0.0,
                        coalesce(r.value_canonical, r.value) AS v, coalesce(r.value_max_canonical, r.value_max) AS vmax,
                        CASE WHEN r.value_canonical IS NULL THEN r.unit ELSE r.unit_canonical END AS u
                 FROM records r LEFT JOIN pm_condition_keys k ON k.conditions = r.conditions::VARCHAR
-                {where} {'AND' if where else 'WHERE'} r.record_id NOT IN (SELECT record_id FROM rejected)
+                {where} {"AND" if where else "WHERE"} r.record_id NOT IN (SELECT record_id FROM rejected)
                   AND r.material IS NOT NULL AND r.property IS NOT NULL)"""
-        counts_row = con.execute(f"""
+        counts_row = con.execute(
+            f"""
             WITH {rejected_cte}
             SELECT (SELECT count(*) FROM records r WHERE r.record_id IN (SELECT record_id FROM rejected)),
-                   (SELECT count(*) FROM records r WHERE r.credibility_score < ?)""", [min_credibility]).fetchone()
+                   (SELECT count(*) FROM records r WHERE r.credibility_score < ?)""",
+            [min_credibility],
+        ).fetchone()
         sql = f"""
             WITH {base.strip()},
             best AS (
@@ -177,8 +195,11 @@ def training_table(con: duckdb.DuckDBPyConnection, min_credibility: float = 0.0,
         used = con.execute(f"WITH {base.strip()} SELECT count(*) FROM base", params).fetchone()
     finally:
         con.unregister("pm_condition_keys")
-    counts = {"records": used[0] if used else 0, "rejected": counts_row[0] if counts_row else 0,
-              "below_credibility": counts_row[1] if counts_row and min_credibility > 0 else 0}
+    counts = {
+        "records": used[0] if used else 0,
+        "rejected": counts_row[0] if counts_row else 0,
+        "below_credibility": counts_row[1] if counts_row and min_credibility > 0 else 0,
+    }
     return table, counts
 
 
@@ -212,15 +233,23 @@ def check_out_dir(out: Path) -> tuple[Path, list[str]]:
         if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts or os.sep in name:
             raise InputError(f"--out {out}: its manifest names {name!r}, outside the directory; refusing to touch it")
         if target.is_symlink() or (target.exists() and target.resolve().parent != root):
-            raise InputError(f"--out {out}: {name} is a link leading outside the directory; refusing to write through it")
+            raise InputError(
+                f"--out {out}: {name} is a link leading outside the directory; refusing to write through it"
+            )
     for entry in entries:
         if entry.is_symlink():
             raise InputError(f"--out {out}: {entry.name} is a symbolic link; refusing to write beside it")
     return root, [n for n in previous if (root / n).exists()]
 
 
-def export_training_table(con: duckdb.DuckDBPyConnection, out: Path, format: ExportFormat, db_name: str,
-                          min_credibility: float = 0.0, properties: list[str] | None = None) -> ExportSummary:
+def export_training_table(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    format: ExportFormat,
+    db_name: str,
+    min_credibility: float = 0.0,
+    properties: list[str] | None = None,
+) -> ExportSummary:
     """Write the training table and its dataset card into the directory `out`.
 
     Raises:
@@ -258,12 +287,32 @@ def export_training_table(con: duckdb.DuckDBPyConnection, out: Path, format: Exp
     card = dataset_card(table, counts, format, db_name, min_credibility, properties, n_conflicts)
     _atomic(root, "README.md", lambda path: Path(path).write_text(card, encoding="utf-8"))
     written.append("README.md")
-    _atomic(root, MANIFEST, lambda path: Path(path).write_text(json.dumps({
-        "files": written, "format": format, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rows": table.num_rows}, indent=1), encoding="utf-8"))
-    return ExportSummary(out=root, files=[root / n for n in written], n_rows=table.num_rows, n_records=counts["records"],
-                         n_conflicts=n_conflicts, n_rejected=counts["rejected"], n_below_credibility=counts["below_credibility"],
-                         seconds=round(time.perf_counter() - clock, 2))
+    _atomic(
+        root,
+        MANIFEST,
+        lambda path: Path(path).write_text(
+            json.dumps(
+                {
+                    "files": written,
+                    "format": format,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "rows": table.num_rows,
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        ),
+    )
+    return ExportSummary(
+        out=root,
+        files=[root / n for n in written],
+        n_rows=table.num_rows,
+        n_records=counts["records"],
+        n_conflicts=n_conflicts,
+        n_rejected=counts["rejected"],
+        n_below_credibility=counts["below_credibility"],
+        seconds=round(time.perf_counter() - clock, 2),
+    )
 
 
 def _save_hf(table: pa.Table, root: Path) -> list[str]:
@@ -314,16 +363,32 @@ def _atomic(root: Path, name: str, write: Any) -> None:
             tmp.unlink()
 
 
-def dataset_card(table: pa.Table, counts: dict[str, int], format: ExportFormat, db_name: str, min_credibility: float,
-                 properties: list[str] | None, n_conflicts: int) -> str:
+def dataset_card(
+    table: pa.Table,
+    counts: dict[str, int],
+    format: ExportFormat,
+    db_name: str,
+    min_credibility: float,
+    properties: list[str] | None,
+    n_conflicts: int,
+) -> str:
     """The README.md that travels with the data: what it is, how it was made, its columns, its limits."""
     vocab = load_vocabulary()
     per_property: dict[str, int] = {}
     for name in table.column("property").to_pylist() if table.num_rows else []:
         per_property[name] = per_property.get(name, 0) + 1
     n = table.num_rows
-    size = "n<1K" if n < 1_000 else "1K<n<10K" if n < 10_000 else "10K<n<100K" if n < 100_000 else \
-        "100K<n<1M" if n < 1_000_000 else "1M<n<10M"
+    size = (
+        "n<1K"
+        if n < 1_000
+        else "1K<n<10K"
+        if n < 10_000
+        else "10K<n<100K"
+        if n < 100_000
+        else "100K<n<1M"
+        if n < 1_000_000
+        else "1M<n<10M"
+    )
     load = {
         "parquet": "```python\nimport pandas as pd\ndf = pd.read_parquet('data.parquet')\n```",
         "csv": "```python\nimport pandas as pd\ndf = pd.read_csv('data.csv')  # conditions and other_values are JSON text\n```",
@@ -344,8 +409,13 @@ def dataset_card(table: pa.Table, counts: dict[str, int], format: ExportFormat, 
         f"- **{n:,} rows**, one per (material, property, conditions), from {counts['records']:,} records.",
         f"- Rows whose records disagree: {n_conflicts:,} (see `n_disagree` and `other_values`).",
         f"- Left out: {counts['rejected']:,} records a reviewer rejected"
-        + (f", {counts['below_credibility']:,} records below credibility {min_credibility:g}" if min_credibility > 0 else "")
-        + (f"; only the properties {', '.join(properties)}" if properties else "") + ".",
+        + (
+            f", {counts['below_credibility']:,} records below credibility {min_credibility:g}"
+            if min_credibility > 0
+            else ""
+        )
+        + (f"; only the properties {', '.join(properties)}" if properties else "")
+        + ".",
         "",
         "## How rows are made",
         "",
@@ -370,8 +440,10 @@ def dataset_card(table: pa.Table, counts: dict[str, int], format: ExportFormat, 
         "",
         "| property | unit | rows |",
         "|---|---|---|",
-        *[f"| {p} | {(vocab.get(p).unit if vocab.get(p) else '') or '-'} | {k:,} |"  # type: ignore[union-attr]
-          for p, k in sorted(per_property.items(), key=lambda kv: -kv[1])],
+        *[
+            f"| {p} | {(vocab.get(p).unit if vocab.get(p) else '') or '-'} | {k:,} |"  # type: ignore[union-attr]
+            for p, k in sorted(per_property.items(), key=lambda kv: -kv[1])
+        ],
         "",
         "## Limits",
         "",

@@ -30,21 +30,36 @@ log = logging.getLogger(__name__)
 
 def extraction_key(info: ExtractorInfo, properties: set[str] | None, figure_reader: FigureReader | None = None) -> str:
     """What decides a paper's records: a re-run with the same key skips papers already done."""
-    key = [info.name, info.base_model, info.adapter, info.adapter_sha256, info.prompt_version, DEFAULT_RULES,
-           sorted(properties or [])]
+    key = [
+        info.name,
+        info.base_model,
+        info.adapter,
+        info.adapter_sha256,
+        info.prompt_version,
+        DEFAULT_RULES,
+        sorted(properties or []),
+    ]
     if figure_reader is not None:  # a key made before figures were read (no reader) stays what it was
         key.append(figure_reader.name)
     return json.dumps(key)
 
 
 @task(name="extract", cache_policy=NONE)
-def extract_task(path: str, source: str, extractor: RecordExtractor, properties: set[str] | None = None,
-                 max_pages: int = 200, doi: str | None = None, key: str | None = None,
-                 figure_reader: FigureReader | None = None) -> PaperResult:
+def extract_task(
+    path: str,
+    source: str,
+    extractor: RecordExtractor,
+    properties: set[str] | None = None,
+    max_pages: int = 200,
+    doi: str | None = None,
+    key: str | None = None,
+    figure_reader: FigureReader | None = None,
+) -> PaperResult:
     """One paper through the pipeline; any error ends as a failed PaperResult with its reason."""
     try:
-        result = extract_paper(path, extractor, properties=properties, max_pages=max_pages, source=source,
-                               figure_reader=figure_reader)
+        result = extract_paper(
+            path, extractor, properties=properties, max_pages=max_pages, source=source, figure_reader=figure_reader
+        )
     except PropmineError as err:
         result = PaperResult(source=source, status="failed", errors=[f"extract: {err}"])
     except Exception as err:  # a bug on one paper must not stop the batch: record it and go on
@@ -58,9 +73,16 @@ def extract_task(path: str, source: str, extractor: RecordExtractor, properties:
 
 
 @flow(name="extract-paper", log_prints=False)
-def extract_paper_flow(path: str, db: str, extractor_name: str = "llm", properties: list[str] | None = None,
-                       base_model: str | None = None, adapter: str | None = None, max_pages: int = 200,
-                       figure_reader: str = "digitizer") -> PaperResult:
+def extract_paper_flow(
+    path: str,
+    db: str,
+    extractor_name: str = "llm",
+    properties: list[str] | None = None,
+    base_model: str | None = None,
+    adapter: str | None = None,
+    max_pages: int = 200,
+    figure_reader: str = "digitizer",
+) -> PaperResult:
     """Extract one PDF or text file (text and plots) and write its records into the DuckDB file `db`."""
     extractor = make_extractor(extractor_name, base_model, adapter)
     reader = make_figure_reader(figure_reader)

@@ -84,9 +84,7 @@ class _BadDownload(Exception):
 
 def make_client(settings: FetchSettings) -> httpx.Client:
     """An HTTP client to share across many fetches (it reuses connections); close it when done."""
-    return httpx.Client(
-        headers={"User-Agent": settings.user_agent}, timeout=settings.timeout_s, follow_redirects=True
-    )
+    return httpx.Client(headers={"User-Agent": settings.user_agent}, timeout=settings.timeout_s, follow_redirects=True)
 
 
 @contextmanager
@@ -406,7 +404,9 @@ def _list_urls_file(path: Path) -> list[PaperRef]:
     return refs
 
 
-def _get_api(client: httpx.Client, url: str, params: dict[str, Any], settings: FetchSettings, api: str) -> httpx.Response:
+def _get_api(
+    client: httpx.Client, url: str, params: dict[str, Any], settings: FetchSettings, api: str
+) -> httpx.Response:
     """A search API's answer, read in full.
 
     Raises:
@@ -485,7 +485,9 @@ def _get_atom_feed(client: httpx.Client, params: dict[str, Any], settings: Fetch
 def _arxiv_ref(entry: ET.Element) -> PaperRef | None:
     entry_id = entry.findtext("atom:id", "", ATOM).strip()
     links = entry.findall("atom:link", ATOM)
-    pdf = next((ln.get("href") for ln in links if ln.get("title") == "pdf" or ln.get("type") == "application/pdf"), None)
+    pdf = next(
+        (ln.get("href") for ln in links if ln.get("title") == "pdf" or ln.get("type") == "application/pdf"), None
+    )
     if not pdf:
         logger.warning("arXiv entry %s has no PDF link; skipped", entry_id)
         return None

@@ -47,8 +47,9 @@ def list_task(source: str, settings: FetchSettings, client: httpx.Client) -> lis
 
 
 @task(name="fetch", cache_policy=NONE)
-def fetch_task(ref: PaperRef, staging: Path, settings: FetchSettings, known: dict[str, str],
-               client: httpx.Client) -> FetchedPaper:
+def fetch_task(
+    ref: PaperRef, staging: Path, settings: FetchSettings, known: dict[str, str], client: httpx.Client
+) -> FetchedPaper:
     """Download (or find) one paper; a reference fetched before is not downloaded again."""
     sha = known.get(ref.reference)
     cached = staging / "pdfs" / f"{sha}.pdf"
@@ -68,10 +69,19 @@ def merge_task(db: Path, staging: Path, run_id: str | None) -> list[PaperResult]
 
 
 @flow(name="mine-corpus", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)
-def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name: str = "llm",
-                properties: list[str] | None = None, base_model: str | None = None, adapter: str | None = None,
-                max_pages: int = 200, merge_every: int = 10, progress: bool = False,
-                figure_reader: str = "digitizer") -> BatchSummary:
+def mine_corpus(
+    source: str,
+    db: str,
+    staging: str | None = None,
+    extractor_name: str = "llm",
+    properties: list[str] | None = None,
+    base_model: str | None = None,
+    adapter: str | None = None,
+    max_pages: int = 200,
+    merge_every: int = 10,
+    progress: bool = False,
+    figure_reader: str = "digitizer",
+) -> BatchSummary:
     """Mine every paper of `source` (a folder, urls:FILE, arxiv:QUERY, openalex:FILTER) into the DuckDB file `db`.
 
     Args:
@@ -97,8 +107,13 @@ def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name
         with make_client(settings) as client:  # one connection pool for every download
             refs = list_task(source, settings, client)
             known = load_fetch_index(staging_dir)
-            fetched = fetch_task.map(refs, staging=unmapped(staging_dir), settings=unmapped(settings),
-                                     known=unmapped(known), client=unmapped(client)).result()
+            fetched = fetch_task.map(
+                refs,
+                staging=unmapped(staging_dir),
+                settings=unmapped(settings),
+                known=unmapped(known),
+                client=unmapped(client),
+            ).result()
         known.update({f.ref.reference: f.sha256 for f in fetched if f.sha256 and f.ref.kind == "url"})
         save_fetch_index(staging_dir, known)
 
@@ -107,8 +122,11 @@ def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name
         key = extraction_key(extractor.info, wanted, reader)
         with open_db(db_path) as con:
             done = finished_papers(con, key)
-            run_id = start_run(con, "batch", {"source": source, "extractor": extractor.info.model_dump(),
-                                              "properties": sorted(wanted or [])})
+            run_id = start_run(
+                con,
+                "batch",
+                {"source": source, "extractor": extractor.info.model_dump(), "properties": sorted(wanted or [])},
+            )
         summary = BatchSummary(run_id=run_id, source=source, references=len(refs), resumed=len(resumed))
         todo, seen = [], set(done)
         for f in fetched:  # a paper listed twice (two URLs, a copy) is extracted once
@@ -119,10 +137,17 @@ def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name
         merged: list[PaperResult] = []
         for n, item in enumerate(_progress(todo, progress), start=1):
             if item.error or not item.path:
-                result = PaperResult(source=item.ref.reference, doi=item.ref.doi, extraction_key=key, status="failed",
-                                     errors=[f"fetch: {item.error or 'no file'}"])
+                result = PaperResult(
+                    source=item.ref.reference,
+                    doi=item.ref.doi,
+                    extraction_key=key,
+                    status="failed",
+                    errors=[f"fetch: {item.error or 'no file'}"],
+                )
             else:
-                result = extract_task(item.path, item.ref.reference, extractor, wanted, max_pages, item.ref.doi, key, reader)
+                result = extract_task(
+                    item.path, item.ref.reference, extractor, wanted, max_pages, item.ref.doi, key, reader
+                )
             stage_result(result, staging_dir)
             summary.extracted += 1
             if n % merge_every == 0:
@@ -141,17 +166,22 @@ def mine_corpus(source: str, db: str, staging: str | None = None, extractor_name
     return summary
 
 
-def _progress(items: list[FetchedPaper], show: bool):  # noqa: ANN202
+def _progress(items: list[FetchedPaper], show: bool):
     if not show:
         yield from items
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), transient=True) as bar:
+    with Progress(
+        TextColumn("extracting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        transient=True,
+    ) as bar:
         job = bar.add_task("", total=len(items))
         for item in items:
             bar.update(job, description=Path(item.ref.reference).name[:40])
             yield item
             bar.advance(job)
-

@@ -30,23 +30,111 @@ from schemas.vocabulary import Vocabulary, load_vocabulary
 
 # Words that say how a value was obtained; they filter on method_kind.
 METHOD_WORDS: dict[str, MethodKind] = {
-    **dict.fromkeys(("experimental", "experiment", "experiments", "experimentally", "measured", "measurement",
-                     "measurements", "observed"), "experimental"),
-    **dict.fromkeys(("computational", "computed", "calculated", "calculation", "calculations", "theoretical",
-                     "theory", "dft", "first-principles", "ab-initio", "simulated", "predicted"), "computational"),
+    **dict.fromkeys(
+        (
+            "experimental",
+            "experiment",
+            "experiments",
+            "experimentally",
+            "measured",
+            "measurement",
+            "measurements",
+            "observed",
+        ),
+        "experimental",
+    ),
+    **dict.fromkeys(
+        (
+            "computational",
+            "computed",
+            "calculated",
+            "calculation",
+            "calculations",
+            "theoretical",
+            "theory",
+            "dft",
+            "first-principles",
+            "ab-initio",
+            "simulated",
+            "predicted",
+        ),
+        "computational",
+    ),
     **dict.fromkeys(("literature", "reported", "quoted"), "literature"),
 }
 # Query filler that names neither a material nor a property.
-STOPWORDS = frozenset([
-    "a", "an", "the", "of", "for", "in", "on", "at", "by", "with", "and", "or", "to", "from", "as",
-    "is", "are", "was", "were", "be", "what", "which", "show", "me", "find", "list", "give", "all",
-    "any", "some", "value", "values", "record", "records", "data", "property", "properties",
-    "material", "materials", "about", "than", "that", "its", "their", "has", "have", "how", "whose",
-    "where", "when",
-    # comparison words a quantity's span may leave behind ("between 3 and 3.1 eV")
-    "between", "above", "below", "over", "under", "around", "near", "approximately", "more", "less",
-    "greater", "higher", "lower", "least", "most", "within", "up",
-])
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "and",
+        "or",
+        "to",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "what",
+        "which",
+        "show",
+        "me",
+        "find",
+        "list",
+        "give",
+        "all",
+        "any",
+        "some",
+        "value",
+        "values",
+        "record",
+        "records",
+        "data",
+        "property",
+        "properties",
+        "material",
+        "materials",
+        "about",
+        "than",
+        "that",
+        "its",
+        "their",
+        "has",
+        "have",
+        "how",
+        "whose",
+        "where",
+        "when",
+        # comparison words a quantity's span may leave behind ("between 3 and 3.1 eV")
+        "between",
+        "above",
+        "below",
+        "over",
+        "under",
+        "around",
+        "near",
+        "approximately",
+        "more",
+        "less",
+        "greater",
+        "higher",
+        "lower",
+        "least",
+        "most",
+        "within",
+        "up",
+    ]
+)
 RELEVANCE_WEIGHT = 0.75
 # A phrase of the free text is read as a property only this close to one ("heat conduction" 0.85).
 PROPERTY_PHRASE_THRESHOLD = 0.7
@@ -114,7 +202,7 @@ def parse_query(text: str, vocab: Vocabulary | None = None) -> ParsedQuery:
         if q.unit is None and q.qualifier not in ("lower_bound", "upper_bound", "range"):
             continue  # a bare number is only a bound when a word says so ("above 3")
         parsed.quantities.append(q)
-        chars[q.span[0]:q.span[1]] = " " * (q.span[1] - q.span[0])
+        chars[q.span[0] : q.span[1]] = " " * (q.span[1] - q.span[0])
     rest = "".join(chars)
     for name, start, end in vocab.mentions(rest):
         if name not in parsed.properties:
@@ -153,8 +241,9 @@ def resolve_property(text: str, embedder: Embedder, vocab: Vocabulary | None = N
     best, score, ranked = _closest_property(text, embedder, vocab)
     if best is not None and score >= embedder.match_threshold:
         return best, score
-    raise InputError(f"--property {text!r}: no such property; closest: {', '.join(ranked[:3])} "
-                     "(see data/properties.toml)")
+    raise InputError(
+        f"--property {text!r}: no such property; closest: {', '.join(ranked[:3])} (see data/properties.toml)"
+    )
 
 
 def _closest_property(text: str, embedder: Embedder, vocab: Vocabulary) -> tuple[str | None, float, list[str]]:
@@ -179,8 +268,12 @@ def _property_phrases(vocab: Vocabulary) -> tuple[list[str], list[str]]:
 def _property_from_words(words: list[str], embedder: Embedder, vocab: Vocabulary) -> tuple[str, float, set[int]] | None:
     """A property named in other words than the vocabulary's ("how hot it melts"): the best sub-phrase
     of up to four words, if it is close enough to a property; returns it with the words it used."""
-    spans = [(i, j) for i in range(len(words)) for j in range(i + 1, min(len(words), i + 4) + 1)
-             if not any(normalize_formula(w) for w in words[i:j])]
+    spans = [
+        (i, j)
+        for i in range(len(words))
+        for j in range(i + 1, min(len(words), i + 4) + 1)
+        if not any(normalize_formula(w) for w in words[i:j])
+    ]
     if not spans:
         return None
     names, phrases = _property_phrases(vocab)
@@ -289,14 +382,20 @@ def search_records(con: duckdb.DuckDBPyConnection, options: QueryOptions, embedd
         if material_text:
             matches = _match_materials(con, material_text, properties, embedder)
             if matches:
-                _register(con, "pm_material_match", pa.table({
-                    "material": [m for m, _ in matches], "material_score": [s for _, s in matches]}), registered)
+                _register(
+                    con,
+                    "pm_material_match",
+                    pa.table({"material": [m for m, _ in matches], "material_score": [s for _, s in matches]}),
+                    registered,
+                )
                 join, material_expr = "JOIN pm_material_match mm ON r.material = mm.material", "mm.material_score"
                 formula = normalize_formula(material_text)
                 result.understood.append(f"material ~ {material_text!r}" + (f" (formula {formula})" if formula else ""))
             else:
-                result.notices.append(f"no material in the database is like {material_text!r}; "
-                                      "looking for its words in the evidence text instead")
+                result.notices.append(
+                    f"no material in the database is like {material_text!r}; "
+                    "looking for its words in the evidence text instead"
+                )
                 for word in re.findall(r"[\w.\-]+", material_text.lower()):
                     if word not in STOPWORDS:
                         where.append("contains(lower(r.evidence->>'text'), ?)")
@@ -320,10 +419,14 @@ def search_records(con: duckdb.DuckDBPyConnection, options: QueryOptions, embedd
                 property_params.extend([name, s])
         relevance = f"(0.8 * {material_expr} * {property_expr} + 0.1 * {text_expr} + 0.1 * {condition_expr})"
         columns = ", ".join(f"r.{c}" for c in RECORD_COLUMNS)
-        sql = (f"SELECT {columns}, r.credibility_score, p.title, {relevance} AS relevance FROM records r {join} "
-               f"LEFT JOIN papers p ON p.paper_id = r.paper_id {'WHERE ' + ' AND '.join(where) if where else ''}")
-        ordered = (f"SELECT *, {RELEVANCE_WEIGHT} * relevance + {1 - RELEVANCE_WEIGHT} * coalesce(credibility_score, 0) AS score "
-                   f"FROM ({sql}) ORDER BY score DESC, credibility_score DESC NULLS LAST, record_id LIMIT ?")
+        sql = (
+            f"SELECT {columns}, r.credibility_score, p.title, {relevance} AS relevance FROM records r {join} "
+            f"LEFT JOIN papers p ON p.paper_id = r.paper_id {'WHERE ' + ' AND '.join(where) if where else ''}"
+        )
+        ordered = (
+            f"SELECT *, {RELEVANCE_WEIGHT} * relevance + {1 - RELEVANCE_WEIGHT} * coalesce(credibility_score, 0) AS score "
+            f"FROM ({sql}) ORDER BY score DESC, credibility_score DESC NULLS LAST, record_id LIMIT ?"
+        )
         # Placeholders in the order they appear: relevance (property, text), then the filters, then the limit.
         cursor = con.execute(ordered, property_params + text_params + params + [options.limit])
         names = [d[0] for d in cursor.description]
@@ -338,13 +441,17 @@ def search_records(con: duckdb.DuckDBPyConnection, options: QueryOptions, embedd
             if isinstance(record[c], str):
                 record[c] = json.loads(record[c])
         record["title"] = values["title"]
-        result.hits.append(QueryHit(record=record, relevance=round(float(values["relevance"]), 4),
-                                    score=round(float(values["score"]), 4)))
+        result.hits.append(
+            QueryHit(
+                record=record, relevance=round(float(values["relevance"]), 4), score=round(float(values["score"]), 4)
+            )
+        )
     return result
 
 
-def _choose_properties(options: QueryOptions, parsed: ParsedQuery, embedder: Embedder, vocab: Vocabulary,
-                       result: QueryResult) -> tuple[dict[str, float], list[str], str | None]:
+def _choose_properties(
+    options: QueryOptions, parsed: ParsedQuery, embedder: Embedder, vocab: Vocabulary, result: QueryResult
+) -> tuple[dict[str, float], list[str], str | None]:
     """The properties searched, each with how sure the match is; the words left; the material text.
 
     The --property option wins, then vocabulary words in the text, then a phrase of the text that
@@ -368,8 +475,9 @@ def _choose_properties(options: QueryOptions, parsed: ParsedQuery, embedder: Emb
     return {}, words, material_text
 
 
-def _value_bounds(options: QueryOptions, parsed: ParsedQuery, property_score: dict[str, float],
-                  vocab: Vocabulary) -> tuple[dict[str, tuple[float | None, float | None]], list[Quantity]]:
+def _value_bounds(
+    options: QueryOptions, parsed: ParsedQuery, property_score: dict[str, float], vocab: Vocabulary
+) -> tuple[dict[str, tuple[float | None, float | None]], list[Quantity]]:
     """Value bounds per property in canonical units, and the quantities that are conditions instead.
 
     --min/--max come first. A quantity in the text is a bound when its unit fits the property (or,
@@ -439,7 +547,9 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table, regist
     registered.append(name)
 
 
-def _match_materials(con: duckdb.DuckDBPyConnection, text: str, properties: list[str], embedder: Embedder) -> list[tuple[str, float]]:
+def _match_materials(
+    con: duckdb.DuckDBPyConnection, text: str, properties: list[str], embedder: Embedder
+) -> list[tuple[str, float]]:
     """The database's material strings that name the material in `text`, with a score 0..1.
 
     A formula in the text selects the strings with the same normalized formula (TiO2 = O2Ti); the
@@ -462,7 +572,9 @@ def _match_materials(con: duckdb.DuckDBPyConnection, text: str, properties: list
         scores: dict[str, float] = dict.fromkeys(same, 1.0)
         if descriptive and same:
             sims = similarity(embedder, [text], same)[0]
-            scores = {m: FORMULA_FLOOR + (1 - FORMULA_FLOOR) * max(0.0, float(s)) for m, s in zip(same, sims, strict=True)}
+            scores = {
+                m: FORMULA_FLOOR + (1 - FORMULA_FLOOR) * max(0.0, float(s)) for m, s in zip(same, sims, strict=True)
+            }
         if unformulated:
             sims = similarity(embedder, [text], unformulated)[0]
             for m, s in zip(unformulated, sims, strict=True):
@@ -492,7 +604,9 @@ def _match_materials(con: duckdb.DuckDBPyConnection, text: str, properties: list
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
-def _matching_conditions(con: duckdb.DuckDBPyConnection, wanted: list[Quantity], where: list[str], params: list[Any]) -> list[str]:
+def _matching_conditions(
+    con: duckdb.DuckDBPyConnection, wanted: list[Quantity], where: list[str], params: list[Any]
+) -> list[str]:
     """The distinct `conditions` JSON texts (among the records the filters leave) that hold every wanted condition."""
     sql = "SELECT DISTINCT r.conditions::VARCHAR FROM records r WHERE r.conditions IS NOT NULL AND r.conditions::VARCHAR <> '[]'"
     if where:
@@ -501,7 +615,9 @@ def _matching_conditions(con: duckdb.DuckDBPyConnection, wanted: list[Quantity],
     targets = [to_si(q.value, q.unit) for q in wanted if q.unit]
     for (text,) in con.execute(sql, params).fetchall():
         have = [to_si(c["value"], c["unit"]) for c in json.loads(text) if c.get("value") is not None and c.get("unit")]
-        if all(any(h and t and h[1] == t[1] and abs(h[0] - t[0]) <= 0.01 * max(abs(t[0]), 1e-12) for h in have)
-               for t in targets):
+        if all(
+            any(h and t and h[1] == t[1] and abs(h[0] - t[0]) <= 0.01 * max(abs(t[0]), 1e-12) for h in have)
+            for t in targets
+        ):
             out.append(text)
     return out

@@ -37,8 +37,10 @@ EVIDENCE_PAGE_SIZE = 25
 
 MATERIAL_KEY = "coalesce(r.formula, lower(trim(r.material)))"
 # The cheap text test first, so the JSON is parsed only for the few records that may be outliers.
-OUTLIER = ("(contains(r.credibility::VARCHAR, '\"outlier\"') AND "
-           "coalesce(TRY_CAST(json_extract_string(r.credibility, '$.features.outlier') AS DOUBLE), 0) > 0)")
+OUTLIER = (
+    "(contains(r.credibility::VARCHAR, '\"outlier\"') AND "
+    "coalesce(TRY_CAST(json_extract_string(r.credibility, '$.features.outlier') AS DOUBLE), 0) > 0)"
+)
 METHOD_COLORS = {"experimental": "#1b9e77", "computational": "#7570b3", "literature": "#d95f02", "unknown": "#999999"}
 
 
@@ -85,8 +87,9 @@ def highlight_evidence(text: str, char_start: int, spans: dict[str, Any]) -> str
     return "".join(out)
 
 
-def build_report(con: duckdb.DuckDBPyConnection, out: Path, db_name: str, evidence_limit: int = 500,
-                 title: str | None = None) -> ReportSummary:
+def build_report(
+    con: duckdb.DuckDBPyConnection, out: Path, db_name: str, evidence_limit: int = 500, title: str | None = None
+) -> ReportSummary:
     """Write the report page for a database.
 
     Args:
@@ -116,14 +119,25 @@ def build_report(con: duckdb.DuckDBPyConnection, out: Path, db_name: str, eviden
     parts: list[str] = []
     heading = title or f"propmine report: {db_name}"
     parts.append(f"<h1>{esc(heading)}</h1>")
-    parts.append(f'<p class="meta">Database {esc(db_name)} · generated {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}</p>')
+    parts.append(
+        f'<p class="meta">Database {esc(db_name)} · generated {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}</p>'
+    )
     parts.append(_nav())
     parts.append('<section id="overview"><h2>Overview</h2>')
-    parts.append(_table(["", "count"], [
-        ["records", f"{n_records:,}"], ["papers", f"{n_papers:,}"], ["papers with records", f"{n_papers_with_records:,}"],
-        ["materials (formula, else name)", f"{n_materials:,}"], ["properties", f"{n_properties:,}"],
-        *[[f"papers: {status}", f"{n:,}"] for status, n in paper_status],
-    ], raw=False))
+    parts.append(
+        _table(
+            ["", "count"],
+            [
+                ["records", f"{n_records:,}"],
+                ["papers", f"{n_papers:,}"],
+                ["papers with records", f"{n_papers_with_records:,}"],
+                ["materials (formula, else name)", f"{n_materials:,}"],
+                ["properties", f"{n_properties:,}"],
+                *[[f"papers: {status}", f"{n:,}"] for status, n in paper_status],
+            ],
+            raw=False,
+        )
+    )
     parts.append("</section>")
 
     # Properties: one aggregate pass.
@@ -135,15 +149,46 @@ def build_report(con: duckdb.DuckDBPyConnection, out: Path, db_name: str, eviden
         FROM records r GROUP BY r.property ORDER BY count(*) DESC, r.property""").fetchall()
     parts.append('<section id="properties"><h2>Properties</h2>')
     if prop_rows:
-        parts.append(_table(
-            ["property", "unit", "records", "materials", "papers", "p5", "median", "p95", "mean credibility",
-             "experimental", "computational", "literature", "outliers"],
-            [[esc(p), esc(u if u is not None else units.get(p, "")), f"{n:,}", f"{nm:,}", f"{npap:,}",
-              *(_num(x) for x in (q or [None, None, None])), _num(c, 2), _pct(e), _pct(comp), _pct(lit), f"{o:,}"]
-             for p, u, n, nm, npap, q, c, e, comp, lit, o in prop_rows]))
+        parts.append(
+            _table(
+                [
+                    "property",
+                    "unit",
+                    "records",
+                    "materials",
+                    "papers",
+                    "p5",
+                    "median",
+                    "p95",
+                    "mean credibility",
+                    "experimental",
+                    "computational",
+                    "literature",
+                    "outliers",
+                ],
+                [
+                    [
+                        esc(p),
+                        esc(u if u is not None else units.get(p, "")),
+                        f"{n:,}",
+                        f"{nm:,}",
+                        f"{npap:,}",
+                        *(_num(x) for x in (q or [None, None, None])),
+                        _num(c, 2),
+                        _pct(e),
+                        _pct(comp),
+                        _pct(lit),
+                        f"{o:,}",
+                    ]
+                    for p, u, n, nm, npap, q, c, e, comp, lit, o in prop_rows
+                ],
+            )
+        )
         parts.append(plots.value_distributions(con, [r[0] for r in prop_rows[:MAX_PROPERTY_PANELS]], labels, units))
         if len(prop_rows) > MAX_PROPERTY_PANELS:
-            parts.append(f"<p class='note'>{len(prop_rows) - MAX_PROPERTY_PANELS} less frequent properties are not plotted.</p>")
+            parts.append(
+                f"<p class='note'>{len(prop_rows) - MAX_PROPERTY_PANELS} less frequent properties are not plotted.</p>"
+            )
     else:
         parts.append("<p class='note'>No records yet.</p>")
     parts.append("</section>")
@@ -156,8 +201,12 @@ def build_report(con: duckdb.DuckDBPyConnection, out: Path, db_name: str, eviden
                    avg(r.credibility_score)
             FROM records r GROUP BY mk ORDER BY count(*) DESC, mk LIMIT 30""").fetchall()
         parts.append("<h3>Materials with the most records</h3>")
-        parts.append(_table(["material (formula)", "as written (one)", "records", "properties", "papers", "mean credibility"],
-                            [[esc(mk), esc(m), f"{n:,}", f"{np_:,}", f"{npap:,}", _num(c, 2)] for mk, m, n, np_, npap, c in top]))
+        parts.append(
+            _table(
+                ["material (formula)", "as written (one)", "records", "properties", "papers", "mean credibility"],
+                [[esc(mk), esc(m), f"{n:,}", f"{np_:,}", f"{npap:,}", _num(c, 2)] for mk, m, n, np_, npap, c in top],
+            )
+        )
     parts.append("</section>")
 
     parts.append('<section id="years"><h2>Values by publication year</h2>')
@@ -177,8 +226,14 @@ def build_report(con: duckdb.DuckDBPyConnection, out: Path, db_name: str, eviden
     parts.append(evidence_html)
     page = _page(heading, "\n".join(parts))
     _write_atomically(out, page)
-    return ReportSummary(path=out, n_records=n_records, n_papers=n_papers, n_evidence=n_evidence,
-                         n_bytes=len(page.encode("utf-8")), seconds=round(time.perf_counter() - clock, 2))
+    return ReportSummary(
+        path=out,
+        n_records=n_records,
+        n_papers=n_papers,
+        n_evidence=n_evidence,
+        n_bytes=len(page.encode("utf-8")),
+        seconds=round(time.perf_counter() - clock, 2),
+    )
 
 
 class _Plots:
@@ -205,20 +260,23 @@ class _Plots:
         cols = min(max_cols, len(shown))
         nrows = math.ceil(len(shown) / cols)
         fig, axes = self.plt.subplots(nrows, cols, figsize=(width * cols, height * nrows), squeeze=False)
-        for ax in list(axes.flat)[len(shown):]:
+        for ax in list(axes.flat)[len(shown) :]:
             ax.axis("off")
         return fig, list(zip(axes.flat, shown, strict=False))
 
-    def value_distributions(self, con: duckdb.DuckDBPyConnection, properties: list[str], labels: dict[str, str],
-                            units: dict[str, str]) -> str:
+    def value_distributions(
+        self, con: duckdb.DuckDBPyConnection, properties: list[str], labels: dict[str, str], units: dict[str, str]
+    ) -> str:
         if not properties:
             return ""
-        rows = con.execute(f"""
+        rows = con.execute(
+            f"""
             SELECT r.property, r.value_canonical FROM records r
             WHERE r.value_canonical IS NOT NULL AND isfinite(r.value_canonical)
-              AND r.property IN ({', '.join('?' for _ in properties)})
+              AND r.property IN ({", ".join("?" for _ in properties)})
             QUALIFY row_number() OVER (PARTITION BY r.property ORDER BY hash(r.record_id)) <= {SAMPLE_PER_PROPERTY}""",
-            properties).fetchall()
+            properties,
+        ).fetchall()
         values: dict[str, list[float]] = defaultdict(list)
         for prop, v in rows:
             values[prop].append(v)
@@ -235,19 +293,22 @@ class _Plots:
         note = f"<p class='note'>Up to {SAMPLE_PER_PROPERTY:,} values per property (a fixed sample), in each property's canonical unit.</p>"
         return "<h3>Value distributions</h3>" + note + self.img(fig, "value distributions per property")
 
-    def per_material(self, con: duckdb.DuckDBPyConnection, properties: list[str], labels: dict[str, str],
-                     units: dict[str, str]) -> str:
-        rows = con.execute(f"""
+    def per_material(
+        self, con: duckdb.DuckDBPyConnection, properties: list[str], labels: dict[str, str], units: dict[str, str]
+    ) -> str:
+        rows = con.execute(
+            f"""
             WITH g AS (
                 SELECT r.property, {MATERIAL_KEY} AS mk, count(*) AS n,
                        quantile_cont(r.value_canonical, [0.05, 0.25, 0.5, 0.75, 0.95]) AS q
                 FROM records r
                 WHERE r.value_canonical IS NOT NULL AND isfinite(r.value_canonical)
-                  AND r.property IN ({', '.join('?' for _ in properties)})
+                  AND r.property IN ({", ".join("?" for _ in properties)})
                 GROUP BY ALL)
             SELECT property, mk, n, q FROM g
             QUALIFY row_number() OVER (PARTITION BY property ORDER BY n DESC, mk) <= {MATERIALS_PER_PLOT}""",
-            properties).fetchall()
+            properties,
+        ).fetchall()
         by_prop: dict[str, list[tuple[str, int, list[float]]]] = defaultdict(list)
         for prop, mk, n, q in rows:
             by_prop[prop].append((mk, n, q))
@@ -257,8 +318,18 @@ class _Plots:
         fig, panels = self.grid(shown, max_cols=3, width=4.6, height=3.2)
         for ax, prop in panels:
             groups = sorted(by_prop[prop], key=lambda g: g[1])
-            stats = [{"label": f"{mk[:18]} ({n})", "whislo": q[0], "q1": q[1], "med": q[2], "q3": q[3], "whishi": q[4],
-                      "fliers": []} for mk, n, q in groups]
+            stats = [
+                {
+                    "label": f"{mk[:18]} ({n})",
+                    "whislo": q[0],
+                    "q1": q[1],
+                    "med": q[2],
+                    "q3": q[3],
+                    "whishi": q[4],
+                    "fliers": [],
+                }
+                for mk, n, q in groups
+            ]
             ax.bxp(stats, orientation="horizontal", showfliers=False)
             low, high = min(q[0] for _, _, q in groups), max(q[4] for _, _, q in groups)
             if low > 0 and high / low > 1e3:
@@ -267,23 +338,31 @@ class _Plots:
             ax.set_xlabel(units.get(prop) or "dimensionless", fontsize=8)
             ax.tick_params(labelsize=7)
         fig.tight_layout()
-        note = (f"<p class='note'>The {MATERIALS_PER_PLOT} materials with the most records for each of the most frequent "
-                "properties: boxes from the 25th to the 75th percentile, whiskers from the 5th to the 95th (record counts in brackets).</p>")
+        note = (
+            f"<p class='note'>The {MATERIALS_PER_PLOT} materials with the most records for each of the most frequent "
+            "properties: boxes from the 25th to the 75th percentile, whiskers from the 5th to the 95th (record counts in brackets).</p>"
+        )
         return "<h3>Values per material</h3>" + note + self.img(fig, "values per material")
 
-    def by_year(self, con: duckdb.DuckDBPyConnection, properties: list[str], labels: dict[str, str], units: dict[str, str]) -> str:
+    def by_year(
+        self, con: duckdb.DuckDBPyConnection, properties: list[str], labels: dict[str, str], units: dict[str, str]
+    ) -> str:
         year_expr = _paper_year_expression(con)
         if year_expr is None:
-            return ("<p class='note'>No publication years in this database (its papers table has no year column), "
-                    "so values cannot be drawn against time.</p>")
+            return (
+                "<p class='note'>No publication years in this database (its papers table has no year column), "
+                "so values cannot be drawn against time.</p>"
+            )
         if not properties:
             return ""
-        rows = con.execute(f"""
+        rows = con.execute(
+            f"""
             SELECT r.property, {year_expr} AS year, r.value_canonical FROM records r JOIN papers p ON p.paper_id = r.paper_id
             WHERE r.value_canonical IS NOT NULL AND isfinite(r.value_canonical) AND year BETWEEN 1800 AND 2100
-              AND r.property IN ({', '.join('?' for _ in properties)})
+              AND r.property IN ({", ".join("?" for _ in properties)})
             QUALIFY row_number() OVER (PARTITION BY r.property ORDER BY hash(r.record_id)) <= {SAMPLE_PER_PROPERTY}""",
-            properties).fetchall()
+            properties,
+        ).fetchall()
         n_known = con.execute(f"SELECT count(*) FROM papers p WHERE {year_expr} BETWEEN 1800 AND 2100").fetchone()
         n_all = con.execute("SELECT count(*) FROM papers").fetchone()
         known_note = f"<p class='note'>{n_known[0] if n_known else 0:,} of {n_all[0] if n_all else 0:,} papers have a publication year; the others are left out.</p>"
@@ -318,14 +397,22 @@ class _Plots:
             FROM records WHERE credibility_score IS NOT NULL GROUP BY ALL""").fetchall()
         if not rows:
             return "<p class='note'>No credibility scores yet.</p>"
-        kinds = sorted({k for _, k, _ in rows}, key=lambda k: list(METHOD_COLORS).index(k) if k in METHOD_COLORS else 99)
+        kinds = sorted(
+            {k for _, k, _ in rows}, key=lambda k: list(METHOD_COLORS).index(k) if k in METHOD_COLORS else 99
+        )
         counts = {(b, k): n for b, k, n in rows}
         fig, ax = self.plt.subplots(figsize=(6.5, 2.8))
         bottom = [0] * 20
         for kind in kinds:
             heights = [counts.get((b, kind), 0) for b in range(20)]
-            ax.bar([b / 20 + 0.025 for b in range(20)], heights, width=0.048, bottom=bottom, label=kind,
-                   color=METHOD_COLORS.get(kind, "#666666"))
+            ax.bar(
+                [b / 20 + 0.025 for b in range(20)],
+                heights,
+                width=0.048,
+                bottom=bottom,
+                label=kind,
+                color=METHOD_COLORS.get(kind, "#666666"),
+            )
             bottom = [x + h for x, h in zip(bottom, heights, strict=True)]
         ax.set_xlabel("credibility score")
         ax.set_ylabel("records")
@@ -360,7 +447,9 @@ def _calibration(con: duckdb.DuckDBPyConnection, plots: _Plots) -> str:
     """Reliability of the credibility score against people's accept/reject labels."""
     judged = latest_judgements(con)
     if judged is None:
-        return "<h3>Calibration</h3><p class='note'>No accept/reject labels yet: calibration needs reviewed records.</p>"
+        return (
+            "<h3>Calibration</h3><p class='note'>No accept/reject labels yet: calibration needs reviewed records.</p>"
+        )
     rows = con.execute(f"""
         WITH j AS ({judged})
         SELECT least(floor(r.credibility_score * 10), 9)::INT AS bin, avg(r.credibility_score), avg(j.positive::INT), count(*),
@@ -371,23 +460,35 @@ def _calibration(con: duckdb.DuckDBPyConnection, plots: _Plots) -> str:
     if not n:
         return "<h3>Calibration</h3><p class='note'>No accept/reject labels on stored records yet.</p>"
     brier = sum(r[4] for r in rows) / n
-    table = _table(["score bin", "labelled records", "mean score", "fraction accepted"],
-                   [[f"{b / 10:.1f}–{(b + 1) / 10:.1f}", f"{k:,}", _num(s, 3), _num(a, 3)] for b, s, a, k, _ in rows])
-    return ("<h3>Calibration</h3>"
-            f"<p class='note'>{n:,} records with an accept or reject label (the latest one that was not undone). "
-            f"Brier score {brier:.3f} (0 is perfect; 0.25 is a coin toss). A calibrated score lies on the diagonal.</p>"
-            + plots.calibration([(s, a, k) for _, s, a, k, _ in rows]) + table)
+    table = _table(
+        ["score bin", "labelled records", "mean score", "fraction accepted"],
+        [[f"{b / 10:.1f}–{(b + 1) / 10:.1f}", f"{k:,}", _num(s, 3), _num(a, 3)] for b, s, a, k, _ in rows],
+    )
+    return (
+        "<h3>Calibration</h3>"
+        f"<p class='note'>{n:,} records with an accept or reject label (the latest one that was not undone). "
+        f"Brier score {brier:.3f} (0 is perfect; 0.25 is a coin toss). A calibrated score lies on the diagonal.</p>"
+        + plots.calibration([(s, a, k) for _, s, a, k, _ in rows])
+        + table
+    )
 
 
 def latest_judgements(con: duckdb.DuckDBPyConnection) -> str | None:
     """SQL giving (record_id, positive) from each record's latest accept/reject label that was not
     undone (credible / not_credible count too), or None when the database has no such label."""
-    columns = {row[0] for row in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'").fetchall()}
+    columns = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'labels'"
+        ).fetchall()
+    }
     if not columns:
         return None
-    undone = ("AND label_id NOT IN (SELECT undoes FROM labels WHERE action = 'undo' AND undoes IS NOT NULL)"
-              if "undoes" in columns else "")
+    undone = (
+        "AND label_id NOT IN (SELECT undoes FROM labels WHERE action = 'undo' AND undoes IS NOT NULL)"
+        if "undoes" in columns
+        else ""
+    )
     sql = f"""
         SELECT record_id, arg_max(action IN ('accept', 'credible'), coalesce(version, 0)) AS positive FROM labels
         WHERE record_id IS NOT NULL AND action IN ('accept', 'reject', 'credible', 'not_credible') {undone}
@@ -397,7 +498,9 @@ def latest_judgements(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def _outliers(con: duckdb.DuckDBPyConnection, plots: _Plots, labels: dict[str, str]) -> str:
-    counts = con.execute(f"SELECT r.property, count(*) FROM records r WHERE {OUTLIER} GROUP BY ALL ORDER BY 2 DESC LIMIT 30").fetchall()
+    counts = con.execute(
+        f"SELECT r.property, count(*) FROM records r WHERE {OUTLIER} GROUP BY ALL ORDER BY 2 DESC LIMIT 30"
+    ).fetchall()
     if not counts:
         return "<p class='note'>No record is flagged as an outlier (a value far from other papers' values for the same material and property).</p>"
     total = sum(n for _, n in counts)
@@ -414,13 +517,41 @@ def _outliers(con: duckdb.DuckDBPyConnection, plots: _Plots, labels: dict[str, s
         SELECT o.material, o.mk, o.property, o.value_canonical, o.unit_canonical, g.med, g.n, o.credibility_score, o.source, o.page
         FROM o LEFT JOIN g ON g.mk = o.mk AND g.property = o.property
         ORDER BY o.credibility_score DESC, o.record_id""").fetchall()
-    table = _table(["material", "formula / key", "property", "value", "unit", "median of its group", "records in group",
-                    "credibility", "source", "page"],
-                   [[esc(m), esc(mk), esc(p), _num(v), esc(u), _num(med), f"{n or 0:,}", _num(c, 2), esc(_short_source(s)), esc(pg)]
-                    for m, mk, p, v, u, med, n, c, s, pg in rows])
-    return (f"<p class='note'>Records flagged as outliers: {total:,} (values far from other papers' values for the same "
-            f"material and property). The {len(rows)} most credible are listed; their credibility already counts the flag.</p>"
-            + plots.outliers_per_property(counts, labels) + table)
+    table = _table(
+        [
+            "material",
+            "formula / key",
+            "property",
+            "value",
+            "unit",
+            "median of its group",
+            "records in group",
+            "credibility",
+            "source",
+            "page",
+        ],
+        [
+            [
+                esc(m),
+                esc(mk),
+                esc(p),
+                _num(v),
+                esc(u),
+                _num(med),
+                f"{n or 0:,}",
+                _num(c, 2),
+                esc(_short_source(s)),
+                esc(pg),
+            ]
+            for m, mk, p, v, u, med, n, c, s, pg in rows
+        ],
+    )
+    return (
+        f"<p class='note'>Records flagged as outliers: {total:,} (values far from other papers' values for the same "
+        f"material and property). The {len(rows)} most credible are listed; their credibility already counts the flag.</p>"
+        + plots.outliers_per_property(counts, labels)
+        + table
+    )
 
 
 def _evidence_viewer(con: duckdb.DuckDBPyConnection, limit: int, n_records: int) -> tuple[str, int]:
@@ -430,8 +561,10 @@ def _evidence_viewer(con: duckdb.DuckDBPyConnection, limit: int, n_records: int)
     n_props = (con.execute("SELECT count(DISTINCT property) FROM records").fetchone() or (1,))[0] or 1
     n_outliers = max(0, limit // 4)
     per_property = max(1, math.ceil((limit - n_outliers) / n_props))
-    columns = ("r.record_id, r.material, r.formula, r.property, r.value, r.value_max, r.qualifier, r.unit, r.method_kind, "
-               "r.method->>'detail', r.credibility_score, r.spans, r.evidence, r.page, r.source, r.doi, p.title")
+    columns = (
+        "r.record_id, r.material, r.formula, r.property, r.value, r.value_max, r.qualifier, r.unit, r.method_kind, "
+        "r.method->>'detail', r.credibility_score, r.spans, r.evidence, r.page, r.source, r.doi, p.title"
+    )
     rows = con.execute(f"""
         WITH outliers AS (
             SELECT r.record_id FROM records r WHERE {OUTLIER} ORDER BY hash(r.record_id) LIMIT {n_outliers}),
@@ -446,13 +579,35 @@ def _evidence_viewer(con: duckdb.DuckDBPyConnection, limit: int, n_records: int)
         JOIN records r ON r.record_id = c.record_id LEFT JOIN papers p ON p.paper_id = r.paper_id
         ORDER BY c.rank, r.property, lower(r.material), r.value""").fetchall()
     cards = []
-    for (record_id, material, formula, prop, value, value_max, qualifier, unit, method_kind, method_detail, cred, spans_json,
-         evidence_json, page, source, doi, title, is_outlier) in rows:
+    for (
+        record_id,
+        material,
+        formula,
+        prop,
+        value,
+        value_max,
+        qualifier,
+        unit,
+        method_kind,
+        method_detail,
+        cred,
+        spans_json,
+        evidence_json,
+        page,
+        source,
+        doi,
+        title,
+        is_outlier,
+    ) in rows:
         evidence = json.loads(evidence_json) if evidence_json else {}
         spans = json.loads(spans_json) if spans_json else {}
         text = evidence.get("text") or ""
         sentence = highlight_evidence(text, int(evidence.get("char_start") or 0), spans)
-        shown_value = ("~" if qualifier == "approximate" else "") + _num(value) + (f"–{_num(value_max)}" if value_max is not None else "")
+        shown_value = (
+            ("~" if qualifier == "approximate" else "")
+            + _num(value)
+            + (f"–{_num(value_max)}" if value_max is not None else "")
+        )
         where = f"PDF page {page}" if page is not None else "page unknown (not a PDF)"
         paper = " · ".join(x for x in (esc(title), esc(_short_source(source)), f"doi {esc(doi)}" if doi else "") if x)
         search = esc(" ".join(str(x) for x in (material, formula, prop, source, title, method_kind) if x).lower())
@@ -461,22 +616,31 @@ def _evidence_viewer(con: duckdb.DuckDBPyConnection, limit: int, n_records: int)
         cards.append(
             f'<article class="card" data-search="{search}">'
             f'<div class="head"><b>{esc(material)}</b> · {esc(prop)} = <b>{esc(shown_value)} {esc(unit)}</b> · {method} · '
-            f'credibility {_num(cred, 2)}{flag}</div>'
+            f"credibility {_num(cred, 2)}{flag}</div>"
             f'<p class="sentence">{sentence}</p>'
-            f'<div class="source">{paper} · {esc(where)} · <span class="id">record {esc(record_id)}</span></div></article>')
-    intro = (f"<p class='note'>{len(cards):,} of {n_records:,} records: flagged outliers first (up to a quarter), then a fixed "
-             "sample of every property. <mark class='value'>value</mark> <mark class='material'>material</mark> "
-             "<mark class='property'>property</mark> are marked in each sentence.</p>")
-    controls = ('<div class="controls"><input id="ev-filter" type="search" placeholder="filter by material, property, source">'
-                '<button id="ev-prev" type="button">previous</button><span id="ev-info"></span>'
-                '<button id="ev-next" type="button">next</button></div>')
+            f'<div class="source">{paper} · {esc(where)} · <span class="id">record {esc(record_id)}</span></div></article>'
+        )
+    intro = (
+        f"<p class='note'>{len(cards):,} of {n_records:,} records: flagged outliers first (up to a quarter), then a fixed "
+        "sample of every property. <mark class='value'>value</mark> <mark class='material'>material</mark> "
+        "<mark class='property'>property</mark> are marked in each sentence.</p>"
+    )
+    controls = (
+        '<div class="controls"><input id="ev-filter" type="search" placeholder="filter by material, property, source">'
+        '<button id="ev-prev" type="button">previous</button><span id="ev-info"></span>'
+        '<button id="ev-next" type="button">next</button></div>'
+    )
     return head + intro + controls + '<div id="ev-cards">' + "".join(cards) + "</div></section>", len(cards)
 
 
 def _paper_year_expression(con: duckdb.DuckDBPyConnection) -> str | None:
     """SQL for a paper's publication year, from whichever year or date column the papers table has."""
-    columns = {row[0].lower() for row in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'papers'").fetchall()}
+    columns = {
+        row[0].lower()
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'papers'"
+        ).fetchall()
+    }
     for name in ("year", "publication_year", "pub_year", "published_year"):
         if name in columns:
             return f"TRY_CAST(p.{name} AS INTEGER)"
@@ -526,8 +690,15 @@ def _table(header: list[str], rows: list[list[str]], raw: bool = True) -> str:
 
 
 def _nav() -> str:
-    links = [("overview", "Overview"), ("properties", "Properties"), ("materials", "Materials"), ("years", "Years"),
-             ("credibility", "Credibility"), ("outliers", "Outliers"), ("evidence", "Evidence")]
+    links = [
+        ("overview", "Overview"),
+        ("properties", "Properties"),
+        ("materials", "Materials"),
+        ("years", "Years"),
+        ("credibility", "Credibility"),
+        ("outliers", "Outliers"),
+        ("evidence", "Evidence"),
+    ]
     return "<nav>" + " · ".join(f'<a href="#{a}">{t}</a>' for a, t in links) + "</nav>"
 
 
@@ -573,9 +744,11 @@ _JS = """
 
 
 def _page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<style>{_CSS}</style></head><body>\n{body}\n<script>{_JS}</script></body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{_CSS}</style></head><body>\n{body}\n<script>{_JS}</script></body></html>\n"
+    )
 
 
 def _write_atomically(out: Path, text: str) -> None:

@@ -44,7 +44,9 @@ def _write_atomic(path: Path, text: str) -> None:
         write_text_atomically(path, text)
     except OSError as err:
         if err.errno == errno.ENOSPC:
-            raise InputError(f"staging folder {path.parent} is full (no space left on device); free space or pass another --staging") from err
+            raise InputError(
+                f"staging folder {path.parent} is full (no space left on device); free space or pass another --staging"
+            ) from err
         raise InputError(f"cannot write {path}: {err.strerror}") from err
 
 
@@ -52,7 +54,9 @@ def stage_result(result: PaperResult, staging: Path) -> Path:
     """Write one paper's result into the staging folder; returns the file."""
     folder = staging / "results"
     folder.mkdir(parents=True, exist_ok=True)
-    name = result.paper.paper_id if result.paper else "unread-" + hashlib.sha256(result.source.encode()).hexdigest()[:16]
+    name = (
+        result.paper.paper_id if result.paper else "unread-" + hashlib.sha256(result.source.encode()).hexdigest()[:16]
+    )
     path = folder / f"{name}.json"
     _write_atomic(path, result.model_dump_json())
     return path

@@ -47,7 +47,9 @@ def open_db(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as err:
         if "lock" in str(err).lower():
-            raise InputError(f"{path}: the database is in use by another propmine process; wait for it to finish") from err
+            raise InputError(
+                f"{path}: the database is in use by another propmine process; wait for it to finish"
+            ) from err
         raise InputError(f"{path}: cannot open the database: {err}") from err
     try:
         if not read_only:
@@ -63,7 +65,11 @@ def open_db(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDB
 def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables, or bring an older propmine database up to SCHEMA_VERSION."""
     has_meta = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()
-    found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if has_meta and has_meta[0] else None
+    found = (
+        con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if has_meta and has_meta[0]
+        else None
+    )
     version = int(found[0]) if found else None
     if version is not None and version < SCHEMA_VERSION:
         for start in range(version, SCHEMA_VERSION):
@@ -78,11 +84,27 @@ def record_row(record: Record, run_id: str | None) -> dict[str, Any]:
     """A record as a row of the `records` table."""
     d = record.model_dump(mode="json")
     return {
-        **{k: d[k] for k in (
-            "record_id", "paper_id", "doi", "source", "material", "formula", "property", "property_text",
-            "value", "value_max", "uncertainty", "qualifier", "unit", "value_canonical",
-            "value_max_canonical", "unit_canonical",
-        )},
+        **{
+            k: d[k]
+            for k in (
+                "record_id",
+                "paper_id",
+                "doi",
+                "source",
+                "material",
+                "formula",
+                "property",
+                "property_text",
+                "value",
+                "value_max",
+                "uncertainty",
+                "qualifier",
+                "unit",
+                "value_canonical",
+                "value_max_canonical",
+                "unit_canonical",
+            )
+        },
         "conditions": json.dumps(d["conditions"]),
         "method": json.dumps(d["method"]),
         "method_kind": d["method"]["kind"],
@@ -122,37 +144,77 @@ def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str
             con.execute(f"DELETE FROM {table} WHERE paper_id = ?", [paper_id])
         # A source that once failed before it could be read (unread:SOURCE) is this paper now.
         con.execute("DELETE FROM papers WHERE paper_id IN (?, ?)", [paper_id, f"unread:{result.source}"])
-        _insert(con, "papers", [{
-            "paper_id": paper_id,
-            "source": result.source,
-            "kind": result.paper.kind if result.paper else None,
-            "title": doc.title if doc else None,
-            "doi": result.doi,
-            "n_pages": len(doc.pages) if doc else None,
-            "status": result.status,
-            "error": "; ".join(result.errors) or None,
-            "n_records": len(result.records),
-            "n_rejected": len(result.rejected),
-            "run_id": run_id,
-            "updated_at": datetime.now(UTC).replace(tzinfo=None),
-            "extraction_key": result.extraction_key,
-        }])
+        _insert(
+            con,
+            "papers",
+            [
+                {
+                    "paper_id": paper_id,
+                    "source": result.source,
+                    "kind": result.paper.kind if result.paper else None,
+                    "title": doc.title if doc else None,
+                    "doi": result.doi,
+                    "n_pages": len(doc.pages) if doc else None,
+                    "status": result.status,
+                    "error": "; ".join(result.errors) or None,
+                    "n_records": len(result.records),
+                    "n_rejected": len(result.rejected),
+                    "run_id": run_id,
+                    "updated_at": datetime.now(UTC).replace(tzinfo=None),
+                    "extraction_key": result.extraction_key,
+                }
+            ],
+        )
         if result.status != "failed":
-            _insert(con, "passages", [{
-                "passage_id": p.passage_id, "paper_id": paper_id, "text": p.text, "context": p.context,
-                "char_start": p.char_start, "char_end": p.char_end, "origin": p.origin, "page": p.page,
-                "section": p.section, "is_candidate": None,
-            } for p in result.passages])
+            _insert(
+                con,
+                "passages",
+                [
+                    {
+                        "passage_id": p.passage_id,
+                        "paper_id": paper_id,
+                        "text": p.text,
+                        "context": p.context,
+                        "char_start": p.char_start,
+                        "char_end": p.char_end,
+                        "origin": p.origin,
+                        "page": p.page,
+                        "section": p.section,
+                        "is_candidate": None,
+                    }
+                    for p in result.passages
+                ],
+            )
             _insert(con, "records", [record_row(r, run_id) for r in result.records])
-            _insert(con, "rejected_records", [{
-                "paper_id": paper_id, "passage_id": r.passage_id, "reason": r.reason,
-                "proposed": json.dumps(r.proposed), "extractor": r.extractor.model_dump_json(), "run_id": run_id,
-            } for r in result.rejected])
+            _insert(
+                con,
+                "rejected_records",
+                [
+                    {
+                        "paper_id": paper_id,
+                        "passage_id": r.passage_id,
+                        "reason": r.reason,
+                        "proposed": json.dumps(r.proposed),
+                        "extractor": r.extractor.model_dump_json(),
+                        "run_id": run_id,
+                    }
+                    for r in result.rejected
+                ],
+            )
             if doc:
                 _insert(con, "figures", figure_rows(paper_id, doc, result))
-                _insert(con, "curves", [{
-                    **c.model_dump(exclude={"source", "points"}), "points": json.dumps(c.points), "run_id": run_id,
-                } for c in result.curves])
+                _insert(
+                    con,
+                    "curves",
+                    [
+                        {
+                            **c.model_dump(exclude={"source", "points"}),
+                            "points": json.dumps(c.points),
+                            "run_id": run_id,
+                        }
+                        for c in result.curves
+                    ],
+                )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -164,14 +226,40 @@ _AXES = {"x_label", "x_unit", "x_scale", "y_label", "y_unit", "y_scale", "x_rang
 
 def figure_rows(paper_id: str, doc: ParsedDocument, result: PaperResult) -> list[dict[str, Any]]:
     """A row per plot a reader looked at (one per panel), and one per figure no reader looked at."""
-    rows = [{"paper_id": paper_id, "number": p.number, "page": p.page, "bbox": json.dumps(p.bbox), "caption": p.caption,
-             "kind": p.kind, "panel": p.panel, "status": p.status, "reason": p.reason, "reader": p.reader,
-             "axes": p.model_dump_json(include=_AXES)}
-            for p in result.figures]
+    rows = [
+        {
+            "paper_id": paper_id,
+            "number": p.number,
+            "page": p.page,
+            "bbox": json.dumps(p.bbox),
+            "caption": p.caption,
+            "kind": p.kind,
+            "panel": p.panel,
+            "status": p.status,
+            "reason": p.reason,
+            "reader": p.reader,
+            "axes": p.model_dump_json(include=_AXES),
+        }
+        for p in result.figures
+    ]
     read = {(p.page, p.number) for p in result.figures}
-    rows += [{"paper_id": paper_id, "number": f.number, "page": f.page, "bbox": json.dumps(f.bbox), "caption": f.caption,
-              "kind": f.kind, "panel": None, "status": None, "reason": None, "reader": None, "axes": None}
-             for f in doc.figures if (f.page, f.number) not in read]
+    rows += [
+        {
+            "paper_id": paper_id,
+            "number": f.number,
+            "page": f.page,
+            "bbox": json.dumps(f.bbox),
+            "caption": f.caption,
+            "kind": f.kind,
+            "panel": None,
+            "status": None,
+            "reason": None,
+            "reader": None,
+            "axes": None,
+        }
+        for f in doc.figures
+        if (f.page, f.number) not in read
+    ]
     return rows
 
 
@@ -224,8 +312,9 @@ def flag_outliers(con: duckdb.DuckDBPyConnection) -> int:
 
 def finished_papers(con: duckdb.DuckDBPyConnection, extraction_key: str) -> set[str]:
     """Paper ids already extracted with this key (success or partial): a re-run skips them."""
-    rows = con.execute("SELECT paper_id FROM papers WHERE extraction_key = ? AND status IN ('success', 'partial')",
-                       [extraction_key]).fetchall()
+    rows = con.execute(
+        "SELECT paper_id FROM papers WHERE extraction_key = ? AND status IN ('success', 'partial')", [extraction_key]
+    ).fetchall()
     return {row[0] for row in rows}
 
 
@@ -248,7 +337,9 @@ def batch_lock(db: str | Path) -> Iterator[None]:
         handle.seek(0)
         holder = handle.read().strip() or "?"
         handle.close()
-        raise InputError(f"{db} is being mined by another propmine batch (pid {holder}); wait for it to finish or use another --db") from err
+        raise InputError(
+            f"{db} is being mined by another propmine batch (pid {holder}); wait for it to finish or use another --db"
+        ) from err
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))
@@ -275,7 +366,9 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str | No
             write_paper(con, result, run_id)
         except Exception as err:  # one paper that cannot be stored must not stop the batch
             log.exception("storing %s failed", path.name)
-            result = PaperResult(source=f"staged result {path.name}", status="failed", errors=[f"store: {type(err).__name__}: {err}"])
+            result = PaperResult(
+                source=f"staged result {path.name}", status="failed", errors=[f"store: {type(err).__name__}: {err}"]
+            )
             failed = staging / "failed"
             failed.mkdir(exist_ok=True)
             path.replace(failed / path.name)  # kept for a look; the paper is tried again next run

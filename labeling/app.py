@@ -55,10 +55,20 @@ TOKEN_COOKIE = "pm_token"
 WHO_COOKIE = "pm_who"
 CSRF_HEADER = "x-csrf-token"
 PAGE_SIZE = 100
-DONE_WORDS = {"accept": "accepted", "reject": "rejected", "correct": "corrected", "add": "added",
-              "credible": "marked credible", "not_credible": "marked not credible", "done": "marked done", "undo": "undone"}
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+DONE_WORDS = {
+    "accept": "accepted",
+    "reject": "rejected",
+    "correct": "corrected",
+    "add": "added",
+    "credible": "marked credible",
+    "not_credible": "marked not credible",
+    "done": "marked done",
+    "undo": "undone",
+}
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 class LabelRequest(BaseModel):
@@ -100,8 +110,11 @@ class Guard(BaseHTTPMiddleware):
                 response.set_cookie(TOKEN_COOKIE, settings.token, httponly=True, samesite="strict")
                 return _secure(response)
             if not given or not hmac.compare_digest(given, settings.token):
-                return _refuse(request, 401, "an access token is required: open the address the server printed "
-                                             "(it ends in ?token=...)")
+                return _refuse(
+                    request,
+                    401,
+                    "an access token is required: open the address the server printed (it ends in ?token=...)",
+                )
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             cookie = request.cookies.get(CSRF_COOKIE, "")
             header = request.headers.get(CSRF_HEADER, "")
@@ -132,8 +145,10 @@ def _wants_json(request: Request) -> bool:
 def _refuse(request: Request, status: int, message: str) -> Response:
     if _wants_json(request):
         return _secure(JSONResponse({"error": message}, status_code=status))
-    body = (f"<!doctype html><meta charset=utf-8><title>propmine labeling: {status}</title>"
-            f"<p>{status}: {_escape(message)}</p>")
+    body = (
+        f"<!doctype html><meta charset=utf-8><title>propmine labeling: {status}</title>"
+        f"<p>{status}: {_escape(message)}</p>"
+    )
     return _secure(HTMLResponse(body, status_code=status))
 
 
@@ -149,8 +164,9 @@ class AppSettings(BaseModel):
     secret: bytes = b""
 
 
-def create_app(db: str | Path, token: str | None = None, allowed_hosts: list[str] | None = None,
-               default_who: str | None = None) -> FastAPI:
+def create_app(
+    db: str | Path, token: str | None = None, allowed_hosts: list[str] | None = None, default_who: str | None = None
+) -> FastAPI:
     """The labeling app for one database file.
 
     Args:
@@ -160,8 +176,13 @@ def create_app(db: str | Path, token: str | None = None, allowed_hosts: list[str
         default_who: the name labels are stored under until a reviewer gives theirs.
     """
     app = FastAPI(title="propmine labeling", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.settings = AppSettings(db=Path(db), token=token, allowed_hosts=[h.lower() for h in allowed_hosts or []],
-                                     default_who=default_who or _os_user(), secret=secrets.token_bytes(32))
+    app.state.settings = AppSettings(
+        db=Path(db),
+        token=token,
+        allowed_hosts=[h.lower() for h in allowed_hosts or []],
+        default_who=default_who or _os_user(),
+        secret=secrets.token_bytes(32),
+    )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     templates.env.filters["basename"] = lambda text: PurePosixPath(str(text).replace("\\", "/")).name or str(text)
@@ -217,7 +238,9 @@ def create_app(db: str | Path, token: str | None = None, allowed_hosts: list[str
         try:
             return model.model_validate_json(body or b"{}")
         except ValidationError as err:
-            raise LabelRefused("; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors())) from err
+            raise LabelRefused(
+                "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors())
+            ) from err
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:
@@ -236,11 +259,20 @@ def create_app(db: str | Path, token: str | None = None, allowed_hosts: list[str
             show, shown = "all", entries
         pages = max(1, -(-len(shown) // PAGE_SIZE))
         page_no = min(max(1, page), pages)
-        return render(request, "queue.html", {
-            "entries": shown[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE], "positions": positions,
-            "progress": progress, "show": show, "page_no": page_no, "pages": pages, "total": len(entries),
-            "first_todo": next((e.passage_id for e in entries if not e.reviewed), None),
-        })
+        return render(
+            request,
+            "queue.html",
+            {
+                "entries": shown[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE],
+                "positions": positions,
+                "progress": progress,
+                "show": show,
+                "page_no": page_no,
+                "pages": pages,
+                "total": len(entries),
+                "first_todo": next((e.passage_id for e in entries if not e.reviewed), None),
+            },
+        )
 
     @app.get("/passage/{passage_id:path}", response_class=HTMLResponse)
     def passage_page(request: Request, passage_id: str) -> Response:
@@ -281,9 +313,23 @@ def create_app(db: str | Path, token: str | None = None, allowed_hosts: list[str
     def queue_json(request: Request) -> Response:
         with open_labels_db(settings_of(request).db) as con:
             entries, progress = load_queue(con)
-        return JSONResponse({"progress": progress.as_dict(), "queue": [
-            {"passage_id": e.passage_id, "doubt": e.doubt, "kind": e.kind, "records": e.n_records,
-             "decided": e.n_decided, "reviewed": e.reviewed, "min_credibility": e.min_credibility} for e in entries]})
+        return JSONResponse(
+            {
+                "progress": progress.as_dict(),
+                "queue": [
+                    {
+                        "passage_id": e.passage_id,
+                        "doubt": e.doubt,
+                        "kind": e.kind,
+                        "records": e.n_records,
+                        "decided": e.n_decided,
+                        "reviewed": e.reviewed,
+                        "min_credibility": e.min_credibility,
+                    }
+                    for e in entries
+                ],
+            }
+        )
 
     @app.post("/api/label")
     async def label(request: Request) -> Response:
@@ -292,14 +338,22 @@ def create_app(db: str | Path, token: str | None = None, allowed_hosts: list[str
 
         def write() -> tuple[Any, PassageView, Progress]:
             with open_labels_db(settings_of(request).db) as con:
-                row, view = write_label(con, body.passage_id, body.item_id, body.action, body.version, who,  # type: ignore[arg-type]
-                                        body.fields)
+                row, view = write_label(
+                    con,
+                    body.passage_id,
+                    body.item_id,
+                    body.action,
+                    body.version,
+                    who,  # type: ignore[arg-type]
+                    body.fields,
+                )
                 _, progress = load_queue(con)
             return row, view, progress
 
         row, view, progress = await run_in_threadpool(write)
-        return JSONResponse({"label": json.loads(row.model_dump_json()), "passage": _view_json(view),
-                             "progress": progress.as_dict()})
+        return JSONResponse(
+            {"label": json.loads(row.model_dump_json()), "passage": _view_json(view), "progress": progress.as_dict()}
+        )
 
     @app.post("/api/undo")
     async def undo(request: Request) -> Response:
@@ -311,7 +365,9 @@ def create_app(db: str | Path, token: str | None = None, allowed_hosts: list[str
                 return undo_label(con, who, body.label_id)
 
         row, target = await run_in_threadpool(write)
-        return JSONResponse({"label": json.loads(row.model_dump_json()), "undone": json.loads(target.model_dump_json())})
+        return JSONResponse(
+            {"label": json.loads(row.model_dump_json()), "undone": json.loads(target.model_dump_json())}
+        )
 
     @app.post("/api/who")
     async def set_who(request: Request) -> Response:
@@ -328,8 +384,11 @@ def create_app(db: str | Path, token: str | None = None, allowed_hosts: list[str
         with open_labels_db(settings_of(request).db) as con:
             text, stats = jsonl_text(con)
         name = settings_of(request).db.stem + "-labels.jsonl"
-        return Response(text, media_type="application/x-ndjson", headers={
-            "Content-Disposition": f'attachment; filename="{name}"', "X-Propmine-Export": stats.summary()})
+        return Response(
+            text,
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Propmine-Export": stats.summary()},
+        )
 
     return app
 
@@ -343,27 +402,49 @@ def _os_user() -> str:
 
 def _view_json(view: PassageView) -> dict[str, Any]:
     return {
-        "passage_id": view.passage.passage_id, "reviewed": view.reviewed, "done": view.passage_state.done,
-        "passage_version": view.passage_state.version, "doubt": view.doubt, "kind": view.kind,
-        "items": [{
-            "item_id": it.item_id, "version": it.version, "status": it.status, "decision": it.decision,
-            "credible": it.credible, "model": it.model is not None,
-            "fields": json.loads(it.fields.model_dump_json()) if it.fields else None,
-            "spans": {k: list(v) for k, v in spans_of(it, view.passage).items()},
-            "credibility": it.model.credibility.score if it.model else None,
-            "last": {"who": it.last.who, "action": it.last.action, "at": it.last.labeled_at.isoformat(timespec="seconds")}
-            if it.last else None,
-        } for it in view.items if it.exists],
+        "passage_id": view.passage.passage_id,
+        "reviewed": view.reviewed,
+        "done": view.passage_state.done,
+        "passage_version": view.passage_state.version,
+        "doubt": view.doubt,
+        "kind": view.kind,
+        "items": [
+            {
+                "item_id": it.item_id,
+                "version": it.version,
+                "status": it.status,
+                "decision": it.decision,
+                "credible": it.credible,
+                "model": it.model is not None,
+                "fields": json.loads(it.fields.model_dump_json()) if it.fields else None,
+                "spans": {k: list(v) for k, v in spans_of(it, view.passage).items()},
+                "credibility": it.model.credibility.score if it.model else None,
+                "last": {
+                    "who": it.last.who,
+                    "action": it.last.action,
+                    "at": it.last.labeled_at.isoformat(timespec="seconds"),
+                }
+                if it.last
+                else None,
+            }
+            for it in view.items
+            if it.exists
+        ],
     }
 
 
 def _passage_context(view: PassageView, progress: Progress, at: int | None, total: int) -> dict[str, Any]:
     vocab = load_vocabulary()
     return {
-        "view": view, "passage": view.passage, "segments": segments(view.passage, view.items),
-        "items": [(n, it) for n, it in enumerate(view.items) if it.exists], "progress": progress,
-        "position": (at + 1) if at is not None else None, "total": total,
+        "view": view,
+        "passage": view.passage,
+        "segments": segments(view.passage, view.items),
+        "items": [(n, it) for n, it in enumerate(view.items) if it.exists],
+        "progress": progress,
+        "position": (at + 1) if at is not None else None,
+        "total": total,
         "properties": [(p.name, p.label, p.unit) for p in vocab.properties],
         "synonyms": {p.name: [p.label, *p.synonyms] for p in vocab.properties},
-        "units": header_units(view.passage), "done_words": DONE_WORDS,
+        "units": header_units(view.passage),
+        "done_words": DONE_WORDS,
     }

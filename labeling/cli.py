@@ -24,8 +24,12 @@ label_app = typer.Typer(
 )
 err_console = Console(stderr=True, soft_wrap=True)
 
-DbOption = Annotated[Path, typer.Option("--db", help="The propmine DuckDB file (from `propmine extract --db` or `propmine batch`)")]
-ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite a file or directory that is not an earlier export")]
+DbOption = Annotated[
+    Path, typer.Option("--db", help="The propmine DuckDB file (from `propmine extract --db` or `propmine batch`)")
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Overwrite a file or directory that is not an earlier export")
+]
 
 
 def is_loopback(host: str) -> bool:
@@ -42,9 +46,21 @@ def is_loopback(host: str) -> bool:
 def serve(
     db: DbOption,
     port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8765,
-    host: Annotated[str, typer.Option("--host", help="Address to bind; anything but loopback needs an access token")] = "127.0.0.1",
-    token: Annotated[str | None, typer.Option("--token", help="Access token every request must carry (generated when --host is not loopback)", envvar="PROPMINE_LABEL_TOKEN")] = None,
-    who: Annotated[str | None, typer.Option("--who", help="Name labels are stored under until a reviewer sets theirs (default: your login)")] = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; anything but loopback needs an access token")
+    ] = "127.0.0.1",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            help="Access token every request must carry (generated when --host is not loopback)",
+            envvar="PROPMINE_LABEL_TOKEN",
+        ),
+    ] = None,
+    who: Annotated[
+        str | None,
+        typer.Option("--who", help="Name labels are stored under until a reviewer sets theirs (default: your login)"),
+    ] = None,
 ) -> None:
     """Serve the labeling UI: a queue of passages with the model's records to accept, correct or reject."""
     import uvicorn
@@ -67,16 +83,25 @@ def serve(
     address = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     err_console.print(f"labeling {db} at {address}", highlight=False)
     if not loopback:
-        err_console.print(f"bound to {host}: every request needs the access token (open the address above once, "
-                          "or send 'Authorization: Bearer TOKEN')", highlight=False)
+        err_console.print(
+            f"bound to {host}: every request needs the access token (open the address above once, "
+            "or send 'Authorization: Bearer TOKEN')",
+            highlight=False,
+        )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @label_app.command()
 def export(
     db: DbOption,
-    out: Annotated[Path | None, typer.Option("--out", help="JSON Lines file of fine-tuning examples (what `propmine train --data` reads)")] = None,
-    hf: Annotated[Path | None, typer.Option("--hf", help="Also write a Hugging Face dataset (Parquet and a dataset card) into this directory")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="JSON Lines file of fine-tuning examples (what `propmine train --data` reads)"),
+    ] = None,
+    hf: Annotated[
+        Path | None,
+        typer.Option("--hf", help="Also write a Hugging Face dataset (Parquet and a dataset card) into this directory"),
+    ] = None,
     force: ForceOption = False,
 ) -> None:
     """Export reviewed passages as fine-tuning examples: accepted and corrected records, added ones, and negatives."""
@@ -100,9 +125,13 @@ def export(
 def ls_export(
     db: DbOption,
     out: Annotated[Path, typer.Option("--out", help="Label Studio tasks file (JSON) to import into a project")],
-    include_reviewed: Annotated[bool, typer.Option("--include-reviewed", help="Also passages already reviewed here")] = False,
+    include_reviewed: Annotated[
+        bool, typer.Option("--include-reviewed", help="Also passages already reviewed here")
+    ] = False,
     limit: Annotated[int | None, typer.Option("--limit", help="Only the first N passages of the queue")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="Also write the project's labeling configuration (XML) here")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Also write the project's labeling configuration (XML) here")
+    ] = None,
     force: ForceOption = False,
 ) -> None:
     """Write queued passages as Label Studio tasks, the model's records as pre-annotations (spans and relations)."""
@@ -112,12 +141,16 @@ def ls_export(
 
     config_path = None
     if config is not None:
-        config_path = check_target_file(config, lambda p: p.read_text(encoding="utf-8").lstrip().startswith("<View>"), force)
+        config_path = check_target_file(
+            config, lambda p: p.read_text(encoding="utf-8").lstrip().startswith("<View>"), force
+        )
     with open_labels_db(db) as con:
         n = export_tasks(con, out, include_reviewed=include_reviewed, limit=limit, force=force)
     if config_path is not None:
         write_file_atomically(config_path, label_config())
-    err_console.print(f"{out}: {n} tasks" + (f"; labeling configuration in {config}" if config else ""), highlight=False)
+    err_console.print(
+        f"{out}: {n} tasks" + (f"; labeling configuration in {config}" if config else ""), highlight=False
+    )
 
 
 @label_app.command("ls-import")

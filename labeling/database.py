@@ -44,7 +44,9 @@ def open_labels_db(path: str | Path, wait_s: float = 5.0) -> Iterator[duckdb.Duc
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such database; make one with `propmine extract FILE --db {path}` or `propmine batch`")
+        raise InputError(
+            f"{path}: no such database; make one with `propmine extract FILE --db {path}` or `propmine batch`"
+        )
     deadline = time.monotonic() + wait_s
     delay = 0.05
     while True:
@@ -55,7 +57,9 @@ def open_labels_db(path: str | Path, wait_s: float = 5.0) -> Iterator[duckdb.Duc
             if "lock" not in str(err).lower():
                 raise InputError(f"{path}: cannot open the database: {err}") from err
             if time.monotonic() >= deadline:
-                raise DatabaseBusy(f"{path}: the database is in use by another process (a batch run?); try again when it has finished") from err
+                raise DatabaseBusy(
+                    f"{path}: the database is in use by another process (a batch run?); try again when it has finished"
+                ) from err
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
     try:
@@ -73,7 +77,9 @@ def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     version = int(found[0]) if found else SCHEMA_VERSION
     if version > SCHEMA_VERSION:
-        raise ConfigError(f"{path}: schema version {version} is newer than this propmine ({SCHEMA_VERSION}); upgrade propmine")
+        raise ConfigError(
+            f"{path}: schema version {version} is newer than this propmine ({SCHEMA_VERSION}); upgrade propmine"
+        )
     if version < SCHEMA_VERSION:
         with WRITE_LOCK:
             con.execute("BEGIN TRANSACTION")

@@ -54,8 +54,10 @@ class ExportStats:
     reviewers: set[str] = field(default_factory=set)
 
     def summary(self) -> str:
-        text = (f"{self.examples} examples ({self.positives} with records, {self.negatives} negatives; "
-                f"{self.records} records)")
+        text = (
+            f"{self.examples} examples ({self.positives} with records, {self.negatives} negatives; "
+            f"{self.records} records)"
+        )
         if self.unreviewed:
             text += f"; {self.unreviewed} queued passages not fully reviewed yet, left out"
         if self.invalid:
@@ -91,8 +93,12 @@ def example_of(view: PassageView) -> tuple[dict[str, Any] | None, str | None]:
         problem = _record_problem(view, item.fields)
         if problem:
             return None, f"{view.passage.passage_id}: {problem}"
-        record = {"material": item.fields.material, "property": item.fields.property, "value": item.fields.value,
-                  "unit": item.fields.unit}
+        record = {
+            "material": item.fields.material,
+            "property": item.fields.property,
+            "value": item.fields.value,
+            "unit": item.fields.unit,
+        }
         if record not in kept:
             kept.append(record)
     labels = [lb for it in [*view.items, view.passage_state] for lb in it.history]
@@ -113,8 +119,10 @@ def example_of(view: PassageView) -> tuple[dict[str, Any] | None, str | None]:
 def labeled_examples(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], ExportStats]:
     """Every reviewed passage as an example, in paper and text order."""
     stats = ExportStats()
-    rows = con.execute("SELECT DISTINCT l.passage_id, p.paper_id, p.char_start FROM labels l "
-                       "JOIN passages p USING (passage_id) ORDER BY p.paper_id, p.char_start").fetchall()
+    rows = con.execute(
+        "SELECT DISTINCT l.passage_id, p.paper_id, p.char_start FROM labels l "
+        "JOIN passages p USING (passage_id) ORDER BY p.paper_id, p.char_start"
+    ).fetchall()
     examples = []
     for passage_id, _, _ in rows:
         view = load_passage(con, passage_id)
@@ -211,7 +219,9 @@ def export_jsonl(con: duckdb.DuckDBPyConnection, out: str | Path, force: bool = 
     target = check_target_file(out, _is_jsonl_export, force)
     examples, stats = labeled_examples(con)
     if not examples:
-        raise InputError(f"no reviewed passages to export yet ({stats.summary()}); label some in `propmine label serve`")
+        raise InputError(
+            f"no reviewed passages to export yet ({stats.summary()}); label some in `propmine label serve`"
+        )
     write_file_atomically(target, "".join(json.dumps(ex, ensure_ascii=False) + "\n" for ex in examples))
     return stats
 
@@ -225,18 +235,28 @@ def jsonl_text(con: duckdb.DuckDBPyConnection) -> tuple[str, ExportStats]:
 # ---------------------------------------------------------------- Hugging Face datasets
 
 
-def _features():  # noqa: ANN202
+def _features():
     from datasets import Features, List, Value
 
-    record = {"material": Value("string"), "property": Value("string"), "value": Value("string"), "unit": Value("string")}
-    return Features({
-        "id": Value("string"), "corpus": Value("string"), "paper": Value("string"), "split": Value("string"),
-        "passage": {"text": Value("string"), "context": Value("string")},
-        "properties": List(Value("string")),
-        "records": List(record),
-        "labeled_by": List(Value("string")),
-        "labeled_at": Value("string"),
-    })
+    record = {
+        "material": Value("string"),
+        "property": Value("string"),
+        "value": Value("string"),
+        "unit": Value("string"),
+    }
+    return Features(
+        {
+            "id": Value("string"),
+            "corpus": Value("string"),
+            "paper": Value("string"),
+            "split": Value("string"),
+            "passage": {"text": Value("string"), "context": Value("string")},
+            "properties": List(Value("string")),
+            "records": List(record),
+            "labeled_by": List(Value("string")),
+            "labeled_at": Value("string"),
+        }
+    )
 
 
 def _check_export_dir(path: str | Path, force: bool) -> Path:
@@ -251,8 +271,10 @@ def _check_export_dir(path: str | Path, force: bool) -> Path:
         except (OSError, ValueError, AttributeError):
             earlier = False
         if not earlier:
-            raise InputError(f"{path} is a directory that is not an earlier `propmine label export --hf`; "
-                             "choose an empty or new directory, or pass --force")
+            raise InputError(
+                f"{path} is a directory that is not an earlier `propmine label export --hf`; "
+                "choose an empty or new directory, or pass --force"
+            )
     return target
 
 
@@ -280,7 +302,9 @@ def export_hf(con: duckdb.DuckDBPyConnection, out_dir: str | Path, db_name: str,
     root = _check_export_dir(out_dir, force)
     examples, stats = labeled_examples(con)
     if not examples:
-        raise InputError(f"no reviewed passages to export yet ({stats.summary()}); label some in `propmine label serve`")
+        raise InputError(
+            f"no reviewed passages to export yet ({stats.summary()}); label some in `propmine label serve`"
+        )
     root.mkdir(parents=True, exist_ok=True)
     root = root.resolve()
     data = _inside(root, root / "data")
@@ -300,10 +324,19 @@ def export_hf(con: duckdb.DuckDBPyConnection, out_dir: str | Path, db_name: str,
         if split not in splits and (stale.is_file() or stale.is_symlink()):
             stale.unlink()  # a split an earlier export had and this one does not (unlink removes a link, not its target)
     write_file_atomically(_inside(root, root / "README.md"), dataset_card(stats, splits, db_name))
-    write_file_atomically(_inside(root, root / MARKER), json.dumps({
-        "kind": "propmine-labels", "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "db": db_name, "splits": splits,
-    }, indent=2) + "\n")
+    write_file_atomically(
+        _inside(root, root / MARKER),
+        json.dumps(
+            {
+                "kind": "propmine-labels",
+                "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "db": db_name,
+                "splits": splits,
+            },
+            indent=2,
+        )
+        + "\n",
+    )
     return stats
 
 

@@ -49,7 +49,7 @@ def allowed_values(passage: PassageRow, prop: str) -> list[tuple[str, tuple[int,
     allowed = set(grammar.values)
     out = []
     for q in tag_quantities(passage.text, include_unitless=True):
-        text = passage.text[q.span[0]:q.span[1]]
+        text = passage.text[q.span[0] : q.span[1]]
         if text in allowed:
             out.append((text, q.span, q.unit))
     return out
@@ -80,8 +80,11 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
     prop_name = (edit.property if edit.property is not None else (current.property if current else "")).strip()
     prop = vocab.get(prop_name) or vocab.get(vocab.resolve(prop_name) or "") if prop_name else None
     if prop is None:
-        raise LabelRefused(f"property {prop_name!r} is not in the vocabulary; choose one from the list" if prop_name
-                           else "choose a property")
+        raise LabelRefused(
+            f"property {prop_name!r} is not in the vocabulary; choose one from the list"
+            if prop_name
+            else "choose a property"
+        )
     # The value: the quantity the reviewer typed or selected.
     if edit.value is not None or edit.value_start is not None or current is None:
         wanted = (edit.value or "").strip()
@@ -103,8 +106,10 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
             q = find_quantity(wanted, tag_quantities(text, include_unitless=True), text)
             chosen = next((a for a in allowed if q is not None and a[1] == q.span), None)
         if chosen is None:
-            raise LabelRefused(f"{wanted!r} is not a quantity in this passage that the model can write "
-                               f"({prop.name}); select the number with its unit in the passage text")
+            raise LabelRefused(
+                f"{wanted!r} is not a quantity in this passage that the model can write "
+                f"({prop.name}); select the number with its unit in the passage text"
+            )
         value_text, (vs, ve), value_unit = chosen
         value_span = (off + vs, off + ve)
     else:
@@ -112,7 +117,9 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
         local = (value_span[0] - off, value_span[1] - off)
         same = next((a for a in allowed_values(passage, prop.name) if a[1] == local), None)
         if same is None:
-            raise LabelRefused(f"{value_text!r} is not a value the model can write for {prop.name} here; change the value too")
+            raise LabelRefused(
+                f"{value_text!r} is not a value the model can write for {prop.name} here; change the value too"
+            )
         value_unit = same[2]
     # The unit: only for a bare number, and then from the table header.
     unit = (edit.unit if edit.unit is not None else (current.unit if current else None)) or None
@@ -126,8 +133,10 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
         if unit is None and len(units) == 1:
             unit = units[0]
         if unit is None or unit not in units:
-            raise LabelRefused(f"{value_text!r} has no unit; {prop.name} needs one from the table header "
-                               f"({', '.join(units) or 'none found'})")
+            raise LabelRefused(
+                f"{value_text!r} has no unit; {prop.name} needs one from the table header "
+                f"({', '.join(units) or 'none found'})"
+            )
     effective_unit = value_unit or unit
     if prop.unit and effective_unit:
         from extractors.quantities.units import to_canonical
@@ -135,8 +144,9 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
         try:
             to_canonical(1.0, effective_unit, prop.unit)
         except InputError as err:
-            raise LabelRefused(f"the unit of {value_text!r} does not fit {prop.name} ({prop.unit}); "
-                               "choose another value or property") from err
+            raise LabelRefused(
+                f"the unit of {value_text!r} does not fit {prop.name} ({prop.unit}); choose another value or property"
+            ) from err
     elif not prop.unit and value_unit:
         from extractors.quantities.units import dimension_of
 
@@ -146,7 +156,7 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
     material = (edit.material if edit.material is not None else (current.material if current else "")).strip()
     if not material:
         raise LabelRefused("the material is empty; select it in the passage")
-    if edit.material_start is not None and text[edit.material_start:edit.material_start + len(material)] == material:
+    if edit.material_start is not None and text[edit.material_start : edit.material_start + len(material)] == material:
         m_local = (edit.material_start, edit.material_start + len(material))
     elif current is not None and edit.material is None:
         m_local = (current.material_span[0] - off, current.material_span[1] - off)
@@ -162,9 +172,15 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
     # The property words nearest the value, for highlighting.
     mentions = [m for m in vocab.mentions(text) if m[0] == prop.name]
     p_local = _nearest([(s, e) for _, s, e in mentions], value_span[0] - off)
-    return RecordFields(material=material, property=prop.name, value=value_text, unit=unit, value_span=value_span,
-                        material_span=(off + m_local[0], off + m_local[1]),
-                        property_span=(off + p_local[0], off + p_local[1]) if p_local else None)
+    return RecordFields(
+        material=material,
+        property=prop.name,
+        value=value_text,
+        unit=unit,
+        value_span=value_span,
+        material_span=(off + m_local[0], off + m_local[1]),
+        property_span=(off + p_local[0], off + p_local[1]) if p_local else None,
+    )
 
 
 # ---------------------------------------------------------------- writing
@@ -183,9 +199,16 @@ def _now() -> datetime:
 def _describe(label: LabelRow | None) -> str:
     if label is None:
         return "someone"
-    verb = {"accept": "accepted", "reject": "rejected", "correct": "corrected", "add": "added",
-            "credible": "marked credible", "not_credible": "marked not credible", "done": "marked done",
-            "undo": "undid a label on"}[label.action]
+    verb = {
+        "accept": "accepted",
+        "reject": "rejected",
+        "correct": "corrected",
+        "add": "added",
+        "credible": "marked credible",
+        "not_credible": "marked not credible",
+        "done": "marked done",
+        "undo": "undid a label on",
+    }[label.action]
     return f"{label.who} {verb} it at {label.labeled_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
@@ -193,9 +216,19 @@ def _insert(con: duckdb.DuckDBPyConnection, label: LabelRow) -> None:
     try:
         con.execute(
             f"INSERT INTO labels ({LABEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [label.label_id, label.record_id, label.paper_id, label.passage_id, label.action,
-             label.fields.model_dump_json() if label.fields else None, label.who, label.labeled_at, label.version,
-             label.undoes, label.via],
+            [
+                label.label_id,
+                label.record_id,
+                label.paper_id,
+                label.passage_id,
+                label.action,
+                label.fields.model_dump_json() if label.fields else None,
+                label.who,
+                label.labeled_at,
+                label.version,
+                label.undoes,
+                label.via,
+            ],
         )
     except (duckdb.ConstraintException, duckdb.TransactionException) as err:
         raise LabelConflict("someone else labeled this item at the same moment; reload to see their label") from err
@@ -219,8 +252,16 @@ def _commit(con: duckdb.DuckDBPyConnection) -> None:
         raise LabelConflict("someone else labeled this item at the same moment; reload to see their label") from err
 
 
-def write_label(con: duckdb.DuckDBPyConnection, passage_id: str, item_id: str | None, action: Action,
-                seen_version: int, who: str, edit: FieldEdit | None = None, via: str = "ui") -> tuple[LabelRow, PassageView]:
+def write_label(
+    con: duckdb.DuckDBPyConnection,
+    passage_id: str,
+    item_id: str | None,
+    action: Action,
+    seen_version: int,
+    who: str,
+    edit: FieldEdit | None = None,
+    via: str = "ui",
+) -> tuple[LabelRow, PassageView]:
     """Check and store one label at once (one transaction); returns it with the passage as it is now.
 
     Args:
@@ -247,8 +288,16 @@ def write_label(con: duckdb.DuckDBPyConnection, passage_id: str, item_id: str | 
             if existing is not None:
                 raise LabelConflict(f"this record is already there: {_describe(existing.last)}")
             key = (fields.material, fields.property, fields.value_span)
-            proposed = next((it for it in view.items if it.model is not None and it.fields is not None
-                             and (it.fields.material, it.fields.property, it.fields.value_span) == key), None)
+            proposed = next(
+                (
+                    it
+                    for it in view.items
+                    if it.model is not None
+                    and it.fields is not None
+                    and (it.fields.material, it.fields.property, it.fields.value_span) == key
+                ),
+                None,
+            )
             if proposed is not None:
                 raise LabelRefused("the model proposed this record already; accept it instead of adding it")
             version = max((lb.version for lb in load_labels(con, passage_id).get(item_id, [])), default=0)
@@ -257,7 +306,9 @@ def write_label(con: duckdb.DuckDBPyConnection, passage_id: str, item_id: str | 
         elif action == "done":
             item, item_id = view.passage_state, None
             if view.open_records:
-                raise LabelRefused(f"{view.open_records} record(s) here still need accept or reject before the passage is done")
+                raise LabelRefused(
+                    f"{view.open_records} record(s) here still need accept or reject before the passage is done"
+                )
             fields = None
         elif action in RECORD_ACTIONS:
             item = next((it for it in view.items if it.item_id == item_id), None)  # type: ignore[assignment]
@@ -271,11 +322,20 @@ def write_label(con: duckdb.DuckDBPyConnection, passage_id: str, item_id: str | 
         else:
             raise LabelRefused(f"unknown action {action!r}")
         if item.version != seen_version:
-            raise LabelConflict(f"this record changed after you loaded it: {_describe(item.last)}; reload to see the change")
+            raise LabelConflict(
+                f"this record changed after you loaded it: {_describe(item.last)}; reload to see the change"
+            )
         label = LabelRow(
             label_id=f"{item_id or passage_id}@{item.version + 1}",
-            record_id=item_id if action != "done" else None, paper_id=view.passage.paper_id, passage_id=passage_id,
-            action=action, fields=fields, who=who, labeled_at=_now(), version=item.version + 1, via=via,
+            record_id=item_id if action != "done" else None,
+            paper_id=view.passage.paper_id,
+            passage_id=passage_id,
+            action=action,
+            fields=fields,
+            who=who,
+            labeled_at=_now(),
+            version=item.version + 1,
+            via=via,
         )
         _write(con, label)
         return label, load_passage(con, passage_id)
@@ -311,8 +371,18 @@ def undo_label(con: duckdb.DuckDBPyConnection, who: str, label_id: str | None = 
         if later:
             raise LabelConflict(f"cannot undo: {_describe(later[-1])} after your label; change it instead")
         version = max(r.version for r in item_rows) + 1
-        label = LabelRow(label_id=f"{target.item_id}@{version}", record_id=target.record_id, paper_id=target.paper_id,
-                         passage_id=target.passage_id, action="undo", fields=None, who=who, labeled_at=_now(),
-                         version=version, undoes=target.label_id, via=target.via)
+        label = LabelRow(
+            label_id=f"{target.item_id}@{version}",
+            record_id=target.record_id,
+            paper_id=target.paper_id,
+            passage_id=target.passage_id,
+            action="undo",
+            fields=None,
+            who=who,
+            labeled_at=_now(),
+            version=version,
+            undoes=target.label_id,
+            via=target.via,
+        )
         _write(con, label)
         return label, target

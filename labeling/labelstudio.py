@@ -51,7 +51,9 @@ COLORS = {"Material": "#2563eb", "Property": "#15803d", "Value": "#c2410c"}
 def label_config() -> str:
     """The Label Studio labeling configuration (XML) the tasks are written for."""
     choices = "\n".join(f"      <Choice value={quoteattr(name)}/>" for name in load_vocabulary().names)
-    labels = "\n".join(f"    <Label value={quoteattr(name)} background={quoteattr(COLORS[name])}/>" for name in SPAN_LABELS)
+    labels = "\n".join(
+        f"    <Label value={quoteattr(name)} background={quoteattr(COLORS[name])}/>" for name in SPAN_LABELS
+    )
     return f"""<View>
   <Header value="Material-property records: mark Material, Property and Value; relate Material and Property to each Value"/>
   <Relations>
@@ -102,11 +104,20 @@ def task_of(view: PassageView) -> dict[str, Any]:
         key = (label, start, end)
         if key not in regions:
             regions[key] = f"{label[0].lower()}{start}-{end}"
-            result.append({
-                "id": regions[key], "from_name": "label", "to_name": "text", "type": "labels",
-                "value": {"start": _to_js(p.text, start), "end": _to_js(p.text, end), "text": p.text[start:end],
-                          "labels": [label]},
-            })
+            result.append(
+                {
+                    "id": regions[key],
+                    "from_name": "label",
+                    "to_name": "text",
+                    "type": "labels",
+                    "value": {
+                        "start": _to_js(p.text, start),
+                        "end": _to_js(p.text, end),
+                        "text": p.text[start:end],
+                        "labels": [label],
+                    },
+                }
+            )
         return regions[key]
 
     scores = []
@@ -116,11 +127,20 @@ def task_of(view: PassageView) -> dict[str, Any]:
         f = item.fields
         value_id = region("Value", f.value_span)
         start, end = f.value_span[0] - off, f.value_span[1] - off
-        result.append({
-            "id": value_id, "from_name": "property", "to_name": "text", "type": "choices",
-            "value": {"start": _to_js(p.text, start), "end": _to_js(p.text, end), "text": p.text[start:end],
-                      "choices": [f.property]},
-        })
+        result.append(
+            {
+                "id": value_id,
+                "from_name": "property",
+                "to_name": "text",
+                "type": "choices",
+                "value": {
+                    "start": _to_js(p.text, start),
+                    "end": _to_js(p.text, end),
+                    "text": p.text[start:end],
+                    "choices": [f.property],
+                },
+            }
+        )
         if f.material_span[1] > f.material_span[0]:
             relations.add((region("Material", f.material_span), value_id))
         if f.property_span:
@@ -129,12 +149,29 @@ def task_of(view: PassageView) -> dict[str, Any]:
             scores.append(item.model.credibility.score)
     for from_id, to_id in sorted(relations):
         result.append({"from_id": from_id, "to_id": to_id, "type": "relation", "direction": "right", "labels": ["of"]})
-    model_version = next((it.model.extractor.get("adapter") or it.model.extractor.get("name")
-                          for it in view.items if it.model is not None), None) or "propmine"
+    model_version = (
+        next(
+            (
+                it.model.extractor.get("adapter") or it.model.extractor.get("name")
+                for it in view.items
+                if it.model is not None
+            ),
+            None,
+        )
+        or "propmine"
+    )
     return {
-        "data": {"text": p.text, "context": p.context or "", "passage_id": p.passage_id, "paper_id": p.paper_id,
-                 "source": p.source or "", "doubt": view.doubt},
-        "predictions": [{"model_version": str(model_version), "score": min(scores) if scores else 0.0, "result": result}],
+        "data": {
+            "text": p.text,
+            "context": p.context or "",
+            "passage_id": p.passage_id,
+            "paper_id": p.paper_id,
+            "source": p.source or "",
+            "doubt": view.doubt,
+        },
+        "predictions": [
+            {"model_version": str(model_version), "score": min(scores) if scores else 0.0, "result": result}
+        ],
     }
 
 
@@ -146,8 +183,13 @@ def _is_task_file(path: Path) -> bool:
         return False
 
 
-def export_tasks(con: duckdb.DuckDBPyConnection, out: str | Path, include_reviewed: bool = False,
-                 limit: int | None = None, force: bool = False) -> int:
+def export_tasks(
+    con: duckdb.DuckDBPyConnection,
+    out: str | Path,
+    include_reviewed: bool = False,
+    limit: int | None = None,
+    force: bool = False,
+) -> int:
     """Write queued passages (most doubtful first) as Label Studio tasks; returns how many.
 
     Raises:
@@ -184,7 +226,11 @@ class ImportStats:
 def _who(annotation: dict[str, Any]) -> str:
     by = annotation.get("completed_by")
     if isinstance(by, dict):
-        name = by.get("email") or " ".join(x for x in (by.get("first_name"), by.get("last_name")) if x) or f"user {by.get('id')}"
+        name = (
+            by.get("email")
+            or " ".join(x for x in (by.get("first_name"), by.get("last_name")) if x)
+            or f"user {by.get('id')}"
+        )
     else:
         name = f"user {by}" if by is not None else "unknown"
     return f"label-studio:{name}"
@@ -195,8 +241,14 @@ def _chosen_annotation(task: dict[str, Any]) -> dict[str, Any] | None:
     live = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
     if not live:
         return None
-    return max(live, key=lambda a: (bool(a.get("ground_truth")), str(a.get("updated_at") or a.get("created_at") or ""),
-                                    str(a.get("id") or "")))
+    return max(
+        live,
+        key=lambda a: (
+            bool(a.get("ground_truth")),
+            str(a.get("updated_at") or a.get("created_at") or ""),
+            str(a.get("id") or ""),
+        ),
+    )
 
 
 def annotated_records(text: str, result: list[dict[str, Any]], view: PassageView) -> list[FieldEdit]:
@@ -222,8 +274,11 @@ def annotated_records(text: str, result: list[dict[str, Any]], view: PassageView
         elif kind == "relation":
             links.setdefault(item["from_id"], set()).add(item["to_id"])
             links.setdefault(item["to_id"], set()).add(item["from_id"])
-    by_value = {(it.fields.value_span[0] - view.passage.char_start, it.fields.value_span[1] - view.passage.char_start): it
-                for it in view.items if it.fields is not None and it.model is not None}
+    by_value = {
+        (it.fields.value_span[0] - view.passage.char_start, it.fields.value_span[1] - view.passage.char_start): it
+        for it in view.items
+        if it.fields is not None and it.model is not None
+    }
 
     def related(region_id: str, label: str, anchor: int) -> tuple[int, int, str] | None:
         linked = [spans[r] for r in links.get(region_id, ()) if r in spans and spans[r][0] == label]
@@ -249,14 +304,28 @@ def annotated_records(text: str, result: list[dict[str, Any]], view: PassageView
         if prop is None:
             raise LabelRefused(f"value {value_text!r}: choose its property (no property choice or Property span)")
         model = by_value.get((start, end))
-        edits.append(FieldEdit(material=material[2], material_start=material[0], property=prop, value=value_text,
-                               value_start=start, unit=model.fields.unit if model and model.fields else None))
+        edits.append(
+            FieldEdit(
+                material=material[2],
+                material_start=material[0],
+                property=prop,
+                value=value_text,
+                value_start=start,
+                unit=model.fields.unit if model and model.fields else None,
+            )
+        )
     return edits
 
 
 def _same(a: RecordFields | None, b: RecordFields) -> bool:
     return a is not None and (a.material, a.material_span, a.property, a.value, a.unit, a.value_span) == (
-        b.material, b.material_span, b.property, b.value, b.unit, b.value_span)
+        b.material,
+        b.material_span,
+        b.property,
+        b.value,
+        b.unit,
+        b.value_span,
+    )
 
 
 def _plan(view: PassageView, wanted: list[RecordFields]) -> list[tuple[ItemState | None, str, RecordFields | None]]:
@@ -266,7 +335,10 @@ def _plan(view: PassageView, wanted: list[RecordFields]) -> list[tuple[ItemState
     for item in view.items:
         if not item.exists or item.fields is None:
             continue
-        match = next((w for w in remaining if w.value_span == item.fields.value_span and w.property == item.fields.property), None)
+        match = next(
+            (w for w in remaining if w.value_span == item.fields.value_span and w.property == item.fields.property),
+            None,
+        )
         match = match or next((w for w in remaining if w.value_span == item.fields.value_span), None)
         if match is None:
             if item.decision != "reject":
@@ -298,8 +370,10 @@ def import_annotations(con: duckdb.DuckDBPyConnection, path: str | Path) -> Impo
     if isinstance(tasks, dict):
         tasks = [tasks]
     if not isinstance(tasks, list) or not all(isinstance(t, dict) and isinstance(t.get("data"), dict) for t in tasks):
-        raise InputError(f"{p}: not a Label Studio JSON export (a list of tasks with data and annotations); "
-                         "JSON_MIN and CSV drop the relations, export as JSON")
+        raise InputError(
+            f"{p}: not a Label Studio JSON export (a list of tasks with data and annotations); "
+            "JSON_MIN and CSV drop the relations, export as JSON"
+        )
     stats = ImportStats(tasks=len(tasks))
     for task in tasks:
         passage_id = task["data"].get("passage_id")
@@ -320,8 +394,13 @@ def import_annotations(con: duckdb.DuckDBPyConnection, path: str | Path) -> Impo
     return stats
 
 
-def _import_task(con: duckdb.DuckDBPyConnection, passage_id: str, task_text: str | None,
-                 annotation: dict[str, Any], stats: ImportStats) -> bool:
+def _import_task(
+    con: duckdb.DuckDBPyConnection,
+    passage_id: str,
+    task_text: str | None,
+    annotation: dict[str, Any],
+    stats: ImportStats,
+) -> bool:
     view = load_passage(con, passage_id)
     if task_text is not None and task_text != view.passage.text:
         raise InputError("the task text differs from the passage in the database (was the paper extracted again?)")
@@ -336,11 +415,24 @@ def _import_task(con: duckdb.DuckDBPyConnection, passage_id: str, task_text: str
     for item, action, fields in _plan(view, wanted):
         change = None
         if fields is not None:
-            change = FieldEdit(material=fields.material, material_start=fields.material_span[0] - view.passage.char_start,
-                             property=fields.property, value=fields.value,
-                             value_start=fields.value_span[0] - view.passage.char_start, unit=fields.unit)
-        write_label(con, passage_id, item.item_id if item else None, action, item.version if item else 0,  # type: ignore[arg-type]
-                    who, change, via="label-studio")
+            change = FieldEdit(
+                material=fields.material,
+                material_start=fields.material_span[0] - view.passage.char_start,
+                property=fields.property,
+                value=fields.value,
+                value_start=fields.value_span[0] - view.passage.char_start,
+                unit=fields.unit,
+            )
+        write_label(
+            con,
+            passage_id,
+            item.item_id if item else None,
+            action,
+            item.version if item else 0,  # type: ignore[arg-type]
+            who,
+            change,
+            via="label-studio",
+        )
         stats.actions[action] = stats.actions.get(action, 0) + 1
         changed = True
     view = load_passage(con, passage_id)
@@ -349,4 +441,3 @@ def _import_task(con: duckdb.DuckDBPyConnection, passage_id: str, task_text: str
         stats.actions["done"] = stats.actions.get("done", 0) + 1
         changed = True
     return changed
-

@@ -56,10 +56,14 @@ class RecordFields(BaseModel):
     material: str = Field(description="The material exactly as written in the passage")
     property: str = Field(description="Canonical property name from the vocabulary")
     value: str = Field(description="The quantity exactly as written in the passage, number and unit")
-    unit: str | None = Field(default=None, description="The unit, only when the passage gives it apart from the value (a table header)")
+    unit: str | None = Field(
+        default=None, description="The unit, only when the passage gives it apart from the value (a table header)"
+    )
     value_span: tuple[int, int] = Field(description="[start, end) of the value in the document text")
     material_span: tuple[int, int] = Field(description="[start, end) of the material in the document text")
-    property_span: tuple[int, int] | None = Field(default=None, description="[start, end) of the property words, when the passage has them")
+    property_span: tuple[int, int] | None = Field(
+        default=None, description="[start, end) of the property words, when the passage has them"
+    )
 
 
 class FieldEdit(BaseModel):
@@ -108,8 +112,15 @@ class PassageRow:
     title: str | None = None
 
     def as_passage(self) -> Passage:
-        return Passage(passage_id=self.passage_id, paper_id=self.paper_id, text=self.text, context=self.context or "",
-                       char_start=self.char_start, char_end=self.char_end, origin=self.origin or "text")  # type: ignore[arg-type]
+        return Passage(
+            passage_id=self.passage_id,
+            paper_id=self.paper_id,
+            text=self.text,
+            context=self.context or "",
+            char_start=self.char_start,
+            char_end=self.char_end,
+            origin=self.origin or "text",
+        )  # type: ignore[arg-type]
 
 
 @dataclass
@@ -230,24 +241,60 @@ def _passage_from_row(row: tuple) -> PassageRow:
     return PassageRow(*row)
 
 
-_PASSAGE_COLUMNS = ("p.passage_id, p.paper_id, p.text, coalesce(p.context, ''), p.char_start, p.char_end, "
-                    "coalesce(p.origin, 'text'), p.page, p.section, pa.source, pa.title")
-_RECORD_COLUMNS = ("record_id, paper_id, material, formula, property, property_text, value, value_max, unit, qualifier, "
-                   "value_canonical, value_max_canonical, unit_canonical, spans, evidence, method, credibility, extractor")
+_PASSAGE_COLUMNS = (
+    "p.passage_id, p.paper_id, p.text, coalesce(p.context, ''), p.char_start, p.char_end, "
+    "coalesce(p.origin, 'text'), p.page, p.section, pa.source, pa.title"
+)
+_RECORD_COLUMNS = (
+    "record_id, paper_id, material, formula, property, property_text, value, value_max, unit, qualifier, "
+    "value_canonical, value_max_canonical, unit_canonical, spans, evidence, method, credibility, extractor"
+)
 
 
 def _record_from_row(row: tuple) -> ModelRecord:
-    (record_id, paper_id, material, formula, prop, prop_text, value, value_max, unit, qualifier,
-     value_canonical, value_max_canonical, unit_canonical, spans, evidence, method, credibility, extractor) = row
+    (
+        record_id,
+        paper_id,
+        material,
+        formula,
+        prop,
+        prop_text,
+        value,
+        value_max,
+        unit,
+        qualifier,
+        value_canonical,
+        value_max_canonical,
+        unit_canonical,
+        spans,
+        evidence,
+        method,
+        credibility,
+        extractor,
+    ) = row
     parsed_spans = json.loads(spans or "{}")
     start, end = parsed_spans.get("value") or (0, 0)
     return ModelRecord(
-        record_id=record_id, paper_id=paper_id, material=material or "", formula=formula, property=prop or "",
-        property_text=prop_text, value=value, value_max=value_max, unit=unit, qualifier=qualifier,
-        value_canonical=value_canonical, value_max_canonical=value_max_canonical, unit_canonical=unit_canonical,
-        spans=parsed_spans, value_span=(int(start), int(end)),
-        evidence=json.loads(evidence or "{}"), method=json.loads(method or "{}"),
-        credibility=Credibility.model_validate_json(credibility) if credibility else Credibility(score=0.5, reasons=["not scored"]),
+        record_id=record_id,
+        paper_id=paper_id,
+        material=material or "",
+        formula=formula,
+        property=prop or "",
+        property_text=prop_text,
+        value=value,
+        value_max=value_max,
+        unit=unit,
+        qualifier=qualifier,
+        value_canonical=value_canonical,
+        value_max_canonical=value_max_canonical,
+        unit_canonical=unit_canonical,
+        spans=parsed_spans,
+        value_span=(int(start), int(end)),
+        evidence=json.loads(evidence or "{}"),
+        method=json.loads(method or "{}"),
+        credibility=Credibility.model_validate_json(credibility)
+        if credibility
+        else Credibility(score=0.5, reasons=["not scored"]),
         extractor=json.loads(extractor or "{}"),
     )
 
@@ -270,9 +317,19 @@ def _label_from_row(row: tuple) -> LabelRow:
             parsed = RecordFields.model_validate_json(fields)
         except ValueError:
             parsed = None
-    return LabelRow(label_id=label_id, record_id=record_id, paper_id=paper_id or "", passage_id=passage_id or "",
-                    action=action, fields=parsed, who=who or "?", labeled_at=labeled_at or datetime(1970, 1, 1),
-                    version=version or 0, undoes=undoes, via=via or "ui")
+    return LabelRow(
+        label_id=label_id,
+        record_id=record_id,
+        paper_id=paper_id or "",
+        passage_id=passage_id or "",
+        action=action,
+        fields=parsed,
+        who=who or "?",
+        labeled_at=labeled_at or datetime(1970, 1, 1),
+        version=version or 0,
+        undoes=undoes,
+        via=via or "ui",
+    )
 
 
 LABEL_COLUMNS = "label_id, record_id, paper_id, passage_id, action, fields, who, labeled_at, version, undoes, via"
@@ -281,7 +338,9 @@ LABEL_COLUMNS = "label_id, record_id, paper_id, passage_id, action, fields, who,
 def label_rows(con: duckdb.DuckDBPyConnection, where: str = "", params: list[Any] | None = None) -> list[LabelRow]:
     """Rows of `labels` (oldest version first); a row this version cannot read stays in the table, unread."""
     out = []
-    for row in con.execute(f"SELECT {LABEL_COLUMNS} FROM labels {where} ORDER BY version, labeled_at", params or []).fetchall():
+    for row in con.execute(
+        f"SELECT {LABEL_COLUMNS} FROM labels {where} ORDER BY version, labeled_at", params or []
+    ).fetchall():
         try:
             out.append(_label_from_row(row))
         except ValueError as err:
@@ -329,13 +388,19 @@ def fold(item: ItemState, labels: list[LabelRow]) -> ItemState:
 def model_fields(record: ModelRecord, passage: PassageRow) -> RecordFields:
     """A model record's fields as passage text (value as the quantity text; unit only when apart from it)."""
     vs, ve = record.value_span
-    value_text = passage.text[vs - passage.char_start: ve - passage.char_start]
+    value_text = passage.text[vs - passage.char_start : ve - passage.char_start]
     material_span = tuple(record.spans.get("material") or (vs, vs))
     unit = record.unit if record.unit and record.unit not in value_text else None
     prop_span = record.spans.get("property")
-    return RecordFields(material=record.material, property=record.property, value=value_text, unit=unit,
-                        value_span=(vs, ve), material_span=material_span,  # type: ignore[arg-type]
-                        property_span=tuple(prop_span) if prop_span else None)  # type: ignore[arg-type]
+    return RecordFields(
+        material=record.material,
+        property=record.property,
+        value=value_text,
+        unit=unit,
+        value_span=(vs, ve),
+        material_span=material_span,  # type: ignore[arg-type]
+        property_span=tuple(prop_span) if prop_span else None,
+    )  # type: ignore[arg-type]
 
 
 def load_passage(con: duckdb.DuckDBPyConnection, passage_id: str) -> PassageView:
@@ -344,24 +409,36 @@ def load_passage(con: duckdb.DuckDBPyConnection, passage_id: str) -> PassageView
     Raises:
         InputError: no such passage.
     """
-    row = con.execute(f"SELECT {_PASSAGE_COLUMNS} FROM passages p LEFT JOIN papers pa USING (paper_id) "
-                      "WHERE p.passage_id = ?", [passage_id]).fetchone()
+    row = con.execute(
+        f"SELECT {_PASSAGE_COLUMNS} FROM passages p LEFT JOIN papers pa USING (paper_id) WHERE p.passage_id = ?",
+        [passage_id],
+    ).fetchone()
     if row is None:
         raise InputError(f"no passage {passage_id!r} in this database")
     passage = _passage_from_row(row)
-    siblings = [_passage_from_row(r) for r in con.execute(
-        f"SELECT {_PASSAGE_COLUMNS} FROM passages p LEFT JOIN papers pa USING (paper_id) "
-        "WHERE p.paper_id = ? AND p.char_start < ? AND p.char_end > ?",
-        [passage.paper_id, passage.char_end, passage.char_start]).fetchall()]
-    records = [_record_from_row(r) for r in con.execute(
-        f"SELECT {_RECORD_COLUMNS} FROM records WHERE paper_id = ? "
-        "AND CAST(json_extract(spans, '$.value[0]') AS INTEGER) >= ? AND CAST(json_extract(spans, '$.value[1]') AS INTEGER) <= ?",
-        [passage.paper_id, passage.char_start, passage.char_end]).fetchall()]
+    siblings = [
+        _passage_from_row(r)
+        for r in con.execute(
+            f"SELECT {_PASSAGE_COLUMNS} FROM passages p LEFT JOIN papers pa USING (paper_id) "
+            "WHERE p.paper_id = ? AND p.char_start < ? AND p.char_end > ?",
+            [passage.paper_id, passage.char_end, passage.char_start],
+        ).fetchall()
+    ]
+    records = [
+        _record_from_row(r)
+        for r in con.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE paper_id = ? "
+            "AND CAST(json_extract(spans, '$.value[0]') AS INTEGER) >= ? AND CAST(json_extract(spans, '$.value[1]') AS INTEGER) <= ?",
+            [passage.paper_id, passage.char_start, passage.char_end],
+        ).fetchall()
+    ]
     records = [r for r in records if (p := passage_of(siblings, r)) is not None and p.passage_id == passage.passage_id]
     labels = load_labels(con, passage_id)
     items = []
     for record in sorted(records, key=lambda r: (r.value_span, r.record_id)):
-        item = ItemState(item_id=record.record_id, passage_id=passage_id, model=record, fields=model_fields(record, passage))
+        item = ItemState(
+            item_id=record.record_id, passage_id=passage_id, model=record, fields=model_fields(record, passage)
+        )
         items.append(fold(item, labels.pop(record.record_id, [])))
     passage_state = fold(ItemState(item_id=passage_id, passage_id=passage_id), labels.pop(passage_id, []))
     for item_id, item_labels in labels.items():
@@ -370,11 +447,16 @@ def load_passage(con: duckdb.DuckDBPyConnection, passage_id: str) -> PassageView
             if item.exists:
                 items.append(item)
     items.sort(key=lambda it: (it.fields.value_span if it.fields else (0, 0), it.item_id))
-    rejected = [{"reason": reason, "proposed": json.loads(proposed or "{}")} for reason, proposed in con.execute(
-        "SELECT reason, proposed FROM rejected_records WHERE passage_id = ?", [passage_id]).fetchall()]
+    rejected = [
+        {"reason": reason, "proposed": json.loads(proposed or "{}")}
+        for reason, proposed in con.execute(
+            "SELECT reason, proposed FROM rejected_records WHERE passage_id = ?", [passage_id]
+        ).fetchall()
+    ]
     doubt, kind = _doubt(passage, [it.model for it in items if it.model], bool(rejected))
-    return PassageView(passage=passage, items=items, passage_state=passage_state, doubt=doubt, kind=kind,
-                       rejected_proposals=rejected)
+    return PassageView(
+        passage=passage, items=items, passage_state=passage_state, doubt=doubt, kind=kind, rejected_proposals=rejected
+    )
 
 
 @lru_cache(maxsize=200_000)
@@ -384,8 +466,9 @@ def _text_signals(text: str, context: str, origin: str) -> tuple[bool, bool]:
     from extractors.quantities.tagger import tag_quantities
 
     has_quantity = bool(tag_quantities(text))
-    passage = Passage(passage_id="x", paper_id="x", text=text, context=context, char_start=0, char_end=len(text),
-                      origin=origin)  # type: ignore[arg-type]
+    passage = Passage(
+        passage_id="x", paper_id="x", text=text, context=context, char_start=0, char_end=len(text), origin=origin
+    )  # type: ignore[arg-type]
     return has_quantity, is_candidate(passage)
 
 
@@ -437,9 +520,13 @@ def _skeleton(con: duckdb.DuckDBPyConnection) -> list[_Slot]:
     with _SKELETON_LOCK:
         if signature in _SKELETONS:
             return _SKELETONS[signature]
-    passages = [_passage_from_row(r) for r in con.execute(
-        f"SELECT {_PASSAGE_COLUMNS} FROM passages p LEFT JOIN papers pa USING (paper_id) "
-        "ORDER BY p.paper_id, p.char_start").fetchall()]
+    passages = [
+        _passage_from_row(r)
+        for r in con.execute(
+            f"SELECT {_PASSAGE_COLUMNS} FROM passages p LEFT JOIN papers pa USING (paper_id) "
+            "ORDER BY p.paper_id, p.char_start"
+        ).fetchall()
+    ]
     by_paper: dict[str, list[PassageRow]] = {}
     for p in passages:
         by_paper.setdefault(p.paper_id, []).append(p)
@@ -456,12 +543,19 @@ def _skeleton(con: duckdb.DuckDBPyConnection) -> list[_Slot]:
         doubt, kind = _doubt(p, records, p.passage_id in with_rejected)
         if kind == "none":
             continue
-        slots.append(_Slot(
-            passage_id=p.passage_id, paper_id=p.paper_id, source=p.source, char_start=p.char_start, doubt=doubt,
-            kind=kind, record_ids=tuple(r.record_id for r in records),
-            snippet=p.text[:160] + ("…" if len(p.text) > 160 else ""),
-            min_credibility=min((r.credibility.score for r in records), default=None),
-        ))
+        slots.append(
+            _Slot(
+                passage_id=p.passage_id,
+                paper_id=p.paper_id,
+                source=p.source,
+                char_start=p.char_start,
+                doubt=doubt,
+                kind=kind,
+                record_ids=tuple(r.record_id for r in records),
+                snippet=p.text[:160] + ("…" if len(p.text) > 160 else ""),
+                min_credibility=min((r.credibility.score for r in records), default=None),
+            )
+        )
     slots.sort(key=lambda slot: -slot.doubt)  # stable: paper and position break ties
     with _SKELETON_LOCK:
         if len(_SKELETONS) > 8:
@@ -476,17 +570,31 @@ def load_queue(con: duckdb.DuckDBPyConnection) -> tuple[list[QueueEntry], Progre
     entries = []
     progress = Progress(0, 0, 0, 0)
     for slot in _skeleton(con):
-        items = [fold(ItemState(item_id=rid, passage_id=slot.passage_id), labels.get(rid, [])) for rid in slot.record_ids]
-        passage_state = fold(ItemState(item_id=slot.passage_id, passage_id=slot.passage_id), labels.get(slot.passage_id, []))
+        items = [
+            fold(ItemState(item_id=rid, passage_id=slot.passage_id), labels.get(rid, [])) for rid in slot.record_ids
+        ]
+        passage_state = fold(
+            ItemState(item_id=slot.passage_id, passage_id=slot.passage_id), labels.get(slot.passage_id, [])
+        )
         decided = sum(1 for it in items if it.decision is not None)
         reviewed = is_reviewed(items, passage_state, has_model_records=bool(items))
         progress.passages += 1
         progress.reviewed += reviewed
         progress.records += len(items)
         progress.decided += decided
-        entries.append(QueueEntry(
-            passage_id=slot.passage_id, paper_id=slot.paper_id, source=slot.source, char_start=slot.char_start,
-            doubt=slot.doubt, kind=slot.kind, n_records=len(items), n_decided=decided, reviewed=reviewed,
-            snippet=slot.snippet, min_credibility=slot.min_credibility,
-        ))
+        entries.append(
+            QueueEntry(
+                passage_id=slot.passage_id,
+                paper_id=slot.paper_id,
+                source=slot.source,
+                char_start=slot.char_start,
+                doubt=slot.doubt,
+                kind=slot.kind,
+                n_records=len(items),
+                n_decided=decided,
+                reviewed=reviewed,
+                snippet=slot.snippet,
+                min_credibility=slot.min_credibility,
+            )
+        )
     return entries, progress

@@ -41,5 +41,9 @@ def load_credibility_rules(version: str = DEFAULT_RULES) -> CredibilityRules:
     if not path.is_file():
         raise ConfigError(f"credibility rules {version} not found in {CREDIBILITY_DIR}")
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    return CredibilityRules(version=raw["version"], bias=raw["bias"], fitted_on=raw.get("fitted_on"),
-                            rules=[CredibilityRule(**r) for r in raw["rule"]])
+    return CredibilityRules(
+        version=raw["version"],
+        bias=raw["bias"],
+        fitted_on=raw.get("fitted_on"),
+        rules=[CredibilityRule(**r) for r in raw["rule"]],
+    )

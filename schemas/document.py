@@ -12,8 +12,17 @@ from pydantic import BaseModel, Field
 BBox = tuple[float, float, float, float]
 
 SectionKind = Literal[
-    "title", "abstract", "introduction", "methods", "results", "discussion",
-    "conclusion", "acknowledgements", "references", "appendix", "other",
+    "title",
+    "abstract",
+    "introduction",
+    "methods",
+    "results",
+    "discussion",
+    "conclusion",
+    "acknowledgements",
+    "references",
+    "appendix",
+    "other",
 ]
 
 
@@ -70,7 +79,9 @@ class Table(BaseModel):
     bbox: BBox
     caption: str = ""
     rows: list[list[str]]
-    row_spans: list[tuple[int, int]] = Field(default=[], description="[start, end) of each row's line in the document text")
+    row_spans: list[tuple[int, int]] = Field(
+        default=[], description="[start, end) of each row's line in the document text"
+    )
     char_start: int = Field(description="Start of the table's text in the document text")
     char_end: int
 

@@ -40,7 +40,9 @@ class FetchSettings(BaseModel):
         default=3, ge=0, description="Retries after a timeout, a dropped connection or HTTP 429/500/502/503/504"
     )
     backoff_s: float = Field(
-        default=1.0, ge=0, description="Wait before the first retry, doubled for each further one (a numeric Retry-After wins)"
+        default=1.0,
+        ge=0,
+        description="Wait before the first retry, doubled for each further one (a numeric Retry-After wins)",
     )
     min_interval_s: float = Field(
         default=1.0, ge=0, description="Minimum seconds between two requests to the same host"

@@ -17,13 +17,16 @@ AxisScale = Literal["linear", "log"]
 FigureStatus = Literal["read", "skipped", "failed"]
 # Why a figure is not digitized: it has no axes (photo, micrograph, schematic), or it is a kind of plot
 # that a 2D point reader would turn into nonsense, or its pixels or text could not be read.
-SkipReason = Literal["no axes", "3d plot", "inset", "no tick labels", "no series", "unreadable image",
-                     "model output", "error"]
+SkipReason = Literal[
+    "no axes", "3d plot", "inset", "no tick labels", "no series", "unreadable image", "model output", "error"
+]
 
 
 class Series(BaseModel):
     label: str | None = Field(default=None, description="The legend entry of the series, if the figure has one")
-    points: list[tuple[float, float]] = Field(default=[], description="[x, y] in data coordinates, in x order for lines")
+    points: list[tuple[float, float]] = Field(
+        default=[], description="[x, y] in data coordinates, in x order for lines"
+    )
     style: Literal["line", "scatter", "bar", "unknown"] = "unknown"
     color: str | None = Field(default=None, description="#rrggbb of the series' stroke or marker")
 
@@ -52,8 +55,12 @@ class FigureData(BaseModel):
     x_range: tuple[float, float] | None = Field(default=None, description="The axis' data range (plot area edges)")
     y_range: tuple[float, float] | None = None
     series: list[Series] = []
-    x_categories: list[str] = Field(default=[], description="A categorical x axis (bar charts): point x = index into these names")
-    text: list[str] = Field(default=[], description="The figure's own text: tick labels, axis titles, legend, panel labels")
+    x_categories: list[str] = Field(
+        default=[], description="A categorical x axis (bar charts): point x = index into these names"
+    )
+    text: list[str] = Field(
+        default=[], description="The figure's own text: tick labels, axis titles, legend, panel labels"
+    )
 
 
 class Curve(BaseModel):
@@ -73,7 +80,9 @@ class Curve(BaseModel):
     x_label: str | None = None
     x_unit: str | None = None
     x_scale: AxisScale = "linear"
-    x_condition: str | None = Field(default=None, description="temperature, pressure, wavelength, ... when the x axis is one")
+    x_condition: str | None = Field(
+        default=None, description="temperature, pressure, wavelength, ... when the x axis is one"
+    )
     points: list[tuple[float, float]] = []
     reader: str = ""
 

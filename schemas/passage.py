@@ -17,7 +17,10 @@ class Passage(BaseModel):
     passage_id: str = Field(description="paper_id:char_start:char_end")
     paper_id: str
     text: str = Field(description="Exactly document_text[char_start:char_end]")
-    context: str = Field(default="", description="Shown to the extractor before the text (a table's caption and header row); never grounded against")
+    context: str = Field(
+        default="",
+        description="Shown to the extractor before the text (a table's caption and header row); never grounded against",
+    )
     char_start: int = Field(description="Offset of text[0] in the document text")
     char_end: int
     origin: Origin = "text"

@@ -28,14 +28,21 @@ class Condition(BaseModel):
     text: str = Field(description="The condition as written")
 
 
-MethodSource = Literal["table column", "clause", "citation", "sentence", "table context", "passage", "methods section", "paper", "none"]
+MethodSource = Literal[
+    "table column", "clause", "citation", "sentence", "table context", "passage", "methods section", "paper", "none"
+]
 
 
 class Method(BaseModel):
     kind: MethodKind = Field(default="unknown", description="How the value was obtained")
     detail: str | None = Field(default=None, description="Technique or level of theory, e.g. 'UV-vis', 'HSE06'")
-    found_in: MethodSource = Field(default="none", description="Where the method was read: the value's own clause is the strongest evidence, the Methods section the weakest")
-    sample_form: str | None = Field(default=None, description="single crystal, thin film, powder, nanoparticles, bulk, monolayer, ...")
+    found_in: MethodSource = Field(
+        default="none",
+        description="Where the method was read: the value's own clause is the strongest evidence, the Methods section the weakest",
+    )
+    sample_form: str | None = Field(
+        default=None, description="single crystal, thin film, powder, nanoparticles, bulk, monolayer, ..."
+    )
 
 
 class Spans(BaseModel):
@@ -53,9 +60,13 @@ class Evidence(BaseModel):
     page: int | None = None
     bbox: BBox | None = None
     origin: Origin = "text"
-    figure_number: int | None = Field(default=None, description="For origin 'figure': the figure the value was read from")
+    figure_number: int | None = Field(
+        default=None, description="For origin 'figure': the figure the value was read from"
+    )
     panel: str | None = Field(default=None, description="For origin 'figure': the panel, 'a', 'b', ...")
-    point: tuple[float, float] | None = Field(default=None, description="For origin 'figure': the [x, y] read off the plot, in data coordinates")
+    point: tuple[float, float] | None = Field(
+        default=None, description="For origin 'figure': the [x, y] read off the plot, in data coordinates"
+    )
 
 
 class Credibility(BaseModel):
@@ -69,7 +80,9 @@ class ExtractorInfo(BaseModel):
     name: str = Field(description="'llm' or 'rules' (the rule-based stand-in)")
     base_model: str | None = None
     adapter: str | None = None
-    adapter_sha256: str | None = Field(default=None, description="Hash of the adapter's weights: the same name retrained is another adapter")
+    adapter_sha256: str | None = Field(
+        default=None, description="Hash of the adapter's weights: the same name retrained is another adapter"
+    )
     prompt_version: str | None = None
 
 
@@ -125,4 +138,6 @@ class Proposal(BaseModel):
     material: str = Field(description="The material exactly as written in the passage")
     property: str = Field(description="Canonical property name from the vocabulary")
     value: str = Field(description="The quantity exactly as written in the passage, number and unit, e.g. '3.2 eV'")
-    unit: str | None = Field(default=None, description="The unit, when the passage gives it apart from the number (a table header)")
+    unit: str | None = Field(
+        default=None, description="The unit, when the passage gives it apart from the number (a table header)"
+    )

@@ -19,13 +19,18 @@ class PaperResult(BaseModel):
 
     source: str
     doi: str | None = Field(default=None, description="The DOI, where the fetcher knew it")
-    extraction_key: str | None = Field(default=None, description="What made the records (extractor, model, adapter, prompt, rules, properties): a re-run with the same key skips the paper")
+    extraction_key: str | None = Field(
+        default=None,
+        description="What made the records (extractor, model, adapter, prompt, rules, properties): a re-run with the same key skips the paper",
+    )
     paper: PaperFile | None = None
     document: ParsedDocument | None = None
     passages: list[Passage] = []
     records: list[Record] = []
     rejected: list[RejectedRecord] = []
-    figures: list[FigureData] = Field(default=[], description="Every plot (panel) a figure reader read, skipped or failed")
+    figures: list[FigureData] = Field(
+        default=[], description="Every plot (panel) a figure reader read, skipped or failed"
+    )
     curves: list[Curve] = Field(default=[], description="Series along a condition, from the plots")
     status: Status = "success"
     errors: list[str] = Field(default=[], description="'stage: message' for every stage that failed")
@@ -40,7 +45,9 @@ class BatchSummary(BaseModel):
     source: str
     references: int = Field(default=0, description="Papers the source listed")
     resumed: int = Field(default=0, description="Results a killed run had staged, merged now instead of redone")
-    skipped: int = Field(default=0, description="Papers already extracted with the same model, adapter, prompt and rules")
+    skipped: int = Field(
+        default=0, description="Papers already extracted with the same model, adapter, prompt and rules"
+    )
     extracted: int = 0
     success: int = 0
     partial: int = 0

@@ -22,10 +22,15 @@ class Settings(BaseModel):
     cache_dir: Path = Field(default_factory=_cache_dir, description="Converted model weights and other caches")
     max_pages: int = Field(default=200, description="PDFs with more pages are refused (a page limit)")
     max_file_mb: float = Field(default=200.0, description="Files larger than this are refused")
-    base_model: str | None = Field(default=None, description="A local Hugging Face model directory; None for the embedded SmolLM2")
+    base_model: str | None = Field(
+        default=None, description="A local Hugging Face model directory; None for the embedded SmolLM2"
+    )
     adapter: str | None = Field(default=None, description="A LoRA adapter directory; None for the shipped default")
     device: str = Field(default="auto", description="'auto' (GPU when present), 'cpu' or 'cuda'")
-    figure_reader: str = Field(default="digitizer", description="'digitizer' (offline: vector paths, pixels and OCR), 'vlm:DIR' (a local vision-language model) or 'none'")
+    figure_reader: str = Field(
+        default="digitizer",
+        description="'digitizer' (offline: vector paths, pixels and OCR), 'vlm:DIR' (a local vision-language model) or 'none'",
+    )
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS labels (
 );
 """
 
-DDL = """
+DDL = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
 CREATE TABLE IF NOT EXISTS papers (
@@ -129,7 +130,9 @@ CREATE TABLE IF NOT EXISTS runs (
     n_records INTEGER,
     settings JSON
 );
-""" + LABELS_DDL
+"""
+    + LABELS_DDL
+)
 
 # The figures: one row per plot a reader looked at (a panel), with its status and axes.
 FIGURES_DDL = """
@@ -160,8 +163,11 @@ MIGRATIONS = {
         "ALTER TABLE labels ADD COLUMN IF NOT EXISTS via VARCHAR",
     ],
     # 3 -> 4: figures read by a figure reader (one row per panel, with its status) and the curves table (in DDL).
-    3: [FIGURES_DDL] + [f"ALTER TABLE figures ADD COLUMN IF NOT EXISTS {column}"
-        for column in ("panel VARCHAR", "status VARCHAR", "reason VARCHAR", "reader VARCHAR", "axes JSON")],
+    3: [FIGURES_DDL]
+    + [
+        f"ALTER TABLE figures ADD COLUMN IF NOT EXISTS {column}"
+        for column in ("panel VARCHAR", "status VARCHAR", "reason VARCHAR", "reader VARCHAR", "axes JSON")
+    ],
 }
 
 # Tables that hold one paper's extraction output: replaced whole when the paper is written again.

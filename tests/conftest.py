@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 
 
-def load_samples_module(name: str = "make_samples"):  # noqa: ANN201
+def load_samples_module(name: str = "make_samples"):
     spec = importlib.util.spec_from_file_location(name, REPO / "data" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while it is being executed
@@ -21,13 +21,13 @@ def load_samples_module(name: str = "make_samples"):  # noqa: ANN201
 
 
 @pytest.fixture(scope="session")
-def samples():  # noqa: ANN201
+def samples():
     """The sample generator module (data/make_samples.py)."""
     return load_samples_module()
 
 
 @pytest.fixture(scope="session")
-def sample_pdf(tmp_path_factory: pytest.TempPathFactory, samples) -> Path:  # noqa: ANN001
+def sample_pdf(tmp_path_factory: pytest.TempPathFactory, samples) -> Path:
     path = tmp_path_factory.mktemp("samples") / "sample_paper.pdf"
     samples.make_sample_paper(path)
     return path
@@ -48,7 +48,7 @@ def corpus() -> Path:
 
 
 @pytest.fixture(scope="session")
-def base_model():  # noqa: ANN201
+def base_model():
     """The embedded SmolLM2 (converted once into the user cache), without an adapter."""
     from extractors.records.model import load_model
 
@@ -56,7 +56,7 @@ def base_model():  # noqa: ANN201
 
 
 @pytest.fixture(scope="session")
-def mine_text_papers():  # noqa: ANN201
+def mine_text_papers():
     """A function that mines {name: text} papers with the rule-based extractor into folder/mined.duckdb.
 
     Each paper must give exactly one record, so a test's expectations stay tied to its texts.

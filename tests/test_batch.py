@@ -60,10 +60,11 @@ def write_papers(folder: Path, n: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         (folder / f"paper-{i:03d}.txt").write_text(
-            f"Results\n\nThe band gap of ZnO film {i} is {2 + i / 100:.2f} eV, measured by UV-vis.\n", encoding="utf-8")
+            f"Results\n\nThe band gap of ZnO film {i} is {2 + i / 100:.2f} eV, measured by UV-vis.\n", encoding="utf-8"
+        )
 
 
-def test_folder_batch_bad_papers_and_rerun(prefect_api: str, tmp_path: Path, samples) -> None:  # noqa: ANN001
+def test_folder_batch_bad_papers_and_rerun(prefect_api: str, tmp_path: Path, samples) -> None:
     folder = tmp_path / "papers"
     write_papers(folder, 3)
     (folder / "not-a-pdf.pdf").write_bytes(b"<html>not a paper</html>")
@@ -112,15 +113,20 @@ def test_kill_9_then_resume(prefect_api: str, tmp_path: Path) -> None:
 def test_a_second_batch_on_the_same_db_refuses(tmp_path: Path) -> None:
     db = tmp_path / "mined.duckdb"
     with batch_lock(db):
-        proc = subprocess.run([*PROPMINE, "batch", str(tmp_path), "--db", str(db), "--extractor", "rules"],
-                              cwd=REPO, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [*PROPMINE, "batch", str(tmp_path), "--db", str(db), "--extractor", "rules"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "being mined by another propmine batch" in lines[0], proc.stderr
 
 
-def test_staging_folder_full_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    def full(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+def test_staging_folder_full_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(Path, "write_text", full)
@@ -134,7 +140,7 @@ class _Papers(BaseHTTPRequestHandler):
 
     pdf: bytes = b""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/good.pdf":
             self._send(200, self.pdf, "application/pdf")
         elif self.path == "/html.pdf":
@@ -149,7 +155,7 @@ class _Papers(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args) -> None:  # noqa: ANN002
+    def log_message(self, *args) -> None:
         pass
 
 
@@ -165,7 +171,11 @@ def test_url_batch_with_bad_urls(prefect_api: str, tmp_path: Path) -> None:
     urls = tmp_path / "urls.txt"
     urls.write_text(f"# three papers\n{base}/good.pdf\n{base}/missing.pdf\n{base}/html.pdf\n", encoding="utf-8")
     db = tmp_path / "mined.duckdb"
-    env_waits = {"PROPMINE_FETCH_MIN_INTERVAL_S": "0", "PROPMINE_FETCH_BACKOFF_S": "0", "PROPMINE_FETCH_MAX_RETRIES": "1"}
+    env_waits = {
+        "PROPMINE_FETCH_MIN_INTERVAL_S": "0",
+        "PROPMINE_FETCH_BACKOFF_S": "0",
+        "PROPMINE_FETCH_MAX_RETRIES": "1",
+    }
     os.environ.update(env_waits)
     try:
         proc = run_batch(prefect_api, f"urls:{urls}", "--db", str(db), "--extractor", "rules")

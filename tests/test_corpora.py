@@ -90,8 +90,12 @@ def test_span_corpus_examples(corpus: Path, sofc_examples: list[dict], name: str
 
 def test_measeval_keeps_only_vocabulary_properties(corpus: Path) -> None:
     records = [r for ex in build_measeval(corpus) for r in ex["records"]]
-    assert {"material": "unmodified epoxy polymer", "property": "youngs_modulus", "value": "3.19 ± 0.10 GPa",
-            "unit": None} in records
+    assert {
+        "material": "unmodified epoxy polymer",
+        "property": "youngs_modulus",
+        "value": "3.19 ± 0.10 GPa",
+        "unit": None,
+    } in records
 
 
 def test_sofc_slots_resolve_to_their_vocabulary_property() -> None:

@@ -62,7 +62,7 @@ class FakeServer(ThreadingHTTPServer):
             self.user_agents.append(user_agent)
             return self.hits[path]
 
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+    def handle_error(self, request, client_address) -> None:
         """Clients that hang up early (timeouts, size limits) are expected here: stay quiet."""
 
 
@@ -89,7 +89,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -208,19 +208,38 @@ def serve_openalex(h: Handler, query: dict, hit: int) -> None:
         return
     base = h.server.base
     if query.get("cursor") == "*":
-        page = {"meta": {"count": 3, "next_cursor": "page2"}, "results": [
-            {"id": "https://openalex.org/W1", "doi": "https://doi.org/10.1000/zno.1", "title": "ZnO films",
-             "best_oa_location": {"pdf_url": f"{base}/paper.pdf", "landing_page_url": "https://example.org/zno"},
-             "locations": []},
-            {"id": "https://openalex.org/W2", "doi": None, "title": "Closed access",
-             "best_oa_location": None, "locations": [{"pdf_url": None, "landing_page_url": "https://example.org/w2"}]},
-        ]}
+        page = {
+            "meta": {"count": 3, "next_cursor": "page2"},
+            "results": [
+                {
+                    "id": "https://openalex.org/W1",
+                    "doi": "https://doi.org/10.1000/zno.1",
+                    "title": "ZnO films",
+                    "best_oa_location": {"pdf_url": f"{base}/paper.pdf", "landing_page_url": "https://example.org/zno"},
+                    "locations": [],
+                },
+                {
+                    "id": "https://openalex.org/W2",
+                    "doi": None,
+                    "title": "Closed access",
+                    "best_oa_location": None,
+                    "locations": [{"pdf_url": None, "landing_page_url": "https://example.org/w2"}],
+                },
+            ],
+        }
     else:
-        page = {"meta": {"count": 3, "next_cursor": None}, "results": [
-            {"id": "https://openalex.org/W3", "doi": "https://doi.org/10.1000/gan.2", "title": "GaN",
-             "best_oa_location": {"pdf_url": None},
-             "locations": [{"pdf_url": None}, {"pdf_url": f"{base}/paper2.pdf", "landing_page_url": None}]},
-        ]}
+        page = {
+            "meta": {"count": 3, "next_cursor": None},
+            "results": [
+                {
+                    "id": "https://openalex.org/W3",
+                    "doi": "https://doi.org/10.1000/gan.2",
+                    "title": "GaN",
+                    "best_oa_location": {"pdf_url": None},
+                    "locations": [{"pdf_url": None}, {"pdf_url": f"{base}/paper2.pdf", "landing_page_url": None}],
+                },
+            ],
+        }
     h.reply(200, json.dumps(page).encode(), "application/json")
 
 
@@ -289,7 +308,7 @@ def free_port() -> int:
         pytest.param("/flaky.pdf", 2, id="http_429_then_ok"),
     ],
 )
-def test_a_pdf_lands_as_its_sha256_and_a_second_fetch_is_cached(server, settings, tmp_path, path, requests) -> None:  # noqa: ANN001
+def test_a_pdf_lands_as_its_sha256_and_a_second_fetch_is_cached(server, settings, tmp_path, path, requests) -> None:
     staging = tmp_path / "staging"
     sha256 = hashlib.sha256(PDF).hexdigest()
 
@@ -320,7 +339,9 @@ def test_a_pdf_lands_as_its_sha256_and_a_second_fetch_is_cached(server, settings
         pytest.param("/huge-declared.pdf", {}, "500.0 MB is over the 100 MB limit", id="too_large_declared"),
     ],
 )
-def test_a_bad_paper_gives_a_one_line_error_and_leaves_no_file(server, settings, tmp_path, path, overrides, reason) -> None:  # noqa: ANN001
+def test_a_bad_paper_gives_a_one_line_error_and_leaves_no_file(
+    server, settings, tmp_path, path, overrides, reason
+) -> None:
     ref = url_ref(server, path)
     result = fetch_paper(ref, tmp_path, settings.model_copy(update=overrides))
     assert result.error is not None and "\n" not in result.error
@@ -330,19 +351,19 @@ def test_a_bad_paper_gives_a_one_line_error_and_leaves_no_file(server, settings,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_server_errors_are_retried_max_retries_times(server, settings, tmp_path) -> None:  # noqa: ANN001
+def test_server_errors_are_retried_max_retries_times(server, settings, tmp_path) -> None:
     fetch_paper(url_ref(server, "/broken.pdf"), tmp_path, settings)
     assert server.hits["/broken.pdf"] == settings.max_retries + 1
 
 
-def test_unreachable_and_unusable_urls_are_paper_errors(settings, tmp_path) -> None:  # noqa: ANN001
+def test_unreachable_and_unusable_urls_are_paper_errors(settings, tmp_path) -> None:
     refused = fetch_paper(PaperRef(reference=f"http://127.0.0.1:{free_port()}/a.pdf", kind="url"), tmp_path, settings)
     assert "cannot connect to 127.0.0.1" in refused.error
     ftp = fetch_paper(PaperRef(reference="ftp://127.0.0.1/a.pdf", kind="url"), tmp_path, settings)
     assert ftp.error.startswith("ftp://127.0.0.1/a.pdf: ") and "unsupported protocol" in ftp.error.lower()
 
 
-def test_backoff_doubles_and_a_numeric_retry_after_wins_capped(server, settings, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_backoff_doubles_and_a_numeric_retry_after_wins_capped(server, settings, tmp_path, monkeypatch) -> None:
     waits: list[float] = []
     monkeypatch.setattr(fetch.time, "sleep", waits.append)
     fetch_paper(url_ref(server, "/broken.pdf"), tmp_path, settings.model_copy(update={"backoff_s": 1.0}))
@@ -352,8 +373,8 @@ def test_backoff_doubles_and_a_numeric_retry_after_wins_capped(server, settings,
     assert waits == [60.0, 60.0]
 
 
-def test_a_full_staging_folder_stops_the_batch(server, settings, tmp_path, monkeypatch) -> None:  # noqa: ANN001
-    def disk_full(fh, chunk: bytes) -> None:  # noqa: ANN001
+def test_a_full_staging_folder_stops_the_batch(server, settings, tmp_path, monkeypatch) -> None:
+    def disk_full(fh, chunk: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(fetch, "_write_chunk", disk_full)
@@ -363,7 +384,7 @@ def test_a_full_staging_folder_stops_the_batch(server, settings, tmp_path, monke
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_path_reference_is_hashed_in_place(settings, tmp_path) -> None:  # noqa: ANN001
+def test_a_path_reference_is_hashed_in_place(settings, tmp_path) -> None:
     paper = tmp_path / "paper.pdf"
     paper.write_bytes(PDF)
     staging = tmp_path / "staging"
@@ -377,7 +398,7 @@ def test_a_path_reference_is_hashed_in_place(settings, tmp_path) -> None:  # noq
 # --- politeness and settings ----------------------------------------------------------------
 
 
-def test_rate_limiter_spaces_requests_per_host(monkeypatch) -> None:  # noqa: ANN001
+def test_rate_limiter_spaces_requests_per_host(monkeypatch) -> None:
     waits: list[float] = []
     monkeypatch.setattr(fetch.time, "sleep", waits.append)
     limiter = HostRateLimiter()
@@ -397,7 +418,7 @@ def test_arxiv_hosts_get_three_seconds_by_default() -> None:
     assert FetchSettings(min_interval_s=5).interval_for("export.arxiv.org") == 5.0
 
 
-def test_settings_from_environment(monkeypatch) -> None:  # noqa: ANN001
+def test_settings_from_environment(monkeypatch) -> None:
     monkeypatch.setenv("PROPMINE_FETCH_ARXIV_API", "http://127.0.0.1:9/api/query")
     monkeypatch.setenv("PROPMINE_FETCH_MAX_RESULTS", "7")
     monkeypatch.setenv("PROPMINE_FETCH_HOST_MIN_INTERVAL_S", "{}")
@@ -418,7 +439,7 @@ def test_retry_after_as_a_date_falls_back_to_backoff() -> None:
 # --- list_references ------------------------------------------------------------------------
 
 
-def test_a_folder_lists_its_pdf_and_text_files_recursively(settings, tmp_path) -> None:  # noqa: ANN001
+def test_a_folder_lists_its_pdf_and_text_files_recursively(settings, tmp_path) -> None:
     for name in ("b.pdf", "a.txt", "sub/c.PDF", "notes.md", "sub/image.png"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
@@ -427,7 +448,7 @@ def test_a_folder_lists_its_pdf_and_text_files_recursively(settings, tmp_path) -
     assert {r.kind for r in refs} == {"path"}
 
 
-def test_a_urls_file_skips_comments_and_blank_lines(settings, tmp_path) -> None:  # noqa: ANN001
+def test_a_urls_file_skips_comments_and_blank_lines(settings, tmp_path) -> None:
     listing = tmp_path / "papers.txt"
     listing.write_text(
         "# band-gap papers\n\nhttps://example.org/a.pdf\n  papers/local.pdf  \n/abs/b.pdf\n", encoding="utf-8"
@@ -440,7 +461,7 @@ def test_a_urls_file_skips_comments_and_blank_lines(settings, tmp_path) -> None:
     ]
 
 
-def test_arxiv_search_lists_and_fetches_pdfs(server, settings, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_arxiv_search_lists_and_fetches_pdfs(server, settings, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(fetch, "ARXIV_PAGE_SIZE", 1)
     query = 'all:"band gap" AND cat:cond-mat.mtrl-sci'
     refs = list_references(f"arxiv:{query}", settings)
@@ -457,13 +478,13 @@ def test_arxiv_search_lists_and_fetches_pdfs(server, settings, tmp_path, monkeyp
     assert set(server.user_agents) == {USER_AGENT}
 
 
-def test_arxiv_search_stops_at_max_results(server, settings) -> None:  # noqa: ANN001
+def test_arxiv_search_stops_at_max_results(server, settings) -> None:
     refs = list_references("arxiv:all:ZnO", settings.model_copy(update={"max_results": 1}))
     assert [r.arxiv_id for r in refs] == ["2401.00001v2"]
     assert server.hits["/arxiv/api"] == 1
 
 
-def test_openalex_filter_pages_by_cursor_and_skips_works_without_pdf(server, settings) -> None:  # noqa: ANN001
+def test_openalex_filter_pages_by_cursor_and_skips_works_without_pdf(server, settings) -> None:
     refs = list_references("openalex:title.search:perovskite,is_oa:true", settings)
     assert [(r.reference, r.doi, r.title) for r in refs] == [
         (f"{server.base}/paper.pdf", "10.1000/zno.1", "ZnO films"),
@@ -486,13 +507,17 @@ def test_openalex_filter_pages_by_cursor_and_skips_works_without_pdf(server, set
         pytest.param("arxiv:bad", {}, "arXiv rejected the query: malformed query", id="arxiv_error_feed"),
         pytest.param("openalex:is_oa:true", {"openalex_api": "{base}/garbage"}, "not JSON", id="openalex_garbage"),
         pytest.param(
-            "openalex:is_oa:true", {"openalex_api": "{base}/openalex/broken"}, "HTTP 500 Internal Server Error (3 attempts)",
+            "openalex:is_oa:true",
+            {"openalex_api": "{base}/openalex/broken"},
+            "HTTP 500 Internal Server Error (3 attempts)",
             id="openalex_failing",
         ),
-        pytest.param("openalex:bad:filter", {}, "HTTP 400 Bad Request: bad is not a valid field", id="openalex_rejects_filter"),
+        pytest.param(
+            "openalex:bad:filter", {}, "HTTP 400 Bad Request: bad is not a valid field", id="openalex_rejects_filter"
+        ),
     ],
 )
-def test_an_unusable_source_is_an_input_error(server, settings, tmp_path, source, overrides, message) -> None:  # noqa: ANN001
+def test_an_unusable_source_is_an_input_error(server, settings, tmp_path, source, overrides, message) -> None:
     fill = {"tmp": str(tmp_path), "base": server.base}
     update = {k: v.format(**fill) for k, v in overrides.items()}
     with pytest.raises(InputError, match="^[^\n]*$") as caught:

@@ -18,7 +18,7 @@ from schemas.figure import FigureData, Series
 REPO = Path(__file__).resolve().parent.parent
 
 
-def load_plots_module():  # noqa: ANN201
+def load_plots_module():
     spec = importlib.util.spec_from_file_location("make_plots", REPO / "data" / "make_plots.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["make_plots"] = module  # its dataclasses look their module up
@@ -35,22 +35,55 @@ def plot_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]
 def perfect(entry: dict) -> FigureData:
     """What an ideal reader returns for a truth entry."""
     if entry["expect"] == "skip":
-        return FigureData(source=f"/some/where/{entry['file']}", page=entry["page"], bbox=(0, 0, 1, 1),
-                          number=entry["number"], kind=entry["kind"], status="skipped", reason=entry["reason"])
-    return FigureData(source=f"/some/where/{entry['file']}", page=entry["page"], bbox=(0, 0, 1, 1),
-                      number=entry["number"], panel=entry["panel"], kind=entry["kind"],
-                      x_unit=entry["x_unit"], y_unit=entry["y_unit"], x_scale=entry["x_scale"], y_scale=entry["y_scale"],
-                      series=[Series(label=s["label"], style=s["style"], points=[tuple(p) for p in s["points"]])
-                              for s in entry["series"]])
+        return FigureData(
+            source=f"/some/where/{entry['file']}",
+            page=entry["page"],
+            bbox=(0, 0, 1, 1),
+            number=entry["number"],
+            kind=entry["kind"],
+            status="skipped",
+            reason=entry["reason"],
+        )
+    return FigureData(
+        source=f"/some/where/{entry['file']}",
+        page=entry["page"],
+        bbox=(0, 0, 1, 1),
+        number=entry["number"],
+        panel=entry["panel"],
+        kind=entry["kind"],
+        x_unit=entry["x_unit"],
+        y_unit=entry["y_unit"],
+        x_scale=entry["x_scale"],
+        y_scale=entry["y_scale"],
+        series=[
+            Series(label=s["label"], style=s["style"], points=[tuple(p) for p in s["points"]]) for s in entry["series"]
+        ],
+    )
 
 
 def line_entry(**update: object) -> dict:
     """A one-plot truth: two labelled lines on linear axes, y range 0..10."""
-    entry = {"file": "t.pdf", "page": 1, "number": 1, "panel": None, "kind": "vector", "expect": "read", "reason": None,
-             "x_label": "Temperature", "x_unit": "K", "x_scale": "linear", "y_label": "Band gap", "y_unit": "eV",
-             "y_scale": "linear", "x_range": [0.0, 100.0], "y_range": [0.0, 10.0],
-             "series": [{"label": "TiO2", "style": "line", "points": [[x, 2 + 0.05 * x] for x in range(0, 101, 10)]},
-                        {"label": "ZnO", "style": "line", "points": [[x, 8 - 0.04 * x] for x in range(0, 101, 10)]}]}
+    entry = {
+        "file": "t.pdf",
+        "page": 1,
+        "number": 1,
+        "panel": None,
+        "kind": "vector",
+        "expect": "read",
+        "reason": None,
+        "x_label": "Temperature",
+        "x_unit": "K",
+        "x_scale": "linear",
+        "y_label": "Band gap",
+        "y_unit": "eV",
+        "y_scale": "linear",
+        "x_range": [0.0, 100.0],
+        "y_range": [0.0, 10.0],
+        "series": [
+            {"label": "TiO2", "style": "line", "points": [[x, 2 + 0.05 * x] for x in range(0, 101, 10)]},
+            {"label": "ZnO", "style": "line", "points": [[x, 8 - 0.04 * x] for x in range(0, 101, 10)]},
+        ],
+    }
     return entry | update
 
 
@@ -119,9 +152,11 @@ def test_partial_line_is_not_recovered() -> None:
 
 def test_log_axis_is_scored_in_log_space() -> None:
     points = [[x, 10 ** (-6 + x / 20)] for x in range(0, 101, 10)]
-    entry = line_entry(y_scale="log", y_range=[1e-6, 1e-1], series=[{"label": None, "style": "scatter", "points": points}])
+    entry = line_entry(
+        y_scale="log", y_range=[1e-6, 1e-1], series=[{"label": None, "style": "scatter", "points": points}]
+    )
     pred = perfect(entry)
-    pred.series[0].points = [(x, y * 10 ** 0.2) for x, y in pred.series[0].points]  # 0.2 decades of 5
+    pred.series[0].points = [(x, y * 10**0.2) for x, y in pred.series[0].points]  # 0.2 decades of 5
     (only,) = series_of(score_figures([entry], [pred]))
     assert only["median_error"] == pytest.approx(0.04) and only["recovered"]
     pred.y_scale = "linear"  # the reader's scale is scored apart from its points
@@ -136,11 +171,14 @@ def test_scatter_point_needs_a_prediction_near_its_x() -> None:
     assert gan["errors"] == pytest.approx([0.02, 0.0]) and gan["coverage"] == pytest.approx(2 / 3)
 
 
-@pytest.mark.parametrize(("status", "reason", "right", "skipped", "wrong"), [
-    pytest.param("skipped", "no axes: a photo or schematic", 1, 1, 0, id="right_reason"),
-    pytest.param("skipped", "3d plot", 0, 1, 0, id="wrong_reason"),
-    pytest.param("read", None, 0, 0, 1, id="read_instead"),
-])
+@pytest.mark.parametrize(
+    ("status", "reason", "right", "skipped", "wrong"),
+    [
+        pytest.param("skipped", "no axes: a photo or schematic", 1, 1, 0, id="right_reason"),
+        pytest.param("skipped", "3d plot", 0, 1, 0, id="wrong_reason"),
+        pytest.param("read", None, 0, 0, 1, id="read_instead"),
+    ],
+)
 def test_skip_expected(status: str, reason: str | None, right: int, skipped: int, wrong: int) -> None:
     entry = line_entry(kind="raster", expect="skip", reason="no axes", series=[])
     pred = FigureData(source="t.pdf", page=1, bbox=(0, 0, 1, 1), number=1, kind="raster", status=status, reason=reason)  # type: ignore[arg-type]
@@ -170,14 +208,17 @@ def test_panels_are_matched_by_letter() -> None:
     assert score_figures([line_entry()], [single])["vector"]["series_recovered"] == 2
 
 
-@pytest.mark.parametrize(("expected", "got", "same"), [
-    pytest.param("S cm^-1", "S cm$^{-1}$", True, id="tex"),
-    pytest.param("S cm^-1", "s cm⁻¹", True, id="unicode_superscript"),
-    pytest.param("μV K^-1", "µV K^−1", True, id="micro_sign_and_minus"),
-    pytest.param("eV", "ev", True, id="case"),
-    pytest.param(None, "", True, id="no_unit"),
-    pytest.param("eV", "meV", False, id="other_unit"),
-])
+@pytest.mark.parametrize(
+    ("expected", "got", "same"),
+    [
+        pytest.param("S cm^-1", "S cm$^{-1}$", True, id="tex"),
+        pytest.param("S cm^-1", "s cm⁻¹", True, id="unicode_superscript"),
+        pytest.param("μV K^-1", "µV K^−1", True, id="micro_sign_and_minus"),
+        pytest.param("eV", "ev", True, id="case"),
+        pytest.param(None, "", True, id="no_unit"),
+        pytest.param("eV", "meV", False, id="other_unit"),
+    ],
+)
 def test_unit_comparison(expected: str | None, got: str, same: bool) -> None:
     assert same_unit(expected, got) is same
 

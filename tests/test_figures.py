@@ -30,39 +30,59 @@ class VectorOnly:
 
     name = "digitizer"
 
-    def read(self, figure):  # noqa: ANN001, ANN201
+    def read(self, figure):
         plots = read_vector(figure) if figure.paths else None
         if plots is None:
             raise FigureSkip("no axes: no frame among the drawings")
         return plots
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("0.5", 0.5), ("\u22122", -2.0), ("1e-3", 1e-3), ("10^3", 1000.0), ("10\u00b3", 1000.0), ("10\u207b\u00b2", 0.01),
-    ("2\u00d710^5", 2e5), ("1,000", 1000.0), ("0,5", 0.5), ("$\\mathdefault{10^{-1}}$", 0.1), ("GaN", None), ("(a)", None),
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0.5", 0.5),
+        ("\u22122", -2.0),
+        ("1e-3", 1e-3),
+        ("10^3", 1000.0),
+        ("10\u00b3", 1000.0),
+        ("10\u207b\u00b2", 0.01),
+        ("2\u00d710^5", 2e5),
+        ("1,000", 1000.0),
+        ("0,5", 0.5),
+        ("$\\mathdefault{10^{-1}}$", 0.1),
+        ("GaN", None),
+        ("(a)", None),
+    ],
+)
 def test_tick_labels_are_read_as_numbers(text: str, value: float | None) -> None:
     assert parse_tick(text) == value
 
 
 def test_calibration_chooses_the_scale_and_outvotes_a_misread_label() -> None:
     log = calibrate([(0, 1), (10, 10), (20, 100), (30, 1000)])
-    assert log is not None and log.scale == "log" and math.isclose(log.value(15), 10 ** 1.5)
+    assert log is not None and log.scale == "log" and math.isclose(log.value(15), 10**1.5)
     linear = calibrate([(0, 0), (10, 1), (20, 2), (30, 8), (40, 4)])  # "8" is an OCR misread of "3"
     assert linear is not None and linear.scale == "linear" and linear.ticks == 4 and math.isclose(linear.value(25), 2.5)
     assert calibrate([(0, 100), (50, 1000)]).scale == "log"  # two decade labels: matplotlib's log axis
     assert calibrate([(5, 3)]) is None  # one label cannot calibrate an axis
 
 
-@pytest.mark.parametrize(("title", "label", "unit"), [
-    ("Temperature (K)", "Temperature", "K"), ("E / eV", "E", "eV"), ("Band gap [eV]", "Band gap", "eV"),
-    ("$E_g$ (eV)", "E_g", "eV"), ("Conductivity / S cm$^{-1}$", "Conductivity", "S cm^-1"), ("x", "x", None),
-])
+@pytest.mark.parametrize(
+    ("title", "label", "unit"),
+    [
+        ("Temperature (K)", "Temperature", "K"),
+        ("E / eV", "E", "eV"),
+        ("Band gap [eV]", "Band gap", "eV"),
+        ("$E_g$ (eV)", "E_g", "eV"),
+        ("Conductivity / S cm$^{-1}$", "Conductivity", "S cm^-1"),
+        ("x", "x", None),
+    ],
+)
 def test_axis_titles_split_into_label_and_unit(title: str, label: str, unit: str | None) -> None:
     assert split_axis_title(title) == (label, unit)
 
 
-def test_vector_plots_are_recovered_to_within_one_percent(plot_set) -> None:  # noqa: ANN001
+def test_vector_plots_are_recovered_to_within_one_percent(plot_set) -> None:
     folder, truth = plot_set
     path = folder / "plots_vector.pdf"
     plots = read_figures(path, parse_pdf(path, "vector", str(path)), VectorOnly())
@@ -73,7 +93,7 @@ def test_vector_plots_are_recovered_to_within_one_percent(plot_set) -> None:  # 
     assert scores["y_unit_correct"] >= 0.9, scores
 
 
-def test_figures_that_are_not_plots_are_skipped_with_the_reason(plot_set) -> None:  # noqa: ANN001
+def test_figures_that_are_not_plots_are_skipped_with_the_reason(plot_set) -> None:
     folder, truth = plot_set
     path = folder / "bad_figures.pdf"
     plots = read_figures(path, parse_pdf(path, "bad", str(path)), VectorOnly())
@@ -85,7 +105,9 @@ def test_figures_that_are_not_plots_are_skipped_with_the_reason(plot_set) -> Non
             assert plot.reason and plot.reason.startswith(expected[plot.number]), (plot.number, plot.reason)
 
 
-def _bar_chart_pdf(path: Path, y_title: str = "Band gap (eV)", caption: str = "Fig. 3. Band gaps of four films measured by UV-vis.") -> Path:
+def _bar_chart_pdf(
+    path: Path, y_title: str = "Band gap (eV)", caption: str = "Fig. 3. Band gaps of four films measured by UV-vis."
+) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -112,10 +134,17 @@ def test_a_bar_chart_gives_one_record_per_material(tmp_path: Path) -> None:
     plots = read_figures(path, doc, make_figure_reader("digitizer"))
     assert [p.x_categories for p in plots] == [["TiO2", "ZnO", "GaN", "SiC"]]
     records, curves = figure_records(doc, plots)
-    assert [(r.material, r.value, r.unit) for r in records] == [("TiO2", 3.2, "eV"), ("ZnO", 3.37, "eV"), ("GaN", 3.4, "eV"), ("SiC", 2.36, "eV")]
+    assert [(r.material, r.value, r.unit) for r in records] == [
+        ("TiO2", 3.2, "eV"),
+        ("ZnO", 3.37, "eV"),
+        ("GaN", 3.4, "eV"),
+        ("SiC", 2.36, "eV"),
+    ]
     first = records[0]
     assert first.property == "band_gap" and first.evidence.origin == "figure" and first.evidence.figure_number == 3
-    assert doc.text[first.evidence.char_start:first.evidence.char_end] == first.evidence.text  # the caption, in the paper's text
+    assert (
+        doc.text[first.evidence.char_start : first.evidence.char_end] == first.evidence.text
+    )  # the caption, in the paper's text
     assert first.method.detail == "UV-vis" and first.value_canonical == 3.2
     assert len(curves) == 1 and curves[0].property == "band_gap"
 
@@ -127,7 +156,7 @@ def test_an_axis_unit_that_does_not_fit_the_property_gives_no_record(tmp_path: P
     assert records == [] and len(curves) == 1
 
 
-def test_a_curve_along_a_condition_is_stored_as_a_curve_not_as_records(plot_set) -> None:  # noqa: ANN001
+def test_a_curve_along_a_condition_is_stored_as_a_curve_not_as_records(plot_set) -> None:
     folder, _ = plot_set
     path = folder / "plots_vector.pdf"
     doc = parse_pdf(path, "vector", str(path))
@@ -140,13 +169,37 @@ def test_a_curve_along_a_condition_is_stored_as_a_curve_not_as_records(plot_set)
 
 
 def test_a_single_point_series_is_a_record_with_its_condition() -> None:
-    plot = FigureData(source="s", page=1, bbox=(0, 0, 10, 10), number=2, y_label="Band gap", y_unit="eV",
-                      x_label="Temperature", x_unit="K", series=[Series(label="GaN", points=[(300.0, 3.39)], style="scatter")])
+    plot = FigureData(
+        source="s",
+        page=1,
+        bbox=(0, 0, 10, 10),
+        number=2,
+        y_label="Band gap",
+        y_unit="eV",
+        x_label="Temperature",
+        x_unit="K",
+        series=[Series(label="GaN", points=[(300.0, 3.39)], style="scatter")],
+    )
     from schemas.document import Figure, ParsedDocument
 
     caption = "Fig. 2. Band gap of GaN at room temperature (DFT-HSE06)."
-    doc = ParsedDocument(paper_id="p", source="s", kind="pdf", text=caption, figures=[
-        Figure(number=2, page=1, bbox=(0, 0, 10, 10), caption=caption, caption_char_start=0, caption_char_end=len(caption), kind="vector")])
+    doc = ParsedDocument(
+        paper_id="p",
+        source="s",
+        kind="pdf",
+        text=caption,
+        figures=[
+            Figure(
+                number=2,
+                page=1,
+                bbox=(0, 0, 10, 10),
+                caption=caption,
+                caption_char_start=0,
+                caption_char_end=len(caption),
+                kind="vector",
+            )
+        ],
+    )
     assert x_condition(plot) == "temperature"
     records, _ = figure_records(doc, [plot])
     assert len(records) == 1
@@ -170,13 +223,25 @@ def test_an_unknown_figure_reader_is_a_clear_error() -> None:
     assert make_figure_reader("none") is None
 
 
-def test_figures_command_writes_the_contract_as_jsonl(plot_set) -> None:  # noqa: ANN001
+def test_figures_command_writes_the_contract_as_jsonl(plot_set) -> None:
     folder, _ = plot_set
     result = runner.invoke(app, ["figures", str(folder / "plots_vector.pdf"), "--format", "jsonl"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 15
-    for key in ("source", "page", "bbox", "caption", "x_label", "x_unit", "x_scale", "y_label", "y_unit", "y_scale", "series"):
+    for key in (
+        "source",
+        "page",
+        "bbox",
+        "caption",
+        "x_label",
+        "x_unit",
+        "x_scale",
+        "y_label",
+        "y_unit",
+        "y_scale",
+        "series",
+    ):
         assert key in rows[0]
     assert rows[0]["series"][0]["label"] == "TiO2" and len(rows[0]["series"][0]["points"][0]) == 2
     bad = runner.invoke(app, ["figures", str(folder / "truth.json")])

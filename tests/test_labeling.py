@@ -80,8 +80,9 @@ def record_id(db: Path, value: float) -> str:
 
 def client(db: Path, who: str = "alice", **kwargs) -> TestClient:
     """A browser-like client that has loaded a page (so it holds the CSRF cookie and token)."""
-    c = TestClient(create_app(db, allowed_hosts=["127.0.0.1", "localhost"], default_who=who, **kwargs),
-                   base_url="http://127.0.0.1")
+    c = TestClient(
+        create_app(db, allowed_hosts=["127.0.0.1", "localhost"], default_who=who, **kwargs), base_url="http://127.0.0.1"
+    )
     page = c.get("/queue")
     assert page.status_code == 200
     c.headers["X-CSRF-Token"] = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
@@ -112,7 +113,9 @@ def test_queue_puts_possible_misses_and_least_credible_records_first(db: Path) -
     with_records = [q for q in queue if q["kind"] == "records"]
     assert [q["min_credibility"] for q in with_records] == sorted(q["min_credibility"] for q in with_records)
     assert with_records[0]["passage_id"] == passage_id(db, "anatase")  # its rutile value is second-hand and approximate
-    assert all(q["passage_id"] != passage_id(db, "Optical and thermal") for q in queue)  # no quantity: nothing to review
+    assert all(
+        q["passage_id"] != passage_id(db, "Optical and thermal") for q in queue
+    )  # no quantity: nothing to review
     page = c.get("/queue?show=all").text
     assert page.index("perovskite") < page.index("anatase")
 
@@ -153,12 +156,15 @@ def page_marks(c: TestClient, pid: str) -> Marks:
     return parser
 
 
-@pytest.mark.parametrize(("kind", "text"), [
-    pytest.param("hl-material", "ZnO", id="material"),
-    pytest.param("hl-property", "band gap", id="property"),
-    pytest.param("hl-value", "3.37 ", id="value_number"),
-    pytest.param("hl-unit", "eV", id="unit_inside_value"),
-])
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        pytest.param("hl-material", "ZnO", id="material"),
+        pytest.param("hl-property", "band gap", id="property"),
+        pytest.param("hl-value", "3.37 ", id="value_number"),
+        pytest.param("hl-unit", "eV", id="unit_inside_value"),
+    ],
+)
 def test_each_part_of_a_record_is_highlighted(db: Path, kind: str, text: str) -> None:
     marks = page_marks(client(db), passage_id(db, "ZnO nanorods"))
     assert any(kind in classes and chunk == text for classes, chunk in marks.marks), marks.marks
@@ -223,8 +229,16 @@ def test_edit_a_value_to_another_quantity_of_the_passage(db: Path) -> None:
     text = rows(db, "SELECT text, char_start FROM passages WHERE passage_id = ?", [pid])[0]
     start = text[0].index("3.21")
     # The reviewer selected "3.21" only: the selection is widened to the whole quantity.
-    answer = label(c, pid, rid, "correct", value="3.21", value_start=start, material="TiO2",
-                   material_start=text[0].index("TiO2", text[0].index("rutile")))
+    answer = label(
+        c,
+        pid,
+        rid,
+        "correct",
+        value="3.21",
+        value_start=start,
+        material="TiO2",
+        material_start=text[0].index("TiO2", text[0].index("rutile")),
+    )
     assert answer.status_code == 200, answer.text
     item = item_of(c, pid, rid)
     assert item["status"] == "corrected"
@@ -234,13 +248,16 @@ def test_edit_a_value_to_another_quantity_of_the_passage(db: Path) -> None:
     assert rows(db, "SELECT action, fields->>'value' FROM labels") == [("correct", "3.21 eV")]
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    pytest.param({"value": "3.25 eV"}, "not a quantity in this passage", id="value_not_in_passage"),
-    pytest.param({"value": "300 K"}, "does not fit band_gap", id="unit_does_not_fit"),
-    pytest.param({"material": "SrTiO3"}, "not in the passage text", id="material_not_in_passage"),
-    pytest.param({"property": "colour"}, "not in the vocabulary", id="unknown_property"),
-    pytest.param({"value": ""}, "value is empty", id="empty_value"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        pytest.param({"value": "3.25 eV"}, "not a quantity in this passage", id="value_not_in_passage"),
+        pytest.param({"value": "300 K"}, "does not fit band_gap", id="unit_does_not_fit"),
+        pytest.param({"material": "SrTiO3"}, "not in the passage text", id="material_not_in_passage"),
+        pytest.param({"property": "colour"}, "not in the vocabulary", id="unknown_property"),
+        pytest.param({"value": ""}, "value is empty", id="empty_value"),
+    ],
+)
 def test_an_edit_the_model_could_not_learn_is_refused(db: Path, fields: dict, message: str) -> None:
     c = client(db)
     pid, rid = passage_id(db, "anatase"), record_id(db, 3.21)
@@ -253,12 +270,22 @@ def test_add_a_record_from_a_selection(db: Path) -> None:
     c = client(db)
     pid = passage_id(db, "perovskite")
     text = rows(db, "SELECT text FROM passages WHERE passage_id = ?", [pid])[0][0]
-    answer = label(c, pid, None, "add", material="perovskite", material_start=text.index("perovskite"),
-                   property="band gap", value="1.55", value_start=text.index("1.55"))
+    answer = label(
+        c,
+        pid,
+        None,
+        "add",
+        material="perovskite",
+        material_start=text.index("perovskite"),
+        property="band gap",
+        value="1.55",
+        value_start=text.index("1.55"),
+    )
     assert answer.status_code == 200, answer.text
     items = answer.json()["passage"]["items"]
-    assert [(it["status"], it["fields"]["material"], it["fields"]["property"], it["fields"]["value"]) for it in items] == [
-        ("added", "perovskite", "band_gap", "1.55 eV")]
+    assert [
+        (it["status"], it["fields"]["material"], it["fields"]["property"], it["fields"]["value"]) for it in items
+    ] == [("added", "perovskite", "band_gap", "1.55 eV")]
     assert any("hl-value" in cls and chunk.startswith("1.55") for cls, chunk in page_marks(c, pid).marks)
     again = label(c, pid, None, "add", material="perovskite", property="band_gap", value="1.55 eV")
     assert again.status_code == 409 and "already there" in again.json()["error"]
@@ -307,8 +334,11 @@ def test_two_writes_at_the_same_moment_store_one_and_refuse_the_other(db: Path) 
     bob.post("/api/who", json={"name": "bob"})
     pid, rid = passage_id(db, "ZnO nanorods"), record_id(db, 3.37)
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda c_action: label(c_action[0], pid, rid, c_action[1], 0),
-                                [(alice, "accept"), (bob, "reject")]))
+        answers = list(
+            pool.map(
+                lambda c_action: label(c_action[0], pid, rid, c_action[1], 0), [(alice, "accept"), (bob, "reject")]
+            )
+        )
     assert sorted(a.status_code for a in answers) == [200, 409]
     assert rows(db, "SELECT count(*) FROM labels") == [(1,)]
 
@@ -329,10 +359,13 @@ def test_undo_after_someone_else_labeled_is_refused(db: Path) -> None:
     assert answer.status_code == 409 and "bob" in answer.json()["error"]
 
 
-@pytest.mark.parametrize("header", [
-    pytest.param(None, id="no_token"),
-    pytest.param("forged.0123456789abcdef0123456789abcdef", id="forged_token"),
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param(None, id="no_token"),
+        pytest.param("forged.0123456789abcdef0123456789abcdef", id="forged_token"),
+    ],
+)
 def test_a_post_without_the_csrf_token_is_refused(db: Path, header: str | None) -> None:
     c = client(db)
     if header is None:
@@ -413,8 +446,17 @@ def label_some(db: Path) -> None:
     anatase = passage_id(db, "anatase")
     text = rows(db, "SELECT text FROM passages WHERE passage_id = ?", [anatase])[0][0]
     assert label(c, anatase, record_id(db, 3.21), "accept").status_code == 200
-    assert label(c, anatase, record_id(db, 3.0), "correct", material="TiO2",
-                 material_start=text.index("TiO2", text.index("rutile"))).status_code == 200
+    assert (
+        label(
+            c,
+            anatase,
+            record_id(db, 3.0),
+            "correct",
+            material="TiO2",
+            material_start=text.index("TiO2", text.index("rutile")),
+        ).status_code
+        == 200
+    )
     assert label(c, passage_id(db, "Bi2Te3"), record_id(db, 1.5), "accept").status_code == 200
     zno = passage_id(db, "ZnO nanorods")
     assert label(c, zno, record_id(db, 3.37), "reject").status_code == 200
@@ -438,11 +480,15 @@ def test_export_writes_what_propmine_train_reads(db: Path, tmp_path: Path) -> No
     ]
     assert anatase["properties"] == ["band_gap"] and anatase["corpus"] == "labels"
     bi2te3 = next(ex for ex in examples if "Bi2Te3" in ex["passage"]["text"])
-    assert bi2te3["records"] == [{"material": "Bi2Te3", "property": "thermal_conductivity", "value": "1.5 W/(m K)", "unit": None}]
+    assert bi2te3["records"] == [
+        {"material": "Bi2Te3", "property": "thermal_conductivity", "value": "1.5 W/(m K)", "unit": None}
+    ]
     zno = next(ex for ex in examples if "ZnO" in ex["passage"]["text"])
     assert zno["records"] == [] and zno["properties"] == ["band_gap"]
     perovskite = next(ex for ex in examples if "perovskite" in ex["passage"]["text"])
-    assert perovskite["records"] == [{"material": "perovskite", "property": "band_gap", "value": "1.55 eV", "unit": None}]
+    assert perovskite["records"] == [
+        {"material": "perovskite", "property": "band_gap", "value": "1.55 eV", "unit": None}
+    ]
     assert perovskite["labeled_by"] == ["alice"]
     for ex in examples:
         quantities = {q.text for q in tag_quantities(ex["passage"]["text"], include_unitless=True)}
@@ -478,19 +524,39 @@ def test_hf_export_is_a_dataset_with_a_card(db: Path, tmp_path: Path) -> None:
     assert json.loads((out / "propmine-export.json").read_text())["kind"] == "propmine-labels"
 
 
-@pytest.mark.parametrize(("make", "args", "message"), [
-    pytest.param(lambda tmp: (tmp / "papers").mkdir() or (tmp / "papers" / "notes.txt").write_text("mine"),
-                 ["--hf", "papers"], "not an earlier", id="foreign_directory"),
-    pytest.param(lambda tmp: (tmp / "notes.jsonl").write_text('{"mine": 1}\n'),
-                 ["--out", "notes.jsonl"], "not an earlier propmine export", id="foreign_file"),
-    pytest.param(lambda tmp: (tmp / "a").mkdir(), ["--out", "a/../../escape.jsonl"], "leads out of the working directory",
-                 id="dotdot_escape"),
-    pytest.param(lambda tmp: (tmp / "elsewhere").mkdir() or (tmp / "link").symlink_to(tmp / "elsewhere"),
-                 ["--hf", "link"], "symbolic link", id="symlink_directory"),
-    pytest.param(lambda tmp: (tmp / "adir").mkdir(), ["--out", "adir"], "is a directory", id="out_is_a_directory"),
-])
-def test_exports_refuse_to_write_outside_the_chosen_path(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         make, args: list[str], message: str) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("make", "args", "message"),
+    [
+        pytest.param(
+            lambda tmp: (tmp / "papers").mkdir() or (tmp / "papers" / "notes.txt").write_text("mine"),
+            ["--hf", "papers"],
+            "not an earlier",
+            id="foreign_directory",
+        ),
+        pytest.param(
+            lambda tmp: (tmp / "notes.jsonl").write_text('{"mine": 1}\n'),
+            ["--out", "notes.jsonl"],
+            "not an earlier propmine export",
+            id="foreign_file",
+        ),
+        pytest.param(
+            lambda tmp: (tmp / "a").mkdir(),
+            ["--out", "a/../../escape.jsonl"],
+            "leads out of the working directory",
+            id="dotdot_escape",
+        ),
+        pytest.param(
+            lambda tmp: (tmp / "elsewhere").mkdir() or (tmp / "link").symlink_to(tmp / "elsewhere"),
+            ["--hf", "link"],
+            "symbolic link",
+            id="symlink_directory",
+        ),
+        pytest.param(lambda tmp: (tmp / "adir").mkdir(), ["--out", "adir"], "is a directory", id="out_is_a_directory"),
+    ],
+)
+def test_exports_refuse_to_write_outside_the_chosen_path(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make, args: list[str], message: str
+) -> None:
     label_some(db)
     work = tmp_path / "work"
     work.mkdir()
@@ -531,7 +597,9 @@ def test_nothing_reviewed_is_an_input_error(db: Path, tmp_path: Path) -> None:
 
 def test_ls_export_writes_tasks_with_spans_and_relations(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "tasks.json"
-    result = runner.invoke(label_app, ["ls-export", "--db", str(db), "--out", str(out), "--config", str(tmp_path / "config.xml")])
+    result = runner.invoke(
+        label_app, ["ls-export", "--db", str(db), "--out", str(out), "--config", str(tmp_path / "config.xml")]
+    )
     assert result.exit_code == 0, result.output
     tasks = json.loads(out.read_text(encoding="utf-8"))
     assert len(tasks) == 5  # the queue: every passage with a record or a quantity
@@ -542,44 +610,89 @@ def test_ls_export_writes_tasks_with_spans_and_relations(db: Path, tmp_path: Pat
     for r in regions.values():
         # Label Studio counts UTF-16 units: the mathematical E before the value is two of them.
         start = len(text.encode("utf-16-le")[: 2 * r["value"]["start"]].decode("utf-16-le"))
-        assert text[start:start + len(r["value"]["text"])] == r["value"]["text"]
+        assert text[start : start + len(r["value"]["text"])] == r["value"]["text"]
     value = next(r for r in regions.values() if r["value"]["labels"] == ["Value"])
     assert value["value"]["text"] == "2.42 eV" and value["value"]["start"] == text.index("2.42") + 1
     relations = [r for r in cds["predictions"][0]["result"] if r["type"] == "relation"]
-    assert {(regions[r["from_id"]]["value"]["labels"][0], regions[r["to_id"]]["value"]["labels"][0]) for r in relations} == {
-        ("Material", "Value"), ("Property", "Value")}
+    assert {
+        (regions[r["from_id"]]["value"]["labels"][0], regions[r["to_id"]]["value"]["labels"][0]) for r in relations
+    } == {("Material", "Value"), ("Property", "Value")}
     choice = next(r for r in cds["predictions"][0]["result"] if r["type"] == "choices")
     assert choice["id"] == value["id"] and choice["value"]["choices"] == ["band_gap"]
     assert '<Choices name="property" toName="text" perRegion="true"' in (tmp_path / "config.xml").read_text()
-    assert "<Label value=\"Value\"" in label_config()
+    assert '<Label value="Value"' in label_config()
 
 
-def as_label_studio_export(tasks: list[dict], edit) -> list[dict]:  # noqa: ANN001
+def as_label_studio_export(tasks: list[dict], edit) -> list[dict]:
     """Tasks as Label Studio's JSON export writes them after annotation (the documented full format)."""
     exported = []
     for n, task in enumerate(tasks, 1):
         result = [dict(r, origin="prediction") for r in task["predictions"][0]["result"]]
         result = edit(task, result)
         annotation = {
-            "id": 100 + n, "completed_by": {"id": 7, "email": "carol@example.org", "first_name": "", "last_name": ""},
-            "result": result, "was_cancelled": result is None, "ground_truth": False,
-            "created_at": "2026-11-20T10:00:00.000000Z", "updated_at": "2026-11-20T10:01:00.000000Z",
-            "draft_created_at": None, "lead_time": 12.5, "prediction": {}, "result_count": 0, "unique_id": f"u{n}",
-            "import_id": None, "last_action": None, "task": n, "project": 3, "updated_by": 7, "parent_prediction": 1,
-            "parent_annotation": None, "last_created_by": None,
+            "id": 100 + n,
+            "completed_by": {"id": 7, "email": "carol@example.org", "first_name": "", "last_name": ""},
+            "result": result,
+            "was_cancelled": result is None,
+            "ground_truth": False,
+            "created_at": "2026-11-20T10:00:00.000000Z",
+            "updated_at": "2026-11-20T10:01:00.000000Z",
+            "draft_created_at": None,
+            "lead_time": 12.5,
+            "prediction": {},
+            "result_count": 0,
+            "unique_id": f"u{n}",
+            "import_id": None,
+            "last_action": None,
+            "task": n,
+            "project": 3,
+            "updated_by": 7,
+            "parent_prediction": 1,
+            "parent_annotation": None,
+            "last_created_by": None,
         }
         if result is None:
             annotation["result"] = []
-        exported.append({
-            "id": n, "annotations": [annotation], "file_upload": "tasks.json", "drafts": [],
-            "predictions": [{"id": n, "model_version": task["predictions"][0]["model_version"], "created_ago": "1 hour",
-                             "result": task["predictions"][0]["result"], "score": task["predictions"][0]["score"],
-                             "cluster": None, "neighbors": None, "mislabeling": 0.0, "created_at": "2026-11-20T09:00:00Z",
-                             "updated_at": "2026-11-20T09:00:00Z", "model": None, "model_run": None, "task": n, "project": 3}],
-            "data": task["data"], "meta": {}, "created_at": "2026-11-20T09:00:00Z", "updated_at": "2026-11-20T10:01:00Z",
-            "inner_id": n, "total_annotations": 1, "cancelled_annotations": 0, "total_predictions": 1, "comment_count": 0,
-            "unresolved_comment_count": 0, "last_comment_updated_at": None, "project": 3, "updated_by": 7, "comment_authors": [],
-        })
+        exported.append(
+            {
+                "id": n,
+                "annotations": [annotation],
+                "file_upload": "tasks.json",
+                "drafts": [],
+                "predictions": [
+                    {
+                        "id": n,
+                        "model_version": task["predictions"][0]["model_version"],
+                        "created_ago": "1 hour",
+                        "result": task["predictions"][0]["result"],
+                        "score": task["predictions"][0]["score"],
+                        "cluster": None,
+                        "neighbors": None,
+                        "mislabeling": 0.0,
+                        "created_at": "2026-11-20T09:00:00Z",
+                        "updated_at": "2026-11-20T09:00:00Z",
+                        "model": None,
+                        "model_run": None,
+                        "task": n,
+                        "project": 3,
+                    }
+                ],
+                "data": task["data"],
+                "meta": {},
+                "created_at": "2026-11-20T09:00:00Z",
+                "updated_at": "2026-11-20T10:01:00Z",
+                "inner_id": n,
+                "total_annotations": 1,
+                "cancelled_annotations": 0,
+                "total_predictions": 1,
+                "comment_count": 0,
+                "unresolved_comment_count": 0,
+                "last_comment_updated_at": None,
+                "project": 3,
+                "updated_by": 7,
+                "comment_authors": [],
+            }
+        )
     return exported
 
 
@@ -594,12 +707,30 @@ def annotate(task: dict, result: list[dict]) -> list[dict] | None:
         start, end = text.index("1.55"), text.index("1.55") + len("1.55 eV")
         m0 = text.index("perovskite")
         return result + [
-            {"id": "newV", "from_name": "label", "to_name": "text", "type": "labels", "origin": "manual",
-             "value": {"start": start, "end": end, "text": text[start:end], "labels": ["Value"]}},
-            {"id": "newM", "from_name": "label", "to_name": "text", "type": "labels", "origin": "manual",
-             "value": {"start": m0, "end": m0 + 10, "text": "perovskite", "labels": ["Material"]}},
-            {"id": "newV", "from_name": "property", "to_name": "text", "type": "choices", "origin": "manual",
-             "value": {"start": start, "end": end, "text": text[start:end], "choices": ["band_gap"]}},
+            {
+                "id": "newV",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "origin": "manual",
+                "value": {"start": start, "end": end, "text": text[start:end], "labels": ["Value"]},
+            },
+            {
+                "id": "newM",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "origin": "manual",
+                "value": {"start": m0, "end": m0 + 10, "text": "perovskite", "labels": ["Material"]},
+            },
+            {
+                "id": "newV",
+                "from_name": "property",
+                "to_name": "text",
+                "type": "choices",
+                "origin": "manual",
+                "value": {"start": start, "end": end, "text": text[start:end], "choices": ["band_gap"]},
+            },
             {"from_id": "newM", "to_id": "newV", "type": "relation", "direction": "right", "labels": []},
         ]
     if "CdS" in text:
@@ -611,20 +742,34 @@ def test_label_studio_round_trip(db: Path, tmp_path: Path) -> None:
     tasks_file = tmp_path / "tasks.json"
     assert runner.invoke(label_app, ["ls-export", "--db", str(db), "--out", str(tasks_file)]).exit_code == 0
     export = tmp_path / "project-3-at-2026-11-20.json"
-    export.write_text(json.dumps(as_label_studio_export(json.loads(tasks_file.read_text()), annotate)), encoding="utf-8")
+    export.write_text(
+        json.dumps(as_label_studio_export(json.loads(tasks_file.read_text()), annotate)), encoding="utf-8"
+    )
     result = runner.invoke(label_app, ["ls-import", "--db", str(db), "--file", str(export)])
     assert result.exit_code == 0, result.output
     assert "4 passages imported" in result.output and "1 skipped" in result.output  # CdS was cancelled
-    labels = rows(db, "SELECT l.action, l.who, l.via, l.fields->>'value' FROM labels l ORDER BY l.passage_id, l.version")
-    assert {(a, v) for a, _, _, v in labels} >= {("accept", "3.21 eV"), ("reject", "3.37 eV"), ("add", "1.55 eV"), ("done", None)}
-    assert {w for _, w, _, _ in labels} == {"label-studio:carol@example.org"} and {v for _, _, v, _ in labels} == {"label-studio"}
+    labels = rows(
+        db, "SELECT l.action, l.who, l.via, l.fields->>'value' FROM labels l ORDER BY l.passage_id, l.version"
+    )
+    assert {(a, v) for a, _, _, v in labels} >= {
+        ("accept", "3.21 eV"),
+        ("reject", "3.37 eV"),
+        ("add", "1.55 eV"),
+        ("done", None),
+    }
+    assert {w for _, w, _, _ in labels} == {"label-studio:carol@example.org"} and {v for _, _, v, _ in labels} == {
+        "label-studio"
+    }
     again = runner.invoke(label_app, ["ls-import", "--db", str(db), "--file", str(export)])
     assert "0 passages imported" in again.output and "4 unchanged" in again.output
     out = tmp_path / "labels.jsonl"
     assert runner.invoke(label_app, ["export", "--db", str(db), "--out", str(out)]).exit_code == 0
     examples = {ex["passage"]["text"][:20]: ex["records"] for ex in read_examples(out)}
     assert len(examples) == 4 and [] in examples.values()
-    assert any(r == [{"material": "perovskite", "property": "band_gap", "value": "1.55 eV", "unit": None}] for r in examples.values())
+    assert any(
+        r == [{"material": "perovskite", "property": "band_gap", "value": "1.55 eV", "unit": None}]
+        for r in examples.values()
+    )
 
 
 def test_a_label_studio_correction_of_a_material_becomes_a_correct_label(db: Path, tmp_path: Path) -> None:
@@ -637,26 +782,41 @@ def test_a_label_studio_correction_of_a_material_becomes_a_correct_label(db: Pat
             return None
         at = text.index("TiO2", text.index("rutile"))
         value = next(r for r in result if r["type"] == "labels" and r["value"]["text"] == "about 3.0 eV")
-        result = [r for r in result if not (r["type"] == "relation" and r["to_id"] == value["id"]
-                                           and r["from_id"].startswith("m"))]
+        result = [
+            r
+            for r in result
+            if not (r["type"] == "relation" and r["to_id"] == value["id"] and r["from_id"].startswith("m"))
+        ]
         return result + [
-            {"id": "rutileM", "from_name": "label", "to_name": "text", "type": "labels",
-             "value": {"start": at, "end": at + 4, "text": "TiO2", "labels": ["Material"]}},
+            {
+                "id": "rutileM",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "value": {"start": at, "end": at + 4, "text": "TiO2", "labels": ["Material"]},
+            },
             {"from_id": "rutileM", "to_id": value["id"], "type": "relation", "direction": "right", "labels": ["of"]},
         ]
 
     export = tmp_path / "export.json"
-    export.write_text(json.dumps(as_label_studio_export(json.loads(tasks_file.read_text()), fix_rutile)), encoding="utf-8")
+    export.write_text(
+        json.dumps(as_label_studio_export(json.loads(tasks_file.read_text()), fix_rutile)), encoding="utf-8"
+    )
     assert runner.invoke(label_app, ["ls-import", "--db", str(db), "--file", str(export)]).exit_code == 0
     actions = dict(rows(db, "SELECT record_id, action FROM labels WHERE record_id IS NOT NULL"))
     assert actions[record_id(db, 3.0)] == "correct" and actions[record_id(db, 3.21)] == "accept"
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    pytest.param("not json", "not JSON", id="not_json"),
-    pytest.param('[{"text": "a"}]', "not a Label Studio JSON export", id="json_min_shape"),
-])
-def test_ls_import_refuses_what_is_not_a_label_studio_export(db: Path, tmp_path: Path, content: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param("not json", "not JSON", id="not_json"),
+        pytest.param('[{"text": "a"}]', "not a Label Studio JSON export", id="json_min_shape"),
+    ],
+)
+def test_ls_import_refuses_what_is_not_a_label_studio_export(
+    db: Path, tmp_path: Path, content: str, message: str
+) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(content)
     result = runner.invoke(label_app, ["ls-import", "--db", str(db), "--file", str(bad)])
@@ -669,18 +829,24 @@ def test_ls_import_refuses_what_is_not_a_label_studio_export(db: Path, tmp_path:
 def test_a_version_2_database_is_migrated_and_keeps_its_labels(db: Path) -> None:
     con = duckdb.connect(str(db))
     con.execute("DROP TABLE labels")
-    con.execute("CREATE TABLE labels (label_id VARCHAR PRIMARY KEY, record_id VARCHAR, paper_id VARCHAR, passage_id VARCHAR, "
-                "action VARCHAR, fields JSON, who VARCHAR, labeled_at TIMESTAMP DEFAULT current_timestamp, version INTEGER DEFAULT 1)")
+    con.execute(
+        "CREATE TABLE labels (label_id VARCHAR PRIMARY KEY, record_id VARCHAR, paper_id VARCHAR, passage_id VARCHAR, "
+        "action VARCHAR, fields JSON, who VARCHAR, labeled_at TIMESTAMP DEFAULT current_timestamp, version INTEGER DEFAULT 1)"
+    )
     con.execute("INSERT INTO labels (label_id, record_id, action, who) VALUES ('old-1', 'r1', 'accept', 'dave')")
     con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     con.close()
     with open_labels_db(db) as con:
         assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
-        assert con.execute("SELECT label_id, who, undoes, via FROM labels").fetchall() == [("old-1", "dave", None, None)]
+        assert con.execute("SELECT label_id, who, undoes, via FROM labels").fetchall() == [
+            ("old-1", "dave", None, None)
+        ]
     with open_db(db) as con:  # and the writer agrees
         assert con.execute("SELECT count(*) FROM labels").fetchone() == (1,)
 
 
 def test_a_missing_database_is_one_line(tmp_path: Path) -> None:
-    result = runner.invoke(label_app, ["export", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "x.jsonl")])
+    result = runner.invoke(
+        label_app, ["export", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "x.jsonl")]
+    )
     assert result.exit_code != 0 and "no such database" in str(result.exception)

@@ -24,8 +24,15 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 PAPER = """Optical and magnetic properties of thin films
 
@@ -40,8 +47,10 @@ The band gap of the perovskite film was 1.55 eV after annealing.
 
 # What the "model" proposes: one wrong value (the exciton binding energy read as the band gap).
 SCRIPT = {
-    "CdS films": [Proposal(material="CdS", property="band_gap", value="0.028 eV"),
-                  Proposal(material="CrI3", property="curie_temperature", value="61 K")],
+    "CdS films": [
+        Proposal(material="CdS", property="band_gap", value="0.028 eV"),
+        Proposal(material="CrI3", property="curie_temperature", value="61 K"),
+    ],
     "ZnO nanorods": [Proposal(material="ZnO", property="band_gap", value="3.37 eV")],
 }
 
@@ -52,11 +61,13 @@ class ScriptedExtractor:
     info = ExtractorInfo(name="scripted", adapter="test")
 
     def propose(self, passages: list[Passage], properties: set[str] | None = None) -> list[PassageProposals]:
-        return [PassageProposals(p, [x for key, proposals in SCRIPT.items() if key in p.text for x in proposals])
-                for p in passages]
+        return [
+            PassageProposals(p, [x for key, proposals in SCRIPT.items() if key in p.text for x in proposals])
+            for p in passages
+        ]
 
 
-def _playwright():  # noqa: ANN202
+def _playwright():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -101,7 +112,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     thread.join(timeout=10)
 
 
-def _select(page, needle: str, occurrence: int = 0) -> None:  # noqa: ANN001
+def _select(page, needle: str, occurrence: int = 0) -> None:
     """Select `needle` in the passage text, as a mouse drag would."""
     page.evaluate(
         """([needle, occurrence]) => {
@@ -208,8 +219,11 @@ def test_review_in_the_browser(server: tuple[str, Path], tmp_path: Path) -> None
             download_info.value.save_as(exported)
             examples = read_examples(exported)
             records = {(r["material"], r["property"], r["value"]) for ex in examples for r in ex["records"]}
-            assert records == {("CdS", "band_gap", "2.42 eV"), ("CrI3", "curie_temperature", "61 K"),
-                               ("perovskite", "band_gap", "1.55 eV")}
+            assert records == {
+                ("CdS", "band_gap", "2.42 eV"),
+                ("CrI3", "curie_temperature", "61 K"),
+                ("perovskite", "band_gap", "1.55 eV"),
+            }
             assert any(ex["records"] == [] for ex in examples)  # the rejected ZnO passage is a negative
             for ex in examples:
                 quantities = {q.text for q in tag_quantities(ex["passage"]["text"])}

@@ -23,18 +23,24 @@ from labeling.cli import label_app
 
 PAPERS = {
     "znse.txt": "Optical constants of ZnSe\n\nResults\n\n"
-                "The band gap of ZnSe was measured by ellipsometry at 1.96 eV photon energy. It is 2.70 eV at room temperature.\n",
+    "The band gap of ZnSe was measured by ellipsometry at 1.96 eV photon energy. It is 2.70 eV at room temperature.\n",
     "gan.txt": "Excitons in GaN\n\nResults\n\n"
-               "The band gap of GaN is 3.40 eV, and its exciton binding energy is 25 meV.\n\n"
-               "The thermal conductivity of GaN is 230 W/(m K) at 300 K.\n",
+    "The band gap of GaN is 3.40 eV, and its exciton binding energy is 25 meV.\n\n"
+    "The thermal conductivity of GaN is 230 W/(m K) at 300 K.\n",
     "cdte.txt": "CdTe absorbers\n\nResults\n\n"
-                "The band gap of CdTe is 1.50 eV, measured with a 2.33 eV laser. The Curie temperature of CrI3 is 61 K.\n",
+    "The band gap of CdTe is 1.50 eV, measured with a 2.33 eV laser. The Curie temperature of CrI3 is 61 K.\n",
 }
 GOLD = [
-    {"id": "znse", "text": "The band gap of ZnSe is 2.70 eV at room temperature.",
-     "records": [{"material": "ZnSe", "property": "band_gap", "value": 2.70, "unit": "eV"}]},
-    {"id": "gan", "text": "The band gap of GaN is 3.40 eV.",
-     "records": [{"material": "GaN", "property": "band_gap", "value": 3.40, "unit": "eV"}]},
+    {
+        "id": "znse",
+        "text": "The band gap of ZnSe is 2.70 eV at room temperature.",
+        "records": [{"material": "ZnSe", "property": "band_gap", "value": 2.70, "unit": "eV"}],
+    },
+    {
+        "id": "gan",
+        "text": "The band gap of GaN is 3.40 eV.",
+        "records": [{"material": "GaN", "property": "band_gap", "value": 3.40, "unit": "eV"}],
+    },
 ]
 
 
@@ -51,7 +57,9 @@ def test_labels_train_an_adapter_that_extracts_grounded_records(tmp_path: Path) 
             write_paper(con, extract_paper(tmp_path / name, RuleExtractor()))
 
     # 2. A reviewer works through the queue in the app.
-    client = TestClient(create_app(db, allowed_hosts=["127.0.0.1"], default_who="reviewer"), base_url="http://127.0.0.1")
+    client = TestClient(
+        create_app(db, allowed_hosts=["127.0.0.1"], default_who="reviewer"), base_url="http://127.0.0.1"
+    )
     page = client.get("/queue")
     client.headers["X-CSRF-Token"] = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
     queue = client.get("/api/queue").json()["queue"]
@@ -73,9 +81,18 @@ def test_labels_train_an_adapter_that_extracts_grounded_records(tmp_path: Path) 
             assert answer.status_code == 200, answer.text
             decided[f["value"]] = body["action"]
         if not state["items"]:
-            assert client.post("/api/label", json={"passage_id": entry["passage_id"], "action": "done"}).status_code == 200
-    assert decided == {"1.96 eV": "correct", "3.40 eV": "correct", "25 meV": "accept", "230 W/(m K)": "accept",
-                       "1.50 eV": "accept", "2.33 eV": "reject", "61 K": "accept"}
+            assert (
+                client.post("/api/label", json={"passage_id": entry["passage_id"], "action": "done"}).status_code == 200
+            )
+    assert decided == {
+        "1.96 eV": "correct",
+        "3.40 eV": "correct",
+        "25 meV": "accept",
+        "230 W/(m K)": "accept",
+        "1.50 eV": "accept",
+        "2.33 eV": "reject",
+        "61 K": "accept",
+    }
     assert client.get("/api/queue").json()["progress"]["reviewed"] == len(queue)
 
     # 3. Export the fine-tuning data.
@@ -101,7 +118,7 @@ def test_labels_train_an_adapter_that_extracts_grounded_records(tmp_path: Path) 
 
     written = []
 
-    def run(path: Path):  # noqa: ANN202
+    def run(path: Path):
         extracted = extract_paper(path, extractor, properties={"band_gap"})
         written.extend((path.read_text(encoding="utf-8"), record) for record in extracted.records)
         return extracted.records, len(extracted.rejected)
@@ -120,9 +137,26 @@ def test_labels_train_an_adapter_that_extracts_grounded_records(tmp_path: Path) 
     gold = tmp_path / "gold.jsonl"
     gold.write_text("\n".join(json.dumps(item) for item in GOLD), encoding="utf-8")
     scores = tmp_path / "scores.json"
-    compared = subprocess.run([sys.executable, "-m", "flows", "eval", "--gold", str(gold), "--adapter", str(adapter),
-                               "--adapter", "default", "--no-rules", "--report", str(scores)],
-                              capture_output=True, text=True, timeout=600)
+    compared = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows",
+            "eval",
+            "--gold",
+            str(gold),
+            "--adapter",
+            str(adapter),
+            "--adapter",
+            "default",
+            "--no-rules",
+            "--report",
+            str(scores),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert compared.returncode == 0, compared.stderr
     side_by_side = json.loads(scores.read_text(encoding="utf-8"))
     assert set(side_by_side) == {"adapter adapter-from-labels", "adapter default"}

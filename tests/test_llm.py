@@ -19,8 +19,15 @@ TEXT = "The band gap of anatase TiO2 films is 3.21 eV, while rutile TiO2 has 3.0
 
 
 def passage(text: str = TEXT, context: str = "", origin: str = "text") -> Passage:
-    return Passage(passage_id=f"p:0:{len(text)}", paper_id="p", text=text, char_start=0,
-                   char_end=len(text), context=context, origin=origin)  # type: ignore[arg-type]
+    return Passage(
+        passage_id=f"p:0:{len(text)}",
+        paper_id="p",
+        text=text,
+        char_start=0,
+        char_end=len(text),
+        context=context,
+        origin=origin,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -28,33 +35,55 @@ def grammar() -> AnswerGrammar:
     return AnswerGrammar(passage=TEXT, properties=["band_gap"], values=["3.21 eV", "3.0 eV", "300 K"])
 
 
-@pytest.mark.parametrize(("answer", "state"), [
-    ("[", PREFIX),
-    ("[]", COMPLETE),
-    ('[{"material": "anatase Ti', PREFIX),
-    ('[{"material": "TiO2 films", "property": "band_gap", "value": "3.21 eV"}]', COMPLETE),
-    ('[{"material": "GaN', INVALID),
-    ('[{"material": "TiO2", "property": "density', INVALID),
-    ('[{"material": "TiO2", "property": "band_gap", "value": "3.5 eV"', INVALID),
-    ('[{"material": "TiO2", "property": "band_gap", "value": "3.21 eV"}, {"material": "TiO2", "property": "band_gap", "value": "3.21 eV"}]', INVALID),
-    ('[] trailing', INVALID),
-], ids=["open", "empty", "material_prefix", "one_record", "material_not_in_passage",
-        "property_not_allowed", "value_not_in_passage", "value_used_twice", "text_after_end"])
+@pytest.mark.parametrize(
+    ("answer", "state"),
+    [
+        ("[", PREFIX),
+        ("[]", COMPLETE),
+        ('[{"material": "anatase Ti', PREFIX),
+        ('[{"material": "TiO2 films", "property": "band_gap", "value": "3.21 eV"}]', COMPLETE),
+        ('[{"material": "GaN', INVALID),
+        ('[{"material": "TiO2", "property": "density', INVALID),
+        ('[{"material": "TiO2", "property": "band_gap", "value": "3.5 eV"', INVALID),
+        (
+            '[{"material": "TiO2", "property": "band_gap", "value": "3.21 eV"}, {"material": "TiO2", "property": "band_gap", "value": "3.21 eV"}]',
+            INVALID,
+        ),
+        ("[] trailing", INVALID),
+    ],
+    ids=[
+        "open",
+        "empty",
+        "material_prefix",
+        "one_record",
+        "material_not_in_passage",
+        "property_not_allowed",
+        "value_not_in_passage",
+        "value_used_twice",
+        "text_after_end",
+    ],
+)
 def test_grammar_states(grammar: AnswerGrammar, answer: str, state: int) -> None:
     assert grammar.check(answer) == state
 
 
 def test_grammar_unit_from_table_header() -> None:
     row = "GaN | 1.70 | 3.40"
-    g = passage_grammar(passage(row, context="Table 1. Band gaps | Material | Eg PBE (eV) | Eg exp (eV)", origin="table"), ["band_gap"])
+    g = passage_grammar(
+        passage(row, context="Table 1. Band gaps | Material | Eg PBE (eV) | Eg exp (eV)", origin="table"), ["band_gap"]
+    )
     assert "1.70" in g.values and "1.70" in g.unitless_values and g.units == ["eV"]
     assert g.check('[{"material": "GaN", "property": "band_gap", "value": "1.70", "unit": "eV"}]') == COMPLETE
     assert g.check('[{"material": "GaN", "property": "band_gap", "value": "1.70", "unit": "K"}]') == INVALID
     # The unit is optional: a dimensionless column takes none, and grounding reads a band gap's from the header.
     bare = '[{"material": "GaN", "property": "band_gap", "value": "1.70"}]'
     assert g.check(bare) == COMPLETE
-    record = ground_proposal(parse_answer(bare)[0], passage(row, context="Table 1. Band gaps\nMaterial | Eg PBE (eV) | Eg exp (eV)",
-                                                                origin="table"), INFO, "test").record
+    record = ground_proposal(
+        parse_answer(bare)[0],
+        passage(row, context="Table 1. Band gaps\nMaterial | Eg PBE (eV) | Eg exp (eV)", origin="table"),
+        INFO,
+        "test",
+    ).record
     assert record is not None and (record.value, record.unit) == (1.70, "eV")
 
 
@@ -74,8 +103,11 @@ def test_close_truncated_keeps_whole_records() -> None:
     assert close_truncated('[{"mat') == "[]"
 
 
-@pytest.mark.parametrize("answer", ["not json", '{"material": "TiO2"}', '[{"material": 3}]', "[1, 2]"],
-                         ids=["not_json", "not_a_list", "number_material", "not_records"])
+@pytest.mark.parametrize(
+    "answer",
+    ["not json", '{"material": "TiO2"}', '[{"material": 3}]', "[1, 2]"],
+    ids=["not_json", "not_a_list", "number_material", "not_records"],
+)
 def test_parse_answer_rejects_malformed(answer: str) -> None:
     with pytest.raises(ExtractionError):
         parse_answer(answer)
@@ -96,17 +128,21 @@ def test_grounding_keeps_a_real_value_with_spans() -> None:
     r = g.record
     assert r is not None and g.rejected is None
     assert (r.value, r.unit, r.value_canonical, r.formula) == (3.21, "eV", 3.21, "O2Ti")
-    assert TEXT[r.spans.value[0]:r.spans.value[1]] == "3.21 eV"
-    assert TEXT[r.spans.material[0]:r.spans.material[1]] == "TiO2 films"
-    assert TEXT[r.spans.property[0]:r.spans.property[1]] == "band gap"
+    assert TEXT[r.spans.value[0] : r.spans.value[1]] == "3.21 eV"
+    assert TEXT[r.spans.material[0] : r.spans.material[1]] == "TiO2 films"
+    assert TEXT[r.spans.property[0] : r.spans.property[1]] == "band gap"
 
 
-@pytest.mark.parametrize(("proposal", "reason"), [
-    (Proposal(material="TiO2", property="band_gap", value="3.5 eV"), "not found"),
-    (Proposal(material="GaN", property="band_gap", value="3.21 eV"), "material"),
-    (Proposal(material="TiO2", property="band_gap", value="300 K"), "does not fit"),
-    (Proposal(material="TiO2", property="colour", value="3.21 eV"), "unknown property"),
-], ids=["planted_hallucinated_value", "material_not_in_passage", "wrong_dimension", "unknown_property"])
+@pytest.mark.parametrize(
+    ("proposal", "reason"),
+    [
+        (Proposal(material="TiO2", property="band_gap", value="3.5 eV"), "not found"),
+        (Proposal(material="GaN", property="band_gap", value="3.21 eV"), "material"),
+        (Proposal(material="TiO2", property="band_gap", value="300 K"), "does not fit"),
+        (Proposal(material="TiO2", property="colour", value="3.21 eV"), "unknown property"),
+    ],
+    ids=["planted_hallucinated_value", "material_not_in_passage", "wrong_dimension", "unknown_property"],
+)
 def test_grounding_rejects(proposal: Proposal, reason: str) -> None:
     g = ground_proposal(proposal, passage(), INFO, "test")
     assert g.record is None and g.rejected is not None and reason in g.rejected.reason
@@ -120,7 +156,7 @@ def test_real_model_extracts_a_band_gap() -> None:
 
 
 @pytest.mark.slow
-def test_lora_smoke_adapter_changes_base_does_not(tmp_path) -> None:  # noqa: ANN001
+def test_lora_smoke_adapter_changes_base_does_not(tmp_path) -> None:
     import torch
     from safetensors.torch import load_file
 
@@ -130,24 +166,38 @@ def test_lora_smoke_adapter_changes_base_does_not(tmp_path) -> None:  # noqa: AN
     loaded = load_model(adapter=None)
 
     data = tmp_path / "train.jsonl"
-    data.write_text("\n".join(json.dumps({
-        "id": str(i), "passage": {"text": f"The band gap of TiO2 is 3.{i} eV.", "context": ""},
-        "properties": ["band_gap"], "records": [{"material": "TiO2", "property": "band_gap", "value": f"3.{i} eV"}],
-    }) for i in range(4)))
+    data.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "id": str(i),
+                    "passage": {"text": f"The band gap of TiO2 is 3.{i} eV.", "context": ""},
+                    "properties": ["band_gap"],
+                    "records": [{"material": "TiO2", "property": "band_gap", "value": f"3.{i} eV"}],
+                }
+            )
+            for i in range(4)
+        )
+    )
     before = {k: v.clone() for k, v in loaded.model.state_dict().items()}
-    card = train_adapter(data, tmp_path / "adapter", TrainConfig(max_steps=2, batch_size=2, lora_r=4),
-                         progress=False, loaded=loaded)
+    card = train_adapter(
+        data, tmp_path / "adapter", TrainConfig(max_steps=2, batch_size=2, lora_r=4), progress=False, loaded=loaded
+    )
     weights = load_file(tmp_path / "adapter" / "adapter_model.safetensors")
     assert any("lora_B" in k and v.abs().sum() > 0 for k, v in weights.items()), "lora_B starts at zero and must move"
     trained = loaded.model.state_dict()  # LoRA layers now wrap the base: its weights sit under base_layer
-    base_after = {k.replace("base_model.model.", "", 1).replace(".base_layer", ""): v for k, v in trained.items() if "lora_" not in k}
+    base_after = {
+        k.replace("base_model.model.", "", 1).replace(".base_layer", ""): v
+        for k, v in trained.items()
+        if "lora_" not in k
+    }
     assert set(before) == set(base_after)
     assert all(torch.equal(before[k], base_after[k]) for k in before), "the base weights must not change"
     assert card["steps"] == 2 and (tmp_path / "adapter" / "loss.jsonl").read_text().count("\n") == 2
 
 
 @pytest.mark.slow
-def test_a_local_model_directory_loads_and_answers_within_the_grammar(tmp_path) -> None:  # noqa: ANN001
+def test_a_local_model_directory_loads_and_answers_within_the_grammar(tmp_path) -> None:
     """--base-model DIR: any local causal LM (here a tiny random-weight Llama built from a config)."""
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
@@ -157,8 +207,15 @@ def test_a_local_model_directory_loads_and_answers_within_the_grammar(tmp_path) 
 
     tokenizer = AutoTokenizer.from_pretrained(converted_embedded_dir(Settings.from_env()))
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+    )
     model_dir = tmp_path / "tiny-llama"
     LlamaForCausalLM(config).save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)

@@ -18,25 +18,51 @@ def doc(sample_pdf: Path) -> ParsedDocument:
 
 
 def test_reading_order_follows_columns(doc: ParsedDocument) -> None:
-    order = ["Abstract", "1. Introduction", "Fig. 1. Tauc plot", "2. Experimental methods", "3. Results and discussion",
-             "3.45 ± 0.05 eV", "Table 1. Band gaps", "ZnO | 3.37 | 2.00", "4. Conclusions", "References", "[2] D. Roe"]
+    order = [
+        "Abstract",
+        "1. Introduction",
+        "Fig. 1. Tauc plot",
+        "2. Experimental methods",
+        "3. Results and discussion",
+        "3.45 ± 0.05 eV",
+        "Table 1. Band gaps",
+        "ZnO | 3.37 | 2.00",
+        "4. Conclusions",
+        "References",
+        "[2] D. Roe",
+    ]
     positions = [doc.text.find(s) for s in order]
     assert -1 not in positions, [s for s, p in zip(order, positions, strict=True) if p == -1]
     assert positions == sorted(positions)
 
 
 def test_sub_and_superscripts_survive(doc: ParsedDocument) -> None:
-    for written in ("anatase TiO2 film", "Ba0.5Sr0.5TiO3", "1.2 × 10^5 cm^−1", "1.5 W m^−1 K^−1", "10^−2 mbar",
-                    "2.5 × 10^−3 Ω cm", "SrTiO3(001)"):
+    for written in (
+        "anatase TiO2 film",
+        "Ba0.5Sr0.5TiO3",
+        "1.2 × 10^5 cm^−1",
+        "1.5 W m^−1 K^−1",
+        "10^−2 mbar",
+        "2.5 × 10^−3 Ω cm",
+        "SrTiO3(001)",
+    ):
         assert written in doc.text, written
-    runs = {(s.kind, doc.text[s.char_start:s.char_end]) for s in doc.scripts}
+    runs = {(s.kind, doc.text[s.char_start : s.char_end]) for s in doc.scripts}
     assert {("sub", "2"), ("sub", "0.5"), ("sup", "5"), ("sup", "−1")} <= runs
 
 
 def test_title_sections_and_page_furniture(doc: ParsedDocument) -> None:
     assert doc.title == "Optical, dielectric and thermal properties of titanate thin films"  # two lines joined
-    assert [s.kind for s in doc.sections] == ["title", "abstract", "introduction", "methods", "results", "conclusion",
-                                              "acknowledgements", "references"]
+    assert [s.kind for s in doc.sections] == [
+        "title",
+        "abstract",
+        "introduction",
+        "methods",
+        "results",
+        "conclusion",
+        "acknowledgements",
+        "references",
+    ]
     assert doc.section_at(doc.text.index("time-domain thermoreflectance")) == "methods"
     assert "Journal of Sample Materials" not in doc.text  # the running head repeats on every page
     assert "\n\n1\n\n" not in doc.text and not doc.text.endswith("\n2")  # page numbers
@@ -45,7 +71,7 @@ def test_title_sections_and_page_furniture(doc: ParsedDocument) -> None:
 
 
 def test_blocks_point_into_the_text(doc: ParsedDocument) -> None:
-    assert all(doc.text[b.char_start:b.char_end] == b.text for b in doc.blocks)
+    assert all(doc.text[b.char_start : b.char_end] == b.text for b in doc.blocks)
     kinds = {b.kind for b in doc.blocks}
     assert {"heading", "text", "caption", "table"} <= kinds
 
@@ -53,8 +79,12 @@ def test_blocks_point_into_the_text(doc: ParsedDocument) -> None:
 def test_table_cells(doc: ParsedDocument) -> None:
     (table,) = doc.tables
     assert table.number == 1 and table.caption.startswith("Table 1.")
-    assert table.rows == [["Material", "Band gap (eV)", "Refractive index"], ["ZnO", "3.37", "2.00"],
-                          ["SnO2", "3.60", "2.01"], ["SrTiO3", "3.25", "2.41"]]
+    assert table.rows == [
+        ["Material", "Band gap (eV)", "Refractive index"],
+        ["ZnO", "3.37", "2.00"],
+        ["SnO2", "3.60", "2.01"],
+        ["SrTiO3", "3.25", "2.41"],
+    ]
     assert [doc.text[s:e] for s, e in table.row_spans][1] == "ZnO | 3.37 | 2.00"
 
 
@@ -70,13 +100,17 @@ def test_figures_vector_and_raster(doc: ParsedDocument) -> None:
     assert len([b for b in doc.blocks if b.kind == "caption"]) == 3  # two figures and one table
 
 
-@pytest.mark.parametrize(("maker", "message"), [
-    ("make_encrypted", "encrypted"),
-    ("make_scanned", "no usable text layer"),
-    ("make_empty_pdf", "no usable text layer"),
-    ("make_truncated", "truncated or damaged"),
-], ids=["encrypted", "scanned_no_text", "empty_page", "truncated"])
-def test_bad_pdfs_get_one_line(samples, tmp_path: Path, maker: str, message: str) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("maker", "message"),
+    [
+        ("make_encrypted", "encrypted"),
+        ("make_scanned", "no usable text layer"),
+        ("make_empty_pdf", "no usable text layer"),
+        ("make_truncated", "truncated or damaged"),
+    ],
+    ids=["encrypted", "scanned_no_text", "empty_page", "truncated"],
+)
+def test_bad_pdfs_get_one_line(samples, tmp_path: Path, maker: str, message: str) -> None:
     path = tmp_path / f"{maker}.pdf"
     getattr(samples, maker)(path)
     with pytest.raises(InputError, match=message) as err:
@@ -84,7 +118,7 @@ def test_bad_pdfs_get_one_line(samples, tmp_path: Path, maker: str, message: str
     assert "\n" not in str(err.value) and str(path) in str(err.value)
 
 
-def test_page_limit(samples, tmp_path: Path) -> None:  # noqa: ANN001
+def test_page_limit(samples, tmp_path: Path) -> None:
     path = tmp_path / "long.pdf"
     samples.make_long(path, pages=12)
     with pytest.raises(InputError, match="12 pages is over the limit of 10"):
@@ -92,7 +126,7 @@ def test_page_limit(samples, tmp_path: Path) -> None:  # noqa: ANN001
     assert len(parse_pdf(path, "id", str(path), max_pages=20).pages) == 12
 
 
-def test_text_sample_matches_pdf_content(samples, tmp_path: Path, doc: ParsedDocument) -> None:  # noqa: ANN001
+def test_text_sample_matches_pdf_content(samples, tmp_path: Path, doc: ParsedDocument) -> None:
     item = samples.make_text_paper(tmp_path / "paper.txt")
     text_doc = parse_document(open_paper(tmp_path / "paper.txt"))
     assert [s.kind for s in text_doc.sections] == [s.kind for s in doc.sections if s.kind != "title"]
@@ -113,5 +147,5 @@ def test_real_pdfs_parse_or_say_why(corpus: Path) -> None:
             continue
         parsed += 1
         assert len(parsed_doc.text) > 1000
-        assert all(parsed_doc.text[b.char_start:b.char_end] == b.text for b in parsed_doc.blocks)
+        assert all(parsed_doc.text[b.char_start : b.char_end] == b.text for b in parsed_doc.blocks)
     assert parsed >= len(pdfs) - 3

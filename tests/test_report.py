@@ -33,7 +33,7 @@ PAPERS = {
 
 
 @pytest.fixture(scope="module")
-def mined(tmp_path_factory: pytest.TempPathFactory, mine_text_papers) -> Path:  # noqa: ANN001
+def mined(tmp_path_factory: pytest.TempPathFactory, mine_text_papers) -> Path:
     return mine_text_papers(tmp_path_factory.mktemp("mined"), PAPERS)
 
 
@@ -52,11 +52,13 @@ def add_labels(db: Path, labels: list[tuple[str, str, str]]) -> None:
         for label_id, stem, action in labels:
             found = con.execute("SELECT record_id FROM records WHERE source LIKE ?", [f"%{stem}.txt"]).fetchone()
             undoes = action.removeprefix("undo:") if action.startswith("undo:") else None
-            con.execute("INSERT INTO labels (label_id, record_id, action, version, undoes) VALUES (?, ?, ?, ?, ?)",
-                        [label_id, found[0], "undo" if undoes else action, 2 if undoes else 1, undoes])
+            con.execute(
+                "INSERT INTO labels (label_id, record_id, action, version, undoes) VALUES (?, ?, ?, ?, ?)",
+                [label_id, found[0], "undo" if undoes else action, 2 if undoes else 1, undoes],
+            )
 
 
-def report_text(db: Path, out: Path, **kwargs) -> str:  # noqa: ANN003
+def report_text(db: Path, out: Path, **kwargs) -> str:
     with open_db(db, read_only=True) as con:
         build_report(con, out, db_name=db.name, **kwargs)
     return out.read_text(encoding="utf-8")
@@ -79,21 +81,36 @@ def test_report_is_one_self_contained_page_with_escaped_evidence(mined: Path, tm
     assert "no year column" in page and "No accept/reject labels yet" in page
 
 
-@pytest.mark.parametrize(("text", "start", "spans", "expected"), [
-    ("Eg of TiO2 is 3.2 eV.", 100, {"value": [114, 120], "material": [106, 110], "property": [100, 102]},
-     '<mark class="property" title="property">Eg</mark> of <mark class="material" title="material">TiO2</mark> is '
-     '<mark class="value" title="value">3.2 eV</mark>.'),
-    ("a <b> 3 eV", 0, {"value": [6, 10]}, 'a &lt;b&gt; <mark class="value" title="value">3 eV</mark>'),
-    ("3 eV here", 0, {"value": [0, 4], "material": [50, 60]}, '<mark class="value" title="value">3 eV</mark> here'),
-    ("<i>x</i>", 0, {}, "&lt;i&gt;x&lt;/i&gt;"),
-], ids=["three_spans_offset_into_source", "markup_in_text_escaped", "span_outside_ignored", "no_spans"])
+@pytest.mark.parametrize(
+    ("text", "start", "spans", "expected"),
+    [
+        (
+            "Eg of TiO2 is 3.2 eV.",
+            100,
+            {"value": [114, 120], "material": [106, 110], "property": [100, 102]},
+            '<mark class="property" title="property">Eg</mark> of <mark class="material" title="material">TiO2</mark> is '
+            '<mark class="value" title="value">3.2 eV</mark>.',
+        ),
+        ("a <b> 3 eV", 0, {"value": [6, 10]}, 'a &lt;b&gt; <mark class="value" title="value">3 eV</mark>'),
+        ("3 eV here", 0, {"value": [0, 4], "material": [50, 60]}, '<mark class="value" title="value">3 eV</mark> here'),
+        ("<i>x</i>", 0, {}, "&lt;i&gt;x&lt;/i&gt;"),
+    ],
+    ids=["three_spans_offset_into_source", "markup_in_text_escaped", "span_outside_ignored", "no_spans"],
+)
 def test_highlight_evidence(text: str, start: int, spans: dict, expected: str) -> None:
     assert highlight_evidence(text, start, spans) == expected
 
 
 def test_report_shows_calibration_outliers_and_years_where_known(db: Path, tmp_path: Path) -> None:
-    add_labels(db, [("a@1", "tio2_uvvis", "accept"), ("b@1", "tio2_pbe", "reject"),
-                    ("c@1", "gan", "reject"), ("c@2", "gan", "undo:c@1")])
+    add_labels(
+        db,
+        [
+            ("a@1", "tio2_uvvis", "accept"),
+            ("b@1", "tio2_pbe", "reject"),
+            ("c@1", "gan", "reject"),
+            ("c@2", "gan", "undo:c@1"),
+        ],
+    )
     with open_db(db) as con:
         con.execute("""UPDATE records SET credibility = json_merge_patch(credibility, '{"features": {"outlier": 1.0}}')
                        WHERE source LIKE '%tio2_pbe.txt'""")
@@ -107,7 +124,7 @@ def test_report_shows_calibration_outliers_and_years_where_known(db: Path, tmp_p
     assert len(cards) == 4 and "outlier</span>" in cards[0] and "1.85 eV" in cards[0]
 
 
-def cli(*args: str):  # noqa: ANN201
+def cli(*args: str):
     app = typer.Typer()
     register(app)
     return CliRunner().invoke(app, list(args))
@@ -133,8 +150,9 @@ def read_export(out: Path, format: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("format", ["parquet", "csv", "hf"], ids=["parquet", "csv", "hf"])
-def test_export_one_row_per_material_property_conditions(mined: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         format: str) -> None:
+def test_export_one_row_per_material_property_conditions(
+    mined: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, format: str
+) -> None:
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf_home" / "datasets"))
     out = tmp_path / "export"
@@ -147,10 +165,18 @@ def test_export_one_row_per_material_property_conditions(mined: Path, tmp_path: 
     room = tio2["temperature=300 K"]
     # Three records for TiO2 at room temperature: the measured 3.21 eV is kept over the PBE 1.85 eV,
     # and the 3.2 eV at 26.85 °C agrees with it.
-    assert (room["value"], room["unit"], room["n_records"], room["n_agree"], room["n_disagree"]) == (3.21, "eV", 3, 2, 1)
+    assert (room["value"], room["unit"], room["n_records"], room["n_agree"], room["n_disagree"]) == (
+        3.21,
+        "eV",
+        3,
+        2,
+        1,
+    )
     other = room["other_values"] if format != "csv" else json.loads(room["other_values"])
     assert other == [1.85]
-    assert room["source"].endswith("tio2_uvvis.txt") and room["evidence_text"].startswith("The band gap of anatase TiO2")
+    assert room["source"].endswith("tio2_uvvis.txt") and room["evidence_text"].startswith(
+        "The band gap of anatase TiO2"
+    )
     assert len(room["paper_id"]) == 64 and room["record_id"] and room["method_kind"] == "experimental"
     assert tio2["temperature=10 K"]["value"] == 3.03
     zno = next(r for r in rows if r["material_key"] == "OZn")
@@ -162,18 +188,28 @@ def test_export_one_row_per_material_property_conditions(mined: Path, tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
 
 
-@pytest.mark.parametrize(("labels", "min_credibility", "expected"), [
-    ([("a@1", "tio2_uvvis", "reject")], 0.0, (3.2, 2, 1, 1)),
-    ([("a@1", "tio2_uvvis", "reject"), ("a@2", "tio2_uvvis", "undo:a@1")], 0.0, (3.21, 3, 2, 0)),
-    ([], 0.5, (3.21, 2, 2, 0)),
-], ids=["rejected_record_left_out", "undone_reject_counts_again", "min_credibility_drops_the_pbe_value"])
-def test_export_leaves_out_rejected_and_less_credible_records(db: Path, tmp_path: Path, labels: list, min_credibility: float,
-                                                              expected: tuple) -> None:
+@pytest.mark.parametrize(
+    ("labels", "min_credibility", "expected"),
+    [
+        ([("a@1", "tio2_uvvis", "reject")], 0.0, (3.2, 2, 1, 1)),
+        ([("a@1", "tio2_uvvis", "reject"), ("a@2", "tio2_uvvis", "undo:a@1")], 0.0, (3.21, 3, 2, 0)),
+        ([], 0.5, (3.21, 2, 2, 0)),
+    ],
+    ids=["rejected_record_left_out", "undone_reject_counts_again", "min_credibility_drops_the_pbe_value"],
+)
+def test_export_leaves_out_rejected_and_less_credible_records(
+    db: Path, tmp_path: Path, labels: list, min_credibility: float, expected: tuple
+) -> None:
     add_labels(db, labels)
     with open_db(db, read_only=True) as con:
-        summary = export_training_table(con, tmp_path / "out", "parquet", db_name="copy", min_credibility=min_credibility)
-    room = next(r for r in pq.read_table(tmp_path / "out" / "data.parquet").to_pylist()
-                if r["material_key"] == "O2Ti" and r["conditions_key"] == "temperature=300 K")
+        summary = export_training_table(
+            con, tmp_path / "out", "parquet", db_name="copy", min_credibility=min_credibility
+        )
+    room = next(
+        r
+        for r in pq.read_table(tmp_path / "out" / "data.parquet").to_pylist()
+        if r["material_key"] == "O2Ti" and r["conditions_key"] == "temperature=300 K"
+    )
     assert (room["value"], room["n_records"], room["n_agree"], summary.n_rejected) == expected
 
 
@@ -209,15 +245,24 @@ def _out_is_link(out: Path, outside: Path) -> None:
     out.symlink_to(outside.parent)
 
 
-@pytest.mark.parametrize(("prepare", "message"), [
-    (_foreign_dir, "not a propmine export"),
-    (_readme_link, "link leading outside"),
-    (_manifest_escape, "outside the directory"),
-    (_out_is_file, "is a file"),
-    (_out_is_link, "symbolic link"),
-], ids=["not_empty_foreign_dir", "symlinked_readme_points_outside", "manifest_names_a_parent_file", "out_is_a_file",
-        "out_is_a_symlink"])
-def test_export_never_writes_outside_the_chosen_path(mined: Path, tmp_path: Path, prepare, message: str) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (_foreign_dir, "not a propmine export"),
+        (_readme_link, "link leading outside"),
+        (_manifest_escape, "outside the directory"),
+        (_out_is_file, "is a file"),
+        (_out_is_link, "symbolic link"),
+    ],
+    ids=[
+        "not_empty_foreign_dir",
+        "symlinked_readme_points_outside",
+        "manifest_names_a_parent_file",
+        "out_is_a_file",
+        "out_is_a_symlink",
+    ],
+)
+def test_export_never_writes_outside_the_chosen_path(mined: Path, tmp_path: Path, prepare, message: str) -> None:
     outside = tmp_path / "precious.txt"
     outside.write_text("keep me", encoding="utf-8")
     out = tmp_path / "out"
@@ -228,7 +273,9 @@ def test_export_never_writes_outside_the_chosen_path(mined: Path, tmp_path: Path
 
 
 def test_cli_export(mined: Path, tmp_path: Path) -> None:
-    result = cli("export", "--db", str(mined), "--format", "hf", "--out", str(tmp_path / "ds"), "--property", "band gap")
+    result = cli(
+        "export", "--db", str(mined), "--format", "hf", "--out", str(tmp_path / "ds"), "--property", "band gap"
+    )
     assert result.exit_code == 0, result.output
     import datasets
 
@@ -237,14 +284,27 @@ def test_cli_export(mined: Path, tmp_path: Path) -> None:
     assert (tmp_path / "ds" / "README.md").is_file()
 
 
-@pytest.mark.parametrize(("a", "b", "same"), [
-    ('[{"name": "temperature", "value": 300.0, "unit": "K", "text": "300 K"}]',
-     '[{"name": "temperature", "value": 26.85, "unit": "°C", "text": "room temperature (26.85 °C)"}]', True),
-    ('[{"name": "temperature", "value": 300.0, "unit": "K", "text": "300 K"}]',
-     '[{"name": "temperature", "value": 10.0, "unit": "K", "text": "10 K"}]', False),
-    ('[{"name": "pressure", "value": 1, "unit": "GPa", "text": "1 GPa"}, {"name": "temperature", "value": 300, "unit": "K", "text": "300 K"}]',
-     '[{"name": "temperature", "value": 300, "unit": "K", "text": "300 K"}, {"name": "pressure", "value": 10, "unit": "kbar", "text": "10 kbar"}]', True),
-    ("[]", None, True),
-], ids=["celsius_equals_kelvin", "different_temperature", "order_and_units_do_not_matter", "none_is_empty"])
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (
+            '[{"name": "temperature", "value": 300.0, "unit": "K", "text": "300 K"}]',
+            '[{"name": "temperature", "value": 26.85, "unit": "°C", "text": "room temperature (26.85 °C)"}]',
+            True,
+        ),
+        (
+            '[{"name": "temperature", "value": 300.0, "unit": "K", "text": "300 K"}]',
+            '[{"name": "temperature", "value": 10.0, "unit": "K", "text": "10 K"}]',
+            False,
+        ),
+        (
+            '[{"name": "pressure", "value": 1, "unit": "GPa", "text": "1 GPa"}, {"name": "temperature", "value": 300, "unit": "K", "text": "300 K"}]',
+            '[{"name": "temperature", "value": 300, "unit": "K", "text": "300 K"}, {"name": "pressure", "value": 10, "unit": "kbar", "text": "10 kbar"}]',
+            True,
+        ),
+        ("[]", None, True),
+    ],
+    ids=["celsius_equals_kelvin", "different_temperature", "order_and_units_do_not_matter", "none_is_empty"],
+)
 def test_conditions_key(a: str, b: str | None, same: bool) -> None:
     assert (conditions_key(a) == conditions_key(b)) is same

@@ -21,21 +21,24 @@ The band gap of anatase TiO2 films is 3.21 eV at 300 K. The thermal conductivity
 
 
 @pytest.fixture
-def paper(tmp_path):  # noqa: ANN001, ANN201
+def paper(tmp_path):
     path = tmp_path / "paper.txt"
     path.write_text(TEXT, encoding="utf-8")
     return path
 
 
-def rows(db, sql: str) -> list[tuple]:  # noqa: ANN001
+def rows(db, sql: str) -> list[tuple]:
     with open_db(db) as con:
         return con.execute(sql).fetchall()
 
 
-def test_writing_a_paper_twice_gives_the_same_rows(tmp_path, paper) -> None:  # noqa: ANN001
+def test_writing_a_paper_twice_gives_the_same_rows(tmp_path, paper) -> None:
     db = tmp_path / "p.duckdb"
     result = extract_paper(paper, RuleExtractor())
-    assert {(r.material, r.property, r.value) for r in result.records} == {("TiO2", "band_gap", 3.21), ("Bi2Te3", "thermal_conductivity", 1.5)}
+    assert {(r.material, r.property, r.value) for r in result.records} == {
+        ("TiO2", "band_gap", 3.21),
+        ("Bi2Te3", "thermal_conductivity", 1.5),
+    }
     for _ in range(2):
         with open_db(db) as con:
             write_paper(con, result)
@@ -45,7 +48,7 @@ def test_writing_a_paper_twice_gives_the_same_rows(tmp_path, paper) -> None:  # 
     assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
 
 
-def test_a_failed_paper_keeps_only_its_status(tmp_path) -> None:  # noqa: ANN001
+def test_a_failed_paper_keeps_only_its_status(tmp_path) -> None:
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(b"this is not a pdf")
     db = tmp_path / "p.duckdb"
@@ -58,16 +61,18 @@ def test_a_failed_paper_keeps_only_its_status(tmp_path) -> None:  # noqa: ANN001
     assert "not a PDF" in rows(db, "SELECT error FROM papers")[0][0]
 
 
-def test_second_writer_process_gets_a_clear_error(tmp_path) -> None:  # noqa: ANN001
+def test_second_writer_process_gets_a_clear_error(tmp_path) -> None:
     db = tmp_path / "p.duckdb"
     with open_db(db):
-        code = ("import sys\nfrom flows.store import open_db\nfrom schemas.errors import InputError\n"
-                f"try:\n    open_db({str(db)!r}).__enter__()\nexcept InputError as e:\n    print(e); sys.exit(3)\n")
+        code = (
+            "import sys\nfrom flows.store import open_db\nfrom schemas.errors import InputError\n"
+            f"try:\n    open_db({str(db)!r}).__enter__()\nexcept InputError as e:\n    print(e); sys.exit(3)\n"
+        )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3 and "in use by another propmine process" in proc.stdout
 
 
-def test_parquet_export(tmp_path, paper) -> None:  # noqa: ANN001
+def test_parquet_export(tmp_path, paper) -> None:
     db = tmp_path / "p.duckdb"
     with open_db(db) as con:
         write_paper(con, extract_paper(paper, RuleExtractor()))
@@ -76,26 +81,28 @@ def test_parquet_export(tmp_path, paper) -> None:  # noqa: ANN001
     assert len(files) == 8  # seven tables and curves
 
 
-def test_read_only_missing_db_is_an_input_error(tmp_path) -> None:  # noqa: ANN001
+def test_read_only_missing_db_is_an_input_error(tmp_path) -> None:
     with pytest.raises(InputError, match="no such database"), open_db(tmp_path / "none.duckdb", read_only=True):
         pass
 
 
-def test_a_version_1_database_is_migrated(tmp_path) -> None:  # noqa: ANN001
+def test_a_version_1_database_is_migrated(tmp_path) -> None:
     db = tmp_path / "old.duckdb"
     con = duckdb.connect(str(db))
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-    con.execute("CREATE TABLE papers (paper_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, kind VARCHAR, title VARCHAR, "
-                "doi VARCHAR, n_pages INTEGER, status VARCHAR NOT NULL, error VARCHAR, n_records INTEGER DEFAULT 0, "
-                "n_rejected INTEGER DEFAULT 0, run_id VARCHAR, updated_at TIMESTAMP DEFAULT current_timestamp)")
+    con.execute(
+        "CREATE TABLE papers (paper_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, kind VARCHAR, title VARCHAR, "
+        "doi VARCHAR, n_pages INTEGER, status VARCHAR NOT NULL, error VARCHAR, n_records INTEGER DEFAULT 0, "
+        "n_rejected INTEGER DEFAULT 0, run_id VARCHAR, updated_at TIMESTAMP DEFAULT current_timestamp)"
+    )
     con.execute("INSERT INTO papers (paper_id, source, status) VALUES ('p1', 'old.pdf', 'success')")
     con.close()
     assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
     assert rows(db, "SELECT paper_id, extraction_key FROM papers") == [("p1", None)]
 
 
-def test_a_pdf_with_figures_and_a_table_is_stored_twice(tmp_path, sample_pdf) -> None:  # noqa: ANN001
+def test_a_pdf_with_figures_and_a_table_is_stored_twice(tmp_path, sample_pdf) -> None:
     """Figures and rejected records have no primary key: writing a paper again must still replace them."""
     result = extract_paper(sample_pdf, RuleExtractor())
     assert result.document is not None and result.document.figures
@@ -107,7 +114,7 @@ def test_a_pdf_with_figures_and_a_table_is_stored_twice(tmp_path, sample_pdf) ->
     assert rows(db, "SELECT count(*) FROM records") == [(len(result.records),)]
 
 
-def test_a_paper_that_failed_to_download_and_then_succeeds_has_one_row(tmp_path, paper) -> None:  # noqa: ANN001
+def test_a_paper_that_failed_to_download_and_then_succeeds_has_one_row(tmp_path, paper) -> None:
     from schemas.result import PaperResult
 
     db = tmp_path / "p.duckdb"

@@ -13,6 +13,7 @@ from schemas.errors import InputError
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
 
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -63,7 +64,9 @@ def read_text_file(path: str | Path) -> str:
     try:
         return raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
     except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text (byte {err.start}); convert it, e.g. `iconv -f latin1 -t utf-8`") from err
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {err.start}); convert it, e.g. `iconv -f latin1 -t utf-8`"
+        ) from err
 
 
 def parse_text_file(paper: PaperFile) -> ParsedDocument:

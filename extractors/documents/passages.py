@@ -25,7 +25,7 @@ _CANNOT_START = re.compile(r"^\s*(?:[a-z0-9(\[{,;:)\]%]|et al)")
 
 
 @cache
-def _nlp():  # noqa: ANN202
+def _nlp():
     import spacy
 
     nlp = spacy.blank("en")
@@ -45,7 +45,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     raw = [(s.start_char, s.end_char) for s in doc.sents]
     merged: list[tuple[int, int]] = []
     for start, end in raw:
-        if merged and (_ABBREVIATIONS.search(text[merged[-1][0]:merged[-1][1]]) or _CANNOT_START.match(text[start:end])):
+        if merged and (
+            _ABBREVIATIONS.search(text[merged[-1][0] : merged[-1][1]]) or _CANNOT_START.match(text[start:end])
+        ):
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
@@ -81,26 +83,38 @@ def make_passages(doc: ParsedDocument, max_chars: int = PASSAGE_CHARS) -> list[P
     """
     passages: list[Passage] = []
     for block in _paragraphs(doc):
-        text = doc.text[block.char_start:block.char_end]
+        text = doc.text[block.char_start : block.char_end]
         group: list[tuple[int, int]] = []
         for s, e in sentence_spans(text) + [(-1, -1)]:
             if group and (s < 0 or e - group[0][0] > max_chars):
-                passages.append(_passage(doc, block, block.char_start + group[0][0], block.char_start + group[-1][1], group))
+                passages.append(
+                    _passage(doc, block, block.char_start + group[0][0], block.char_start + group[-1][1], group)
+                )
                 group = []
             if s >= 0:
                 group.append((s, e))
     for table in doc.tables:
         if len(table.row_spans) < 2:
             continue
-        header = doc.text[table.row_spans[0][0]:table.row_spans[0][1]]
+        header = doc.text[table.row_spans[0][0] : table.row_spans[0][1]]
         context = "\n".join(x for x in (table.caption, header) if x)  # the header row is the last line
         for start, end in table.row_spans[1:]:
-            passages.append(Passage(
-                passage_id=f"{doc.paper_id}:{start}:{end}", paper_id=doc.paper_id, text=doc.text[start:end],
-                context=context, char_start=start, char_end=end, origin="table", page=table.page,
-                bbox=table.bbox, section=doc.section_at(start), sentence_spans=[(0, end - start)],
-                table_number=table.number,
-            ))
+            passages.append(
+                Passage(
+                    passage_id=f"{doc.paper_id}:{start}:{end}",
+                    paper_id=doc.paper_id,
+                    text=doc.text[start:end],
+                    context=context,
+                    char_start=start,
+                    char_end=end,
+                    origin="table",
+                    page=table.page,
+                    bbox=table.bbox,
+                    section=doc.section_at(start),
+                    sentence_spans=[(0, end - start)],
+                    table_number=table.number,
+                )
+            )
     passages.sort(key=lambda p: p.char_start)
     return passages
 
@@ -112,13 +126,19 @@ def _passage(doc: ParsedDocument, block: Block, start: int, end: int, sentences:
         m = re.match(r"\s*(?:Fig(?:ure)?\.?|FIG\.?)\s*(\d+)", block.text)
         figure = int(m.group(1)) if m else None
     passage = Passage(
-        passage_id=f"{doc.paper_id}:{start}:{end}", paper_id=doc.paper_id, text=doc.text[start:end],
-        char_start=start, char_end=end, origin="caption" if block.kind == "caption" else "text",
-        page=block.page if doc.pages else None, bbox=block.bbox if doc.pages else None,
+        passage_id=f"{doc.paper_id}:{start}:{end}",
+        paper_id=doc.paper_id,
+        text=doc.text[start:end],
+        char_start=start,
+        char_end=end,
+        origin="caption" if block.kind == "caption" else "text",
+        page=block.page if doc.pages else None,
+        bbox=block.bbox if doc.pages else None,
         section=block.section if block.section != "other" else doc.section_at(start),
-        sentence_spans=[(s - base, e - base) for s, e in sentences], figure_number=figure,
+        sentence_spans=[(s - base, e - base) for s, e in sentences],
+        figure_number=figure,
     )
-    assert passage.text == doc.text[passage.char_start:passage.char_end]
+    assert passage.text == doc.text[passage.char_start : passage.char_end]
     return passage
 
 

@@ -26,7 +26,11 @@ pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF's own stderr chatter; our err
 # "Fig. 2. SEM image", "FIGURE 3: ...", "Figure 1 (a) XRD" are captions; "Fig. 2 shows ..." is running text.
 _CAPTION = re.compile(r"^\s*(?:Fig(?:ure)?\.?|FIG\.?|FIGURE)\s*(\d+)\s*(?:[.:|\u2013\u2014-]|\s+[A-Z(]|$)")
 _TABLE_CAPTION = re.compile(r"^\s*(?:Table|TABLE)\s*(\d+|[IVX]+)\b")
-_TEXT_FLAGS = (pymupdf.TEXTFLAGS_DICT | pymupdf.TEXT_DEHYPHENATE) & ~pymupdf.TEXT_PRESERVE_LIGATURES & ~pymupdf.TEXT_PRESERVE_IMAGES
+_TEXT_FLAGS = (
+    (pymupdf.TEXTFLAGS_DICT | pymupdf.TEXT_DEHYPHENATE)
+    & ~pymupdf.TEXT_PRESERVE_LIGATURES
+    & ~pymupdf.TEXT_PRESERVE_IMAGES
+)
 _LIGATURES = str.maketrans({"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "\u00ad": ""})
 
 
@@ -56,11 +60,15 @@ def parse_pdf(path: Path, paper_id: str, source: str, max_pages: int = 200) -> P
         raise InputError(f"{path}: not a readable PDF (corrupt or truncated): {str(err).splitlines()[0]}") from err
     with pdf:
         if pdf.needs_pass:
-            raise InputError(f"{path}: the PDF is encrypted (needs a password); decrypt it first, e.g. `qpdf --decrypt`")
+            raise InputError(
+                f"{path}: the PDF is encrypted (needs a password); decrypt it first, e.g. `qpdf --decrypt`"
+            )
         if pdf.page_count == 0:
             raise InputError(f"{path}: the PDF has no pages")
         if pdf.page_count > max_pages:
-            raise InputError(f"{path}: {pdf.page_count} pages is over the limit of {max_pages}; raise it with --max-pages")
+            raise InputError(
+                f"{path}: {pdf.page_count} pages is over the limit of {max_pages}; raise it with --max-pages"
+            )
         try:
             raw_pages = [_read_page(page, n + 1) for n, page in enumerate(pdf)]
         except InputError:
@@ -74,8 +82,10 @@ def parse_pdf(path: Path, paper_id: str, source: str, max_pages: int = 200) -> P
     if chars < 25 * len(raw_pages) and damaged:
         raise InputError(f"{path}: the PDF is truncated or damaged and no text could be recovered from it")
     if chars < 25 * len(raw_pages):  # a few stray characters per page is no text layer either
-        raise InputError(f"{path}: no usable text layer ({chars} characters on {len(raw_pages)} pages; scanned?); "
-                         "run OCR first, e.g. `ocrmypdf in.pdf out.pdf`")
+        raise InputError(
+            f"{path}: no usable text layer ({chars} characters on {len(raw_pages)} pages; scanned?); "
+            "run OCR first, e.g. `ocrmypdf in.pdf out.pdf`"
+        )
     doc = _assemble(raw_pages, sizes, paper_id, source, metadata_title)
     if damaged:
         doc.warnings.append("the PDF is truncated or damaged: MuPDF repaired it, some text may be missing")
@@ -93,15 +103,22 @@ def _read_page(page: pymupdf.Page, number: int) -> tuple[list[_RawBlock], list[t
     if page.rotation:  # a landscape page stored rotated: make its text horizontal (in memory only)
         page.remove_rotation()
     data = page.get_text("dict", flags=_TEXT_FLAGS)
-    lines = [(line["bbox"], "".join(s["text"] for s in line["spans"]))
-             for b in data["blocks"] if b["type"] == 0 for line in b["lines"]]
+    lines = [
+        (line["bbox"], "".join(s["text"] for s in line["spans"]))
+        for b in data["blocks"]
+        if b["type"] == 0
+        for line in b["lines"]
+    ]
     # Vector drawings matter only where a figure is captioned (they make up its plot); reading them costs time.
     has_figure = any(_CAPTION.match(text) for _, text in lines)
     drawings = [tuple(d["rect"]) for d in page.get_cdrawings()] if has_figure else []
     tables = _find_tables(page, number, [bbox[1] for bbox, text in lines if _TABLE_CAPTION.match(text)])
-    plots = [c for c in _cluster([d for d in drawings if not any(_inside(d, t.bbox, 4) for t in tables)]) if _area(c) > 3000]
-    blocks: list[_RawBlock] = [_RawBlock(text="", bbox=tuple(info["bbox"]), page=number, kind="image")
-                               for info in page.get_image_info()]
+    plots = [
+        c for c in _cluster([d for d in drawings if not any(_inside(d, t.bbox, 4) for t in tables)]) if _area(c) > 3000
+    ]
+    blocks: list[_RawBlock] = [
+        _RawBlock(text="", bbox=tuple(info["bbox"]), page=number, kind="image") for info in page.get_image_info()
+    ]
     for block in (b for b in data["blocks"] if b["type"] == 0 for b in _split_heading(b)):
         bbox = tuple(block["bbox"])
         if any(_inside(bbox, t.bbox) for t in tables):
@@ -135,7 +152,7 @@ def _find_tables(page: pymupdf.Page, number: int, caption_tops: list[float]) -> 
     except Exception:  # a table finder failure must not lose the page's text
         found = None
     tables = []
-    for t in (found.tables if found else []):
+    for t in found.tables if found else []:
         rows = [[_clean_cell(c) for c in row] for row in t.extract()]
         if len(rows) >= 2 and max(len(r) for r in rows) >= 2:
             tables.append(Table(page=number, bbox=tuple(t.bbox), rows=rows, char_start=0, char_end=0))
@@ -152,7 +169,12 @@ def _near(a: tuple, b: tuple, margin: float) -> bool:
 
 
 def _inside(inner: tuple, outer: tuple, slack: float = 2.0) -> bool:
-    return inner[0] >= outer[0] - slack and inner[1] >= outer[1] - slack and inner[2] <= outer[2] + slack and inner[3] <= outer[3] + slack
+    return (
+        inner[0] >= outer[0] - slack
+        and inner[1] >= outer[1] - slack
+        and inner[2] <= outer[2] + slack
+        and inner[3] <= outer[3] + slack
+    )
 
 
 def _split_heading(block: dict) -> list[dict]:
@@ -174,7 +196,10 @@ def _split_heading(block: dict) -> list[dict]:
         n += 1
     if n == 0 or heading_like(lines[n]):
         return [block]
-    return [{**block, "lines": part, "bbox": _union([tuple(line["bbox"]) for line in part])} for part in (lines[:n], lines[n:])]
+    return [
+        {**block, "lines": part, "bbox": _union([tuple(line["bbox"]) for line in part])}
+        for part in (lines[:n], lines[n:])
+    ]
 
 
 def _block_text(block: dict, number: int) -> _RawBlock:
@@ -215,8 +240,14 @@ def _block_text(block: dict, number: int) -> _RawBlock:
     if text != out:  # keep script offsets valid after trimming: recompute by searching the runs
         scripts = _reanchor(out, text, scripts)
     size = sizes.most_common(1)[0][0] if sizes else 0.0
-    return _RawBlock(text=text, bbox=tuple(block["bbox"]), page=number, size=size,
-                     bold=bold_chars > 0.6 * max(1, len(text)), scripts=scripts)
+    return _RawBlock(
+        text=text,
+        bbox=tuple(block["bbox"]),
+        page=number,
+        size=size,
+        bold=bold_chars > 0.6 * max(1, len(text)),
+        scripts=scripts,
+    )
 
 
 def _script_kind(span: dict, base_y: float, main_size: float) -> str | None:
@@ -292,18 +323,26 @@ def _norm(text: str) -> str:
     return re.sub(r"\d+", "#", text.strip().lower())
 
 
-def _assemble(raw_pages: list, sizes: list[tuple[float, float]], paper_id: str, source: str,
-              metadata_title: str | None) -> ParsedDocument:
+def _assemble(
+    raw_pages: list, sizes: list[tuple[float, float]], paper_id: str, source: str, metadata_title: str | None
+) -> ParsedDocument:
     heights = {page[0].page: h for (page, _), (_, h) in zip(raw_pages, sizes, strict=True) if page}
-    edge_texts = Counter(_norm(b.text) for page, _ in raw_pages for b in page
-                         if b.kind == "text" and (b.bbox[1] < 0.06 * heights[b.page] or b.bbox[3] > 0.94 * heights[b.page]))
+    edge_texts = Counter(
+        _norm(b.text)
+        for page, _ in raw_pages
+        for b in page
+        if b.kind == "text" and (b.bbox[1] < 0.06 * heights[b.page] or b.bbox[3] > 0.94 * heights[b.page])
+    )
     repeated = {t for t, n in edge_texts.items() if n >= 2 and len(raw_pages) >= 2}
     body_size = Counter(round(b.size) for page, _ in raw_pages for b in page if b.kind == "text").most_common(1)
     body = body_size[0][0] if body_size else 10
     ordered: list[_RawBlock] = []
     for (page_blocks, _), (width, height) in zip(raw_pages, sizes, strict=True):
-        ordered += [b for b in _reading_order([b for b in page_blocks if b.kind in ("text", "table")], width)
-                    if not (b.kind == "text" and _is_header_footer(b, height, repeated))]
+        ordered += [
+            b
+            for b in _reading_order([b for b in page_blocks if b.kind in ("text", "table")], width)
+            if not (b.kind == "text" and _is_header_footer(b, height, repeated))
+        ]
     text = ""
     blocks: list[Block] = []
     scripts: list[ScriptSpan] = []
@@ -323,9 +362,20 @@ def _assemble(raw_pages: list, sizes: list[tuple[float, float]], paper_id: str, 
                 line = " | ".join(row)
                 row_spans.append((len(text), len(text) + len(line)))
                 text += line
-            tables.append(b.table.model_copy(update={"row_spans": row_spans, "char_start": start, "char_end": len(text)}))
-            blocks.append(Block(kind="table", text=text[start:], page=b.page, bbox=b.bbox, char_start=start,
-                                char_end=len(text), section=section))  # type: ignore[arg-type]
+            tables.append(
+                b.table.model_copy(update={"row_spans": row_spans, "char_start": start, "char_end": len(text)})
+            )
+            blocks.append(
+                Block(
+                    kind="table",
+                    text=text[start:],
+                    page=b.page,
+                    bbox=b.bbox,
+                    char_start=start,
+                    char_end=len(text),
+                    section=section,
+                )
+            )  # type: ignore[arg-type]
             continue
         text += b.text
         kind = "text"
@@ -340,26 +390,42 @@ def _assemble(raw_pages: list, sizes: list[tuple[float, float]], paper_id: str, 
             if heading:
                 section = heading
                 sections.append(Section(title=b.text, kind=heading, char_start=start, char_end=start))  # type: ignore[arg-type]
-        block = Block(kind=kind, text=b.text, page=b.page, bbox=b.bbox, char_start=start, char_end=len(text),
-                      section=section)  # type: ignore[arg-type]
+        block = Block(
+            kind=kind, text=b.text, page=b.page, bbox=b.bbox, char_start=start, char_end=len(text), section=section
+        )  # type: ignore[arg-type]
         blocks.append(block)
         scripts += [ScriptSpan(kind=k, char_start=start + s, char_end=start + e) for k, s, e in b.scripts]  # type: ignore[arg-type]
         if kind == "caption":
             captions.append((b.page, block))
     for i, s in enumerate(sections):
-        sections[i] = s.model_copy(update={"char_end": sections[i + 1].char_start if i + 1 < len(sections) else len(text)})
+        sections[i] = s.model_copy(
+            update={"char_end": sections[i + 1].char_start if i + 1 < len(sections) else len(text)}
+        )
     pages = []
     for n, (width, height) in enumerate(sizes, start=1):
         on_page = [b for b in blocks if b.page == n]
         at = on_page[0].char_start if on_page else (pages[-1].char_end if pages else 0)
-        pages.append(Page(number=n, width=width, height=height, char_start=at, char_end=on_page[-1].char_end if on_page else at))
+        pages.append(
+            Page(number=n, width=width, height=height, char_start=at, char_end=on_page[-1].char_end if on_page else at)
+        )
     _attach_table_captions(tables, captions)
     images = [(b.page, b.bbox) for page, _ in raw_pages for b in page if b.kind == "image"]
     drawings = {page[0].page: d for page, d in raw_pages if page}
     labels = [(b.page, b.bbox) for page, _ in raw_pages for b in page if b.kind == "figure_text"]
     figures = _figures(captions, images, drawings, tables, labels)
-    return ParsedDocument(paper_id=paper_id, source=source, kind="pdf", title=title or metadata_title, text=text,
-                          pages=pages, blocks=blocks, sections=sections, tables=tables, figures=figures, scripts=scripts)
+    return ParsedDocument(
+        paper_id=paper_id,
+        source=source,
+        kind="pdf",
+        title=title or metadata_title,
+        text=text,
+        pages=pages,
+        blocks=blocks,
+        sections=sections,
+        tables=tables,
+        figures=figures,
+        scripts=scripts,
+    )
 
 
 def _merge_continuations(blocks: list[_RawBlock]) -> list[_RawBlock]:
@@ -367,20 +433,38 @@ def _merge_continuations(blocks: list[_RawBlock]) -> list[_RawBlock]:
     merged: list[_RawBlock] = []
     for b in blocks:
         prev = merged[-1] if merged else None
-        if (prev is not None and prev.kind == b.kind == "text" and b.text[:1].islower() and abs(prev.size - b.size) < 0.6
-                and not prev.text.rstrip().endswith((".", "!", "?", ":")) and not _CAPTION.match(b.text)):
+        if (
+            prev is not None
+            and prev.kind == b.kind == "text"
+            and b.text[:1].islower()
+            and abs(prev.size - b.size) < 0.6
+            and not prev.text.rstrip().endswith((".", "!", "?", ":"))
+            and not _CAPTION.match(b.text)
+        ):
             shift = len(prev.text) + 1
             prev.scripts += [(k, s + shift, e + shift) for k, s, e in b.scripts]
             prev.text += " " + b.text
             continue
-        merged.append(_RawBlock(text=b.text, bbox=b.bbox, page=b.page, kind=b.kind, size=b.size, bold=b.bold,
-                                scripts=list(b.scripts), table=b.table))
+        merged.append(
+            _RawBlock(
+                text=b.text,
+                bbox=b.bbox,
+                page=b.page,
+                kind=b.kind,
+                size=b.size,
+                bold=b.bold,
+                scripts=list(b.scripts),
+                table=b.table,
+            )
+        )
     return merged
 
 
 def _attach_table_captions(tables: list[Table], captions: list[tuple[int, Block]]) -> None:
     for i, t in enumerate(tables):
-        near = [(abs(c.bbox[3] - t.bbox[1]), c) for page, c in captions if page == t.page and _TABLE_CAPTION.match(c.text)]
+        near = [
+            (abs(c.bbox[3] - t.bbox[1]), c) for page, c in captions if page == t.page and _TABLE_CAPTION.match(c.text)
+        ]
         if near:
             caption = min(near, key=lambda x: x[0])[1]
             m = _TABLE_CAPTION.match(caption.text)
@@ -388,8 +472,13 @@ def _attach_table_captions(tables: list[Table], captions: list[tuple[int, Block]
             tables[i] = t.model_copy(update={"caption": caption.text, "number": number})
 
 
-def _figures(captions: list[tuple[int, Block]], images: list[tuple[int, tuple]],
-             drawings: dict[int, list[tuple]], tables: list[Table], labels: list[tuple[int, tuple]]) -> list[Figure]:
+def _figures(
+    captions: list[tuple[int, Block]],
+    images: list[tuple[int, tuple]],
+    drawings: dict[int, list[tuple]],
+    tables: list[Table],
+    labels: list[tuple[int, tuple]],
+) -> list[Figure]:
     """A figure per "Fig. N" caption: the raster image or the cluster of vector drawings beside it."""
     figures = []
     for page, cap in captions:
@@ -402,20 +491,36 @@ def _figures(captions: list[tuple[int, Block]], images: list[tuple[int, tuple]],
             if p == page and _area(bbox) > 2000:
                 candidates.append(("raster", bbox))
         table_boxes = [t.bbox for t in tables if t.page == page]
-        vector = [d for d in drawings.get(page, []) if _area(d) < 0.5 * 595 * 842
-                  and not any(_inside(d, tb, 4) for tb in table_boxes)]
+        vector = [
+            d
+            for d in drawings.get(page, [])
+            if _area(d) < 0.5 * 595 * 842 and not any(_inside(d, tb, 4) for tb in table_boxes)
+        ]
         for cluster in _cluster(vector):
             if _area(cluster) > 3000:  # grow the plot by its tick labels and axis titles
                 near = [box for p, box in labels if p == page and _near(box, cluster, 20)]
                 candidates.append(("vector", _union([cluster, *near])))
         above = [c for c in candidates if c[1][3] <= cy0 + 5 and _overlap_x(c[1], cap.bbox)]
         below = [c for c in candidates if c[1][1] >= cy1 - 5 and _overlap_x(c[1], cap.bbox)]
-        pick = min(above, key=lambda c: cy0 - c[1][3]) if above else (min(below, key=lambda c: c[1][1] - cy1) if below else None)
+        pick = (
+            min(above, key=lambda c: cy0 - c[1][3])
+            if above
+            else (min(below, key=lambda c: c[1][1] - cy1) if below else None)
+        )
         if pick is None:
             continue
         kind, bbox = pick
-        figures.append(Figure(number=int(m.group(1)), page=page, bbox=tuple(bbox), caption=cap.text,  # type: ignore[arg-type]
-                              caption_char_start=cap.char_start, caption_char_end=cap.char_end, kind=kind))  # type: ignore[arg-type]
+        figures.append(
+            Figure(
+                number=int(m.group(1)),
+                page=page,
+                bbox=tuple(bbox),
+                caption=cap.text,  # type: ignore[arg-type]
+                caption_char_start=cap.char_start,
+                caption_char_end=cap.char_end,
+                kind=kind,
+            )
+        )  # type: ignore[arg-type]
     return figures
 
 

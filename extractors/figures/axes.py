@@ -52,7 +52,7 @@ class Calibration:
 
     def value(self, position: float) -> float:
         v = self.a + self.b * position
-        return 10.0 ** v if self.scale == "log" else v
+        return 10.0**v if self.scale == "log" else v
 
     def position(self, value: float) -> float:
         v = math.log10(value) if self.scale == "log" else value
@@ -76,7 +76,12 @@ def calibrate(ticks: list[tuple[float, float]], tolerance: float = 0.02) -> Cali
         if fit is None:
             continue
         cal = Calibration(scale, *fit)  # type: ignore[arg-type]
-        if best is None or cal.ticks > best.ticks or cal.ticks == best.ticks and cal.residual < 0.5 * best.residual - 1e-9:
+        if (
+            best is None
+            or cal.ticks > best.ticks
+            or cal.ticks == best.ticks
+            and cal.residual < 0.5 * best.residual - 1e-9
+        ):
             best = cal
     if best is not None and best.scale == "linear" and _decades([v for _, v in ticks]):
         log = _robust_fit([(p, math.log10(v)) for p, v in ticks], tolerance)
@@ -87,8 +92,11 @@ def calibrate(ticks: list[tuple[float, float]], tolerance: float = 0.02) -> Cali
 
 def _decades(values: list[float]) -> bool:
     """All tick values are distinct powers of ten (10, 100, 1000): the labels of a log axis."""
-    return len(set(values)) >= 2 and all(v > 0 and abs(math.log10(v) - round(math.log10(v))) < 1e-9 for v in values) \
+    return (
+        len(set(values)) >= 2
+        and all(v > 0 and abs(math.log10(v) - round(math.log10(v))) < 1e-9 for v in values)
         and not {0.0, 1.0} >= set(values)
+    )
 
 
 def _robust_fit(pairs: list[tuple[float, float]], tolerance: float) -> tuple[float, float, int, float] | None:

@@ -76,9 +76,18 @@ class FigureImage:
     def blank(self, reason: str | None, **update: object) -> FigureData:
         """A FigureData for this figure that says why it was not read."""
         status = update.pop("status", "skipped")
-        return FigureData(source=self.source, paper_id=self.paper_id, page=self.figure.page, bbox=self.figure.bbox,
-                          number=self.figure.number, caption=self.figure.caption, kind=self.figure.kind,
-                          status=status, reason=reason, **update)  # type: ignore[arg-type]
+        return FigureData(
+            source=self.source,
+            paper_id=self.paper_id,
+            page=self.figure.page,
+            bbox=self.figure.bbox,
+            number=self.figure.number,
+            caption=self.figure.caption,
+            kind=self.figure.kind,
+            status=status,
+            reason=reason,
+            **update,
+        )  # type: ignore[arg-type]
 
 
 class FigureReader(Protocol):
@@ -100,8 +109,12 @@ def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Ite
             if page.rotation:
                 page.remove_rotation()
             x0, y0, x1, y1 = figure.bbox
-            region = (max(0.0, x0 - MARGIN_PT), max(0.0, y0 - MARGIN_PT),
-                      min(page.rect.width, x1 + MARGIN_PT), min(page.rect.height, y1 + MARGIN_PT))
+            region = (
+                max(0.0, x0 - MARGIN_PT),
+                max(0.0, y0 - MARGIN_PT),
+                min(page.rect.width, x1 + MARGIN_PT),
+                min(page.rect.height, y1 + MARGIN_PT),
+            )
             clip = pymupdf.Rect(region)
             pix = page.get_pixmap(clip=clip, dpi=dpi, alpha=False)
             image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
@@ -111,14 +124,24 @@ def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Ite
                 if figure.page not in drawings:
                     drawings[figure.page] = page.get_drawings()
                 paths = _vector_paths(drawings[figure.page], clip)
-            yield FigureImage(figure=figure, source=doc.source, image=image, region=region, scale=pix.width / clip.width,
-                              spans=spans, paths=paths, paper_id=doc.paper_id)
+            yield FigureImage(
+                figure=figure,
+                source=doc.source,
+                image=image,
+                region=region,
+                scale=pix.width / clip.width,
+                spans=spans,
+                paths=paths,
+                paper_id=doc.paper_id,
+            )
 
 
 def _text_spans(page: pymupdf.Page, clip: pymupdf.Rect) -> list[TextSpan]:
     """The text lines in the region; a smaller raised or lowered run is written ^x or _x ('10^3', 'cm^-1', 'E_g')."""
     lines = []
-    wide = pymupdf.Rect(clip.x0 - Y_TITLE_REACH_PT, clip.y0, clip.x1, clip.y1)  # a y-axis title may stand outside the bbox
+    wide = pymupdf.Rect(
+        clip.x0 - Y_TITLE_REACH_PT, clip.y0, clip.x1, clip.y1
+    )  # a y-axis title may stand outside the bbox
     for block in page.get_text("dict", clip=wide)["blocks"]:
         for line in block.get("lines", []):
             spans = [s for s in line["spans"] if s["text"].strip()]
@@ -137,8 +160,15 @@ def _text_spans(page: pymupdf.Page, clip: pymupdf.Rect) -> list[TextSpan]:
                     text += "_" + s["text"].strip()
                 else:
                     text += s["text"]
-            lines.append(TextSpan(text=text.strip(), bbox=tuple(line["bbox"]), size=main["size"], vertical=vertical,  # type: ignore[arg-type]
-                                  origin=tuple(main["origin"])))  # type: ignore[arg-type]
+            lines.append(
+                TextSpan(
+                    text=text.strip(),
+                    bbox=tuple(line["bbox"]),
+                    size=main["size"],
+                    vertical=vertical,  # type: ignore[arg-type]
+                    origin=tuple(main["origin"]),
+                )
+            )  # type: ignore[arg-type]
     return lines
 
 
@@ -161,18 +191,30 @@ def _vector_paths(drawings: list[dict], clip: pymupdf.Rect) -> list[VectorPath]:
                 pieces.append([(r.x0, r.y0), (r.x1, r.y0), (r.x1, r.y1), (r.x0, r.y1), (r.x0, r.y0)])
             elif op == "qu":
                 q = item[1]
-                pieces.append([(q.ul.x, q.ul.y), (q.ur.x, q.ur.y), (q.lr.x, q.lr.y), (q.ll.x, q.ll.y), (q.ul.x, q.ul.y)])
+                pieces.append(
+                    [(q.ul.x, q.ul.y), (q.ur.x, q.ur.y), (q.lr.x, q.lr.y), (q.ll.x, q.ll.y), (q.ul.x, q.ul.y)]
+                )
         if pieces:
-            paths.append(VectorPath(pieces=pieces, stroke=_rgb(d.get("color")), fill=_rgb(d.get("fill")),
-                                    width=float(d.get("width") or 0.0), rect=tuple(rect),  # type: ignore[arg-type]
-                                    closed=bool(d.get("closePath")), dashes=d.get("dashes")))
+            paths.append(
+                VectorPath(
+                    pieces=pieces,
+                    stroke=_rgb(d.get("color")),
+                    fill=_rgb(d.get("fill")),
+                    width=float(d.get("width") or 0.0),
+                    rect=tuple(rect),  # type: ignore[arg-type]
+                    closed=bool(d.get("closePath")),
+                    dashes=d.get("dashes"),
+                )
+            )
     return paths
 
 
-def _bezier(p0: pymupdf.Point, c1: pymupdf.Point, c2: pymupdf.Point, p3: pymupdf.Point, t: float) -> tuple[float, float]:
+def _bezier(
+    p0: pymupdf.Point, c1: pymupdf.Point, c2: pymupdf.Point, p3: pymupdf.Point, t: float
+) -> tuple[float, float]:
     u = 1 - t
-    x = u ** 3 * p0.x + 3 * u * u * t * c1.x + 3 * u * t * t * c2.x + t ** 3 * p3.x
-    y = u ** 3 * p0.y + 3 * u * u * t * c1.y + 3 * u * t * t * c2.y + t ** 3 * p3.y
+    x = u**3 * p0.x + 3 * u * u * t * c1.x + 3 * u * t * t * c2.x + t**3 * p3.x
+    y = u**3 * p0.y + 3 * u * u * t * c1.y + 3 * u * t * t * c2.y + t**3 * p3.y
     return x, y
 
 

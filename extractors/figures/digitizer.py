@@ -39,7 +39,9 @@ class _Frame:
         return self.x0 - pad <= x <= self.x1 + pad and self.y0 - pad <= y <= self.y1 + pad
 
     def inside(self, other: _Frame) -> bool:
-        return other.x0 - 1 <= self.x0 and self.x1 <= other.x1 + 1 and other.y0 - 1 <= self.y0 and self.y1 <= other.y1 + 1
+        return (
+            other.x0 - 1 <= self.x0 and self.x1 <= other.x1 + 1 and other.y0 - 1 <= self.y0 and self.y1 <= other.y1 + 1
+        )
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
@@ -70,15 +72,20 @@ def read_vector(figure: FigureImage) -> list[FigureData] | None:
         if sum(parse_tick(s.text) is not None for s in spans) >= 6 and _slanted_lines(paths) >= 3:
             raise FigureSkip("3d plot: numeric labels around slanted axes, no orthogonal frame")
         return None
-    cals = [(frame, calibrate(_axis_pairs(frame, paths, spans, "x")), calibrate(_axis_pairs(frame, paths, spans, "y")))
-            for frame in frames]
+    cals = [
+        (frame, calibrate(_axis_pairs(frame, paths, spans, "x")), calibrate(_axis_pairs(frame, paths, spans, "y")))
+        for frame in frames
+    ]
     plots: list[tuple[_Frame, Calibration | None, Calibration]] = []
     for frame, xcal, ycal in cals:
         if ycal is None:
             continue
         if xcal is None:  # stacked panels share the x axis labelled under the lowest one
-            below = [(f, c) for f, c, _ in cals if c is not None and f.y0 >= frame.y1 - 2
-                     and abs(f.x0 - frame.x0) < 2 and abs(f.x1 - frame.x1) < 2]
+            below = [
+                (f, c)
+                for f, c, _ in cals
+                if c is not None and f.y0 >= frame.y1 - 2 and abs(f.x0 - frame.x0) < 2 and abs(f.x1 - frame.x1) < 2
+            ]
             if below:
                 frame.shares_x, xcal = below[0]
         if xcal is not None or _is_bar_chart(frame, paths, _categories(frame, spans), ycal):
@@ -91,13 +98,18 @@ def read_vector(figure: FigureImage) -> list[FigureData] | None:
     plots.sort(key=lambda p: (round(p[0].y0 / 40), p[0].x0))  # reading order: rows, then left to right
     out = []
     for i, (frame, xcal, ycal) in enumerate(plots):
-        out.append(_read_frame(figure, frame, xcal, ycal, plots, default_panel=chr(ord("a") + i) if len(plots) > 1 else None))
+        out.append(
+            _read_frame(figure, frame, xcal, ycal, plots, default_panel=chr(ord("a") + i) if len(plots) > 1 else None)
+        )
     return out
 
 
 # --- frames -------------------------------------------------------------------------------------
 
-def _segments(paths: list[VectorPath]) -> tuple[list[tuple[float, float, float, int]], list[tuple[float, float, float, int]]]:
+
+def _segments(
+    paths: list[VectorPath],
+) -> tuple[list[tuple[float, float, float, int]], list[tuple[float, float, float, int]]]:
     """Dark axis-aligned straight lines: horizontal (y, x0, x1, path) and vertical (x, y0, y1, path)."""
     hs, vs = [], []
     for i, p in enumerate(paths):
@@ -145,6 +157,7 @@ def _slanted_lines(paths: list[VectorPath]) -> int:
 
 # --- calibration ------------------------------------------------------------------------------
 
+
 def _ticks(frame: _Frame, paths: list[VectorPath], axis: str) -> list[float]:
     """Positions of the short marks that cross or touch an axis (the x axis: x positions)."""
     out = []
@@ -156,11 +169,19 @@ def _ticks(frame: _Frame, paths: list[VectorPath], axis: str) -> list[float]:
             length = abs(ax - bx) + abs(ay - by)
             if not 1.0 <= length <= 10.0:
                 continue
-            if axis == "x" and abs(ax - bx) < 0.2 and frame.x0 - 1 <= ax <= frame.x1 + 1 \
-                    and min(ay, by) - 0.5 <= frame.y1 <= max(ay, by) + 0.5:
+            if (
+                axis == "x"
+                and abs(ax - bx) < 0.2
+                and frame.x0 - 1 <= ax <= frame.x1 + 1
+                and min(ay, by) - 0.5 <= frame.y1 <= max(ay, by) + 0.5
+            ):
                 out.append(ax)
-            elif axis == "y" and abs(ay - by) < 0.2 and frame.y0 - 1 <= ay <= frame.y1 + 1 \
-                    and min(ax, bx) - 0.5 <= frame.x0 <= max(ax, bx) + 0.5:
+            elif (
+                axis == "y"
+                and abs(ay - by) < 0.2
+                and frame.y0 - 1 <= ay <= frame.y1 + 1
+                and min(ax, bx) - 0.5 <= frame.x0 <= max(ax, bx) + 0.5
+            ):
                 out.append(ay)
     return sorted(set(round(t, 2) for t in out))
 
@@ -174,7 +195,9 @@ def _tick_labels(frame: _Frame, spans: list[TextSpan], axis: str) -> list[tuple[
         x0, y0, x1, y1 = s.bbox
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         below = frame.x0 - 12 <= cx <= frame.x1 + 12 and frame.y1 - 2 <= y0 <= frame.y1 + TICK_LABEL_GAP_PT
-        left = frame.y0 - 8 <= cy <= frame.y1 + 8 and frame.x0 - TICK_LABEL_GAP_PT - (x1 - x0) <= x0 and x1 <= frame.x0 + 2
+        left = (
+            frame.y0 - 8 <= cy <= frame.y1 + 8 and frame.x0 - TICK_LABEL_GAP_PT - (x1 - x0) <= x0 and x1 <= frame.x0 + 2
+        )
         if below if axis == "x" else left:
             labels.append((s, value))
     return labels
@@ -198,7 +221,7 @@ def _axis_pairs(frame: _Frame, paths: list[VectorPath], spans: list[TextSpan], a
     return pairs
 
 
-def _one_row(labels: list[tuple[TextSpan, float]], key) -> list[tuple[TextSpan, float]]:  # noqa: ANN001
+def _one_row(labels: list[tuple[TextSpan, float]], key) -> list[tuple[TextSpan, float]]:
     """The labels on the row (or column) that holds most of them: stray numbers elsewhere are not ticks."""
     if len(labels) <= 2:
         return labels
@@ -212,20 +235,35 @@ def _one_row(labels: list[tuple[TextSpan, float]], key) -> list[tuple[TextSpan, 
 
 def _categories(frame: _Frame, spans: list[TextSpan]) -> list[TextSpan]:
     """Names under the x axis of a bar chart (one row, or written upwards), left to right."""
-    names = [s for s in spans if parse_tick(s.text) is None and not _PANEL.match(s.text.strip())
-             and frame.x0 <= (s.bbox[0] + s.bbox[2]) / 2 <= frame.x1 and frame.y1 - 1 <= s.bbox[1] <= frame.y1 + 12]
+    names = [
+        s
+        for s in spans
+        if parse_tick(s.text) is None
+        and not _PANEL.match(s.text.strip())
+        and frame.x0 <= (s.bbox[0] + s.bbox[2]) / 2 <= frame.x1
+        and frame.y1 - 1 <= s.bbox[1] <= frame.y1 + 12
+    ]
     return sorted(names, key=lambda s: s.bbox[0])
 
 
 # --- one plot ---------------------------------------------------------------------------------
 
-def _read_frame(figure: FigureImage, frame: _Frame, xcal: Calibration | None, ycal: Calibration,
-                plots: list[tuple[_Frame, Calibration | None, Calibration]], default_panel: str | None) -> FigureData:
+
+def _read_frame(
+    figure: FigureImage,
+    frame: _Frame,
+    xcal: Calibration | None,
+    ycal: Calibration,
+    plots: list[tuple[_Frame, Calibration | None, Calibration]],
+    default_panel: str | None,
+) -> FigureData:
     paths, spans = figure.paths, figure.spans
     others = [f for f, _, _ in plots if f is not frame]
     used: set[int] = set(frame.paths)
     categories = _categories(frame, spans) if xcal is None else []
-    used |= {id(s) for s, _ in _tick_labels(frame, spans, "x") + _tick_labels(frame, spans, "y")} | {id(s) for s in categories}
+    used |= {id(s) for s, _ in _tick_labels(frame, spans, "x") + _tick_labels(frame, spans, "y")} | {
+        id(s) for s in categories
+    }
     x_title = _x_title(frame.shares_x or frame, spans, used)
     y_title = _y_title(frame, spans, used, others)
     x_label, x_unit = split_axis_title(x_title.text) if x_title else (None, None)
@@ -241,27 +279,58 @@ def _read_frame(figure: FigureImage, frame: _Frame, xcal: Calibration | None, yc
         s.label = legend.get(s.color or "")
     text = [s.text for s in spans if frame.contains((s.bbox[0] + s.bbox[2]) / 2, (s.bbox[1] + s.bbox[3]) / 2, pad=45)]
     status, reason = ("read", None) if series else ("skipped", "no series: no curve or marker inside the axes")
-    return FigureData(source=figure.source, paper_id=figure.paper_id, page=figure.figure.page, bbox=frame.bbox,
-                      number=figure.figure.number, panel=panel, caption=figure.figure.caption, kind="vector",
-                      reader="digitizer", status=status, reason=reason,  # type: ignore[arg-type]
-                      x_label=x_label, x_unit=x_unit, x_scale=xcal.scale if xcal else "linear", y_label=y_label,
-                      y_unit=y_unit, y_scale=ycal.scale, x_range=(xcal.value(frame.x0), xcal.value(frame.x1)) if xcal else None,
-                      y_range=(ycal.value(frame.y1), ycal.value(frame.y0)), series=series,
-                      x_categories=[c.text.strip() for c in categories], text=text)
+    return FigureData(
+        source=figure.source,
+        paper_id=figure.paper_id,
+        page=figure.figure.page,
+        bbox=frame.bbox,
+        number=figure.figure.number,
+        panel=panel,
+        caption=figure.figure.caption,
+        kind="vector",
+        reader="digitizer",
+        status=status,
+        reason=reason,  # type: ignore[arg-type]
+        x_label=x_label,
+        x_unit=x_unit,
+        x_scale=xcal.scale if xcal else "linear",
+        y_label=y_label,
+        y_unit=y_unit,
+        y_scale=ycal.scale,
+        x_range=(xcal.value(frame.x0), xcal.value(frame.x1)) if xcal else None,
+        y_range=(ycal.value(frame.y1), ycal.value(frame.y0)),
+        series=series,
+        x_categories=[c.text.strip() for c in categories],
+        text=text,
+    )
 
 
 def _x_title(frame: _Frame, spans: list[TextSpan], used: set[int]) -> TextSpan | None:
-    below = [s for s in spans if id(s) not in used and not s.vertical and parse_tick(s.text) is None
-             and frame.y1 < s.bbox[1] <= frame.y1 + 2.2 * TICK_LABEL_GAP_PT
-             and frame.x0 <= (s.bbox[0] + s.bbox[2]) / 2 <= frame.x1 and not _PANEL.match(s.text.strip())]
+    below = [
+        s
+        for s in spans
+        if id(s) not in used
+        and not s.vertical
+        and parse_tick(s.text) is None
+        and frame.y1 < s.bbox[1] <= frame.y1 + 2.2 * TICK_LABEL_GAP_PT
+        and frame.x0 <= (s.bbox[0] + s.bbox[2]) / 2 <= frame.x1
+        and not _PANEL.match(s.text.strip())
+    ]
     return min(below, key=lambda s: s.bbox[1]) if below else None
 
 
 def _y_title(frame: _Frame, spans: list[TextSpan], used: set[int], others: list[_Frame]) -> TextSpan | None:
-    left = [s for s in spans if id(s) not in used and s.vertical and parse_tick(s.text) is None
-            and frame.x0 - 3 * TICK_LABEL_GAP_PT <= s.bbox[0] and s.bbox[2] <= frame.x0
-            and frame.y0 - 5 <= (s.bbox[1] + s.bbox[3]) / 2 <= frame.y1 + 5
-            and not any(o.contains((s.bbox[0] + s.bbox[2]) / 2, (s.bbox[1] + s.bbox[3]) / 2) for o in others)]
+    left = [
+        s
+        for s in spans
+        if id(s) not in used
+        and s.vertical
+        and parse_tick(s.text) is None
+        and frame.x0 - 3 * TICK_LABEL_GAP_PT <= s.bbox[0]
+        and s.bbox[2] <= frame.x0
+        and frame.y0 - 5 <= (s.bbox[1] + s.bbox[3]) / 2 <= frame.y1 + 5
+        and not any(o.contains((s.bbox[0] + s.bbox[2]) / 2, (s.bbox[1] + s.bbox[3]) / 2) for o in others)
+    ]
     return max(left, key=lambda s: s.bbox[2]) if left else None
 
 
@@ -271,8 +340,11 @@ def _panel(frame: _Frame, spans: list[TextSpan]) -> str | None:
     for s in spans:
         m = _PANEL.match(s.text.strip())
         cx, cy = (s.bbox[0] + s.bbox[2]) / 2, (s.bbox[1] + s.bbox[3]) / 2
-        if m and (frame.contains(cx, cy) or frame.x0 - 45 <= s.bbox[0] <= frame.x0 + 0.3 * (frame.x1 - frame.x0)
-                  and frame.y0 - 30 <= s.bbox[1] <= frame.y0):
+        if m and (
+            frame.contains(cx, cy)
+            or frame.x0 - 45 <= s.bbox[0] <= frame.x0 + 0.3 * (frame.x1 - frame.x0)
+            and frame.y0 - 30 <= s.bbox[1] <= frame.y0
+        ):
             found.append((abs(cx - frame.x0) + abs(cy - frame.y0), m.group(1).lower()))
     return min(found)[1] if found else None
 
@@ -299,14 +371,25 @@ def _legend(frame: _Frame, paths: list[VectorPath], spans: list[TextSpan]) -> tu
     """Legend entries inside the axes: a short line or a marker, then its text to the right. colour -> label."""
     labels: dict[str, str] = {}
     used: set[int] = set()
-    entries = [s for s in spans if not s.vertical and parse_tick(s.text) is None and not _PANEL.match(s.text.strip())
-               and frame.contains((s.bbox[0] + s.bbox[2]) / 2, (s.bbox[1] + s.bbox[3]) / 2)]
+    entries = [
+        s
+        for s in spans
+        if not s.vertical
+        and parse_tick(s.text) is None
+        and not _PANEL.match(s.text.strip())
+        and frame.contains((s.bbox[0] + s.bbox[2]) / 2, (s.bbox[1] + s.bbox[3]) / 2)
+    ]
     for s in entries:
         x0, y0, x1, y1 = s.bbox
         cy = (y0 + y1) / 2
-        samples = [i for i, p in enumerate(paths)
-                   if x0 - 3.5 * s.size <= p.rect[2] <= x0 and abs((p.rect[1] + p.rect[3]) / 2 - cy) <= 0.6 * s.size
-                   and p.rect[2] - p.rect[0] <= 4 * s.size and p.rect[3] - p.rect[1] <= 1.2 * s.size]
+        samples = [
+            i
+            for i, p in enumerate(paths)
+            if x0 - 3.5 * s.size <= p.rect[2] <= x0
+            and abs((p.rect[1] + p.rect[3]) / 2 - cy) <= 0.6 * s.size
+            and p.rect[2] - p.rect[0] <= 4 * s.size
+            and p.rect[3] - p.rect[1] <= 1.2 * s.size
+        ]
         for i in samples:
             color = _ink(paths[i])
             if color:
@@ -314,16 +397,28 @@ def _legend(frame: _Frame, paths: list[VectorPath], spans: list[TextSpan]) -> tu
                 used.add(i)
     # The legend's box: a light-filled, rounded rectangle around the entries.
     if used:
-        region = [min(paths[i].rect[0] for i in used) - 2, min(paths[i].rect[1] for i in used) - 12,
-                  max(s.bbox[2] for s in entries) + 2, max(paths[i].rect[3] for i in used) + 12]
+        region = [
+            min(paths[i].rect[0] for i in used) - 2,
+            min(paths[i].rect[1] for i in used) - 12,
+            max(s.bbox[2] for s in entries) + 2,
+            max(paths[i].rect[3] for i in used) + 12,
+        ]
         for i, p in enumerate(paths):
-            if p.rect[0] >= region[0] - 12 and p.rect[2] <= region[2] + 12 and p.rect[1] >= region[1] - 6 \
-                    and p.rect[3] <= region[3] + 6 and (p.fill is None or _is_light(p.fill) or i in used) and len(p.pieces) > 4:
+            if (
+                p.rect[0] >= region[0] - 12
+                and p.rect[2] <= region[2] + 12
+                and p.rect[1] >= region[1] - 6
+                and p.rect[3] <= region[3] + 6
+                and (p.fill is None or _is_light(p.fill) or i in used)
+                and len(p.pieces) > 4
+            ):
                 used.add(i)
     return labels, used
 
 
-def _series(frame: _Frame, paths: list[VectorPath], skip: set[int], xcal: Calibration, ycal: Calibration) -> list[Series]:
+def _series(
+    frame: _Frame, paths: list[VectorPath], skip: set[int], xcal: Calibration, ycal: Calibration
+) -> list[Series]:
     """Curves (stroked polylines) and markers (small closed shapes) inside the axes, grouped by colour."""
     width, height = frame.x1 - frame.x0, frame.y1 - frame.y0
     lines: dict[str, list[tuple[float, float]]] = {}
@@ -369,7 +464,9 @@ def _is_bar_chart(frame: _Frame, paths: list[VectorPath], categories: list[TextS
     return len({x for series in _bars(frame, paths, set(), categories, ycal) for x, _ in series.points}) >= 2
 
 
-def _bars(frame: _Frame, paths: list[VectorPath], skip: set[int], categories: list[TextSpan], ycal: Calibration) -> list[Series]:
+def _bars(
+    frame: _Frame, paths: list[VectorPath], skip: set[int], categories: list[TextSpan], ycal: Calibration
+) -> list[Series]:
     """Filled rectangles standing on a common baseline, each under its category name: [category index, height]."""
     boxes: dict[str, list[tuple[float, float]]] = {}
     width, height = frame.x1 - frame.x0, frame.y1 - frame.y0
@@ -393,7 +490,9 @@ def _bars(frame: _Frame, paths: list[VectorPath], skip: set[int], categories: li
 def _is_grid(p: VectorPath, frame: _Frame) -> bool:
     x0, y0, x1, y1 = p.rect
     straight = all(len(piece) == 2 for piece in p.pieces)
-    across = (x1 - x0 >= 0.95 * (frame.x1 - frame.x0) and y1 - y0 < 0.5) or (y1 - y0 >= 0.95 * (frame.y1 - frame.y0) and x1 - x0 < 0.5)
+    across = (x1 - x0 >= 0.95 * (frame.x1 - frame.x0) and y1 - y0 < 0.5) or (
+        y1 - y0 >= 0.95 * (frame.y1 - frame.y0) and x1 - x0 < 0.5
+    )
     return straight and across
 
 
@@ -402,12 +501,25 @@ def _is_tick(p: VectorPath, frame: _Frame) -> bool:
         return False
     (ax, ay), (bx, by) = p.pieces[0]
     length = abs(ax - bx) + abs(ay - by)
-    near_edge = min(abs(ay - frame.y1), abs(by - frame.y1), abs(ax - frame.x0), abs(bx - frame.x0),
-                    abs(ay - frame.y0), abs(by - frame.y0), abs(ax - frame.x1), abs(bx - frame.x1)) < 0.6
+    near_edge = (
+        min(
+            abs(ay - frame.y1),
+            abs(by - frame.y1),
+            abs(ax - frame.x0),
+            abs(bx - frame.x0),
+            abs(ay - frame.y0),
+            abs(by - frame.y0),
+            abs(ax - frame.x1),
+            abs(bx - frame.x1),
+        )
+        < 0.6
+    )
     return length <= 10 and near_edge and (abs(ax - bx) < 0.2 or abs(ay - by) < 0.2)
 
 
-def _to_data(points: list[tuple[float, float]], frame: _Frame, xcal: Calibration, ycal: Calibration) -> list[tuple[float, float]]:
+def _to_data(
+    points: list[tuple[float, float]], frame: _Frame, xcal: Calibration, ycal: Calibration
+) -> list[tuple[float, float]]:
     out = []
     for x, y in points:
         if frame.contains(x, y, pad=0.5):

@@ -49,8 +49,12 @@ def score_figures(truth: list[dict], predicted: list[FigureData]) -> dict:
     plots = []
     for entry in truth:
         candidates = by_key.get((entry["file"], entry["number"], entry.get("panel")), [])
-        figure = [f for (file, number, _), figs in by_key.items() for f in figs
-                  if file == entry["file"] and number == entry["number"]]
+        figure = [
+            f
+            for (file, number, _), figs in by_key.items()
+            for f in figs
+            if file == entry["file"] and number == entry["number"]
+        ]
         if entry["expect"] == "skip" or (not candidates and entry.get("panel") is None and len(figure) == 1):
             candidates = figure  # a figure to skip is judged whole; a panel-less plot may come back as one panel
         plots.append(_score_plot(entry, candidates, figure))
@@ -66,18 +70,42 @@ def _score_plot(entry: dict, candidates: list[FigureData], figure: list[FigureDa
         other = figure[0]
         status = other.status if other.status != "read" else "other panel"
         reason = other.reason if other.status != "read" else f"panels {sorted(str(f.panel) for f in figure)}"
-    out = {"file": entry["file"], "number": entry["number"], "panel": entry.get("panel"), "kind": entry["kind"],
-           "expect": entry["expect"], "expected_reason": entry.get("reason"), "status": status, "reason": reason,
-           "found": read is not None, "series": []}
+    out = {
+        "file": entry["file"],
+        "number": entry["number"],
+        "panel": entry.get("panel"),
+        "kind": entry["kind"],
+        "expect": entry["expect"],
+        "expected_reason": entry.get("reason"),
+        "status": status,
+        "reason": reason,
+        "found": read is not None,
+        "series": [],
+    }
     if entry["expect"] == "skip":
-        out["reason_ok"] = shown is not None and shown.status != "read" and _reason_class_ok(entry.get("reason"), shown.reason)
+        out["reason_ok"] = (
+            shown is not None and shown.status != "read" and _reason_class_ok(entry.get("reason"), shown.reason)
+        )
         return out
     if read is None:
-        out["series"] = [{"label": s.get("label"), "matched": None, "median_error": None, "coverage": 0.0,
-                          "recovered": False, "errors": []} for s in entry["series"]]
+        out["series"] = [
+            {
+                "label": s.get("label"),
+                "matched": None,
+                "median_error": None,
+                "coverage": 0.0,
+                "recovered": False,
+                "errors": [],
+            }
+            for s in entry["series"]
+        ]
         return out
-    out |= {"x_scale_ok": read.x_scale == entry["x_scale"], "y_scale_ok": read.y_scale == entry["y_scale"],
-            "x_unit_ok": same_unit(entry.get("x_unit"), read.x_unit), "y_unit_ok": same_unit(entry.get("y_unit"), read.y_unit)}
+    out |= {
+        "x_scale_ok": read.x_scale == entry["x_scale"],
+        "y_scale_ok": read.y_scale == entry["y_scale"],
+        "x_unit_ok": same_unit(entry.get("x_unit"), read.x_unit),
+        "y_unit_ok": same_unit(entry.get("y_unit"), read.y_unit),
+    }
     out["series"] = match_series(entry, read.series)
     return out
 
@@ -93,7 +121,12 @@ def match_series(entry: dict, predicted: list[Series]) -> list[dict]:
     pairs: dict[int, int] = {}
     for i, t in enumerate(truth):
         for j, p in enumerate(predicted):
-            if j not in pairs.values() and t.get("label") and p.label and _norm_label(t["label"]) == _norm_label(p.label):
+            if (
+                j not in pairs.values()
+                and t.get("label")
+                and p.label
+                and _norm_label(t["label"]) == _norm_label(p.label)
+            ):
                 pairs[i] = j
                 break
     rows = [i for i in range(len(truth)) if i not in pairs]
@@ -109,13 +142,28 @@ def match_series(entry: dict, predicted: list[Series]) -> list[dict]:
     for i, t in enumerate(truth):
         pick = pairs.get(i)
         if pick is None or not scored[i][pick]["errors"]:
-            out.append({"label": t.get("label"), "matched": None, "median_error": None, "coverage": 0.0,
-                        "recovered": False, "errors": []})
+            out.append(
+                {
+                    "label": t.get("label"),
+                    "matched": None,
+                    "median_error": None,
+                    "coverage": 0.0,
+                    "recovered": False,
+                    "errors": [],
+                }
+            )
             continue
         s = scored[i][pick]
-        out.append({"label": t.get("label"), "matched": predicted[pick].label or f"#{pick}", "median_error": s["median"],
-                    "coverage": s["coverage"], "errors": s["errors"],
-                    "recovered": s["median"] <= MAX_ERROR and s["coverage"] >= MIN_COVERAGE})
+        out.append(
+            {
+                "label": t.get("label"),
+                "matched": predicted[pick].label or f"#{pick}",
+                "median_error": s["median"],
+                "coverage": s["coverage"],
+                "errors": s["errors"],
+                "recovered": s["median"] <= MAX_ERROR and s["coverage"] >= MIN_COVERAGE,
+            }
+        )
     return out
 
 
@@ -154,11 +202,11 @@ def _series_error(entry: dict, truth: dict, predicted: Series) -> dict:
     return {"errors": errors, "median": float(np.median(errors)) if errors else math.inf, "coverage": coverage}
 
 
-def _axis(scale: str):  # noqa: ANN202
+def _axis(scale: str):
     return np.log10 if scale == "log" else (lambda v: v)
 
 
-def _finite(points: list, fx, fy) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def _finite(points: list, fx, fy) -> tuple[np.ndarray, np.ndarray]:
     """The points in axis scale, without those a log axis cannot show (<= 0) or that are not numbers."""
     a = np.asarray(points, dtype=float).reshape(-1, 2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -167,7 +215,7 @@ def _finite(points: list, fx, fy) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN
     return x[keep], y[keep]
 
 
-def _span(limits: list | tuple | None, f) -> float | None:  # noqa: ANN001
+def _span(limits: list | tuple | None, f) -> float | None:
     if not limits:
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -212,12 +260,17 @@ def _summary(plots: list[dict]) -> dict:
 
     recovered = sum(s["recovered"] for s in series)
     return {
-        "plots_expected": len(reads), "plots_found": len(found),
-        "series_expected": len(series), "series_matched": sum(s["matched"] is not None for s in series),
-        "series_recovered": recovered, "series_recovery": recovered / len(series) if series else None,
+        "plots_expected": len(reads),
+        "plots_found": len(found),
+        "series_expected": len(series),
+        "series_matched": sum(s["matched"] is not None for s in series),
+        "series_recovered": recovered,
+        "series_recovery": recovered / len(series) if series else None,
         "median_y_error": float(np.median(errors)) if errors else None,
-        "x_scale_correct": share("x_scale_ok"), "y_scale_correct": share("y_scale_ok"),
-        "x_unit_correct": share("x_unit_ok"), "y_unit_correct": share("y_unit_ok"),
+        "x_scale_correct": share("x_scale_ok"),
+        "y_scale_correct": share("y_scale_ok"),
+        "x_unit_correct": share("x_unit_ok"),
+        "y_unit_correct": share("y_unit_ok"),
         "skip_expected": len(skips),
         "skipped_right_reason": sum(p["reason_ok"] for p in skips),
         "skipped": sum(p["status"] in ("skipped", "failed") for p in skips),

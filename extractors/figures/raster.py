@@ -94,8 +94,10 @@ def read_raster(figure: FigureImage, insets: Literal["skip", "ignore"] = "skip")
         for outer in frames:
             inner = next((f for f in frames if f is not outer and outer.contains(f)), None)
             if inner is not None:
-                raise FigureSkip(f"inset: a plot drawn inside another plot ({inner.width:.0f}x{inner.height:.0f} px "
-                                 f"inside {outer.width:.0f}x{outer.height:.0f} px)")
+                raise FigureSkip(
+                    f"inset: a plot drawn inside another plot ({inner.width:.0f}x{inner.height:.0f} px "
+                    f"inside {outer.width:.0f}x{outer.height:.0f} px)"
+                )
     _require_tesseract()
     return [_panel_data(figure, page, panel) for panel in page.read_panels(frames)]
 
@@ -126,7 +128,9 @@ def _pixels(image: Image.Image) -> np.ndarray:
 def _require_tesseract() -> str:
     exe = shutil.which("tesseract")
     if exe is None:
-        raise ConfigError("tesseract not found: install it (Debian: apt-get install tesseract-ocr) to read raster plots")
+        raise ConfigError(
+            "tesseract not found: install it (Debian: apt-get install tesseract-ocr) to read raster plots"
+        )
     return exe
 
 
@@ -186,11 +190,21 @@ class _Frame:
 
     def interior(self) -> Box:
         m = self.thick // 2 + 1
-        return (int(self.left) + m + 1, int(self.top) + m + 1, int(math.ceil(self.right)) - m, int(math.ceil(self.bottom)) - m)
+        return (
+            int(self.left) + m + 1,
+            int(self.top) + m + 1,
+            int(math.ceil(self.right)) - m,
+            int(math.ceil(self.bottom)) - m,
+        )
 
     def contains(self, other: _Frame) -> bool:
-        return (self.left - 2 <= other.left and other.right <= self.right + 2 and self.top - 2 <= other.top
-                and other.bottom <= self.bottom + 2 and other.width * other.height < 0.8 * self.width * self.height)
+        return (
+            self.left - 2 <= other.left
+            and other.right <= self.right + 2
+            and self.top - 2 <= other.top
+            and other.bottom <= self.bottom + 2
+            and other.width * other.height < 0.8 * self.width * self.height
+        )
 
 
 def _row_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -286,7 +300,7 @@ def _solid(rho: float, theta: float, mask: np.ndarray) -> bool:
     if best * (2 * n / (4 * n)) < 0.2 * min(h, w):
         return False
     # an axis is a thin stroke: a few pixels either side of it are mostly clear (a tree trunk's edge is not)
-    sx, sy = xs[end - best: end], ys[end - best: end]
+    sx, sy = xs[end - best : end], ys[end - best : end]
     ox, oy = int(round(4 * c)), int(round(4 * s))
     side = np.zeros(len(sx), bool)
     for dx, dy in ((ox, oy), (-ox, -oy)):
@@ -472,7 +486,9 @@ def _read_lines(lines: list[Image.Image], whitelist: str | None) -> list[tuple[s
             if a <= cy < b:
                 per_line[k].append((left, text, conf))
                 break
-    return [(" ".join(t for _, t, _ in sorted(found)), min((c for _, _, c in found), default=0.0)) for found in per_line]
+    return [
+        (" ".join(t for _, t, _ in sorted(found)), min((c for _, _, c in found), default=0.0)) for found in per_line
+    ]
 
 
 def _tesseract(image: Image.Image, psm: int, whitelist: str | None) -> list[tuple[int, int, int, float, str]]:
@@ -553,7 +569,7 @@ class _Page:
         self.rgb = rgb
         self.h, self.w = rgb.shape[:2]
         f = rgb.astype(np.float32)
-        self.gray = (0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2])
+        self.gray = 0.299 * f[..., 0] + 0.587 * f[..., 1] + 0.114 * f[..., 2]
         self.bg = _background(rgb)
         self.ink_dist = np.sqrt(((f - self.bg) ** 2).sum(axis=2))
         self.sat = f.max(axis=2) - f.min(axis=2)
@@ -592,7 +608,11 @@ class _Page:
                     if other is not hl and abs(other.start - hl.start) <= tol and abs(other.lo - vl.start) <= tol:
                         top = other.centre
                 for other in self.lines_v:
-                    if other is not vl and abs(other.lo - (hl.end - other.thickness)) <= tol and abs(other.end - 1 - hl.hi) <= tol:
+                    if (
+                        other is not vl
+                        and abs(other.lo - (hl.end - other.thickness)) <= tol
+                        and abs(other.end - 1 - hl.hi) <= tol
+                    ):
                         right = other.centre
                 frame = _Frame(left, top, right, bottom, thick)
                 if frame.width < 40 or frame.height < 40 or not 0.1 < frame.width / frame.height < 10:
@@ -622,10 +642,10 @@ class _Page:
         # short of the frame's other edges
         out_cols = slice(max(0, il - t), int(frame.right) + t + 1)
         out_rows = slice(max(0, int(frame.top) - t), ib + t + 1)
-        out_x = _tick_marks(self.stroke[ib + t + 1: ib + t + 1 + depth, out_cols], max_width)
-        in_x = _tick_marks(self.stroke[max(0, ib - t - depth): ib - t, cols][::-1], max_width)
-        out_y = _tick_marks(self.stroke[out_rows, max(0, il - t - depth): il - t][:, ::-1].T, max_width)
-        in_y = _tick_marks(self.stroke[rows, il + t + 1: il + t + 1 + depth].T, max_width)
+        out_x = _tick_marks(self.stroke[ib + t + 1 : ib + t + 1 + depth, out_cols], max_width)
+        in_x = _tick_marks(self.stroke[max(0, ib - t - depth) : ib - t, cols][::-1], max_width)
+        out_y = _tick_marks(self.stroke[out_rows, max(0, il - t - depth) : il - t][:, ::-1].T, max_width)
+        in_y = _tick_marks(self.stroke[rows, il + t + 1 : il + t + 1 + depth].T, max_width)
         out_x = [_Tick(k.pos + out_cols.start, k.length) for k in out_x]
         out_y = [_Tick(k.pos + out_rows.start, k.length) for k in out_y]
         in_x = [_Tick(k.pos + cols.start, k.length) for k in in_x]
@@ -670,23 +690,27 @@ class _Page:
         """Components of ink outside the plot areas, without the axis lines and tick marks."""
         ink = self.ink_dist > 90
         for ln in self.lines_h:
-            ink[max(0, ln.lo - 1): ln.hi + 2, ln.start: ln.end] = False
+            ink[max(0, ln.lo - 1) : ln.hi + 2, ln.start : ln.end] = False
         for ln in self.lines_v:
-            ink[ln.start: ln.end, max(0, ln.lo - 1): ln.hi + 2] = False
+            ink[ln.start : ln.end, max(0, ln.lo - 1) : ln.hi + 2] = False
         for f in frames:
             x0, y0, x1, y1 = f.interior()
             ink[y0:y1, x0:x1] = False
             t = f.thick // 2 + 2
             # the strips along the axes where the ticks are (minor ticks are often too faint to be found)
             ib, il = int(round(f.bottom)), int(round(f.left))
-            ink[ib: ib + t + f.outer_tick_x + 2, il: int(f.right) + t] = False
-            ink[int(f.top): ib + t, max(0, il - t - f.outer_tick_y - 1): il + 1] = False
+            ink[ib : ib + t + f.outer_tick_x + 2, il : int(f.right) + t] = False
+            ink[int(f.top) : ib + t, max(0, il - t - f.outer_tick_y - 1) : il + 1] = False
             for k in f.x_ticks:
                 c = int(round(k.pos))
-                ink[max(0, int(f.bottom) - t - k.length): int(f.bottom) + t + k.length + 2, max(0, c - t): c + t + 1] = False
+                ink[
+                    max(0, int(f.bottom) - t - k.length) : int(f.bottom) + t + k.length + 2, max(0, c - t) : c + t + 1
+                ] = False
             for k in f.y_ticks:
                 r = int(round(k.pos))
-                ink[max(0, r - t): r + t + 1, max(0, int(f.left) - t - k.length - 1): int(f.left) + t + k.length + 1] = False
+                ink[
+                    max(0, r - t) : r + t + 1, max(0, int(f.left) - t - k.length - 1) : int(f.left) + t + k.length + 1
+                ] = False
         labels, n = ndimage.label(ink, structure=np.ones((3, 3), bool))
         boxes = np.zeros((n, 4), dtype=int)
         for i, sl in enumerate(ndimage.find_objects(labels)):
@@ -698,7 +722,7 @@ class _Page:
             labels[np.isin(labels, tiny)] = 0
         keep = np.ones(n, bool)
         keep[tiny - 1] = False
-        boxes[~keep] = (-10**6, -10**6, -10**6 + 1, -10**6 + 1)  # far away: never grouped
+        boxes[~keep] = (-(10**6), -(10**6), -(10**6) + 1, -(10**6) + 1)  # far away: never grouped
         return _Glyphs(labels, boxes)
 
     def _axis_text(self, p: _Panel, words: list[_Word]) -> None:
@@ -708,25 +732,42 @@ class _Page:
         tick_out = max([k.length for k in f.x_ticks], default=0)
         small = [w for w in words if w.h < max(0.25 * f.height, 3 * th) and w.box[0] > -1000]
         # x tick labels: the first row of words below the axis, centred within its span
-        below = [w for w in small if w.box[1] > f.bottom + f.thick / 2 and w.box[1] < f.bottom + tick_out + 2.5 * th + 8
-                 and f.left - 0.6 * th <= w.cx <= f.right + 0.6 * th]
+        below = [
+            w
+            for w in small
+            if w.box[1] > f.bottom + f.thick / 2
+            and w.box[1] < f.bottom + tick_out + 2.5 * th + 8
+            and f.left - 0.6 * th <= w.cx <= f.right + 0.6 * th
+        ]
         if below:
             top = min(w.box[1] for w in below)
             first = [w for w in below if w.box[1] <= top + 0.6 * th]
             p.x_labels = [self._tick_label(w, f.x_ticks, horizontal=True) for w in sorted(first, key=lambda w: w.cx)]
         # y tick labels: the words right-aligned next to the axis, centred within its span
         tick_out_y = max([k.length for k in f.y_ticks], default=0)
-        left = [w for w in small if w.box[2] < f.left - f.thick / 2 and w.box[2] > f.left - tick_out_y - 2.5 * th - 8
-                and f.top - 0.6 * th <= w.cy <= f.bottom + 0.6 * th and w.h < 2 * th]
+        left = [
+            w
+            for w in small
+            if w.box[2] < f.left - f.thick / 2
+            and w.box[2] > f.left - tick_out_y - 2.5 * th - 8
+            and f.top - 0.6 * th <= w.cy <= f.bottom + 0.6 * th
+            and w.h < 2 * th
+        ]
         if left:
             right = max(w.box[2] for w in left)
             first = [w for w in left if w.box[2] >= right - 0.6 * th]
             p.y_labels = [self._tick_label(w, f.y_ticks, horizontal=False) for w in sorted(first, key=lambda w: w.cy)]
         # a second y axis: numbers left-aligned right of the frame (its series cannot be told from the left axis')
-        beyond = [w for w in small if f.right + f.thick / 2 < w.box[0] < f.right + f.thick + 2.5 * th + 8
-                  and f.top - 0.6 * th <= w.cy <= f.bottom + 0.6 * th and 0.4 * th < w.h < 2 * th
-                  and not any(o.left > w.box[2] and o.left - w.box[2] < 3 * th and o.top < w.cy < o.bottom
-                              for o in self.frames_found)]  # the y tick labels of the panel to the right
+        beyond = [
+            w
+            for w in small
+            if f.right + f.thick / 2 < w.box[0] < f.right + f.thick + 2.5 * th + 8
+            and f.top - 0.6 * th <= w.cy <= f.bottom + 0.6 * th
+            and 0.4 * th < w.h < 2 * th
+            and not any(
+                o.left > w.box[2] and o.left - w.box[2] < 3 * th and o.top < w.cy < o.bottom for o in self.frames_found
+            )
+        ]  # the y tick labels of the panel to the right
         if len(beyond) >= 3:
             first_left = min(w.box[0] for w in beyond)
             column = [w for w in beyond if w.box[0] <= first_left + 0.6 * th]
@@ -735,8 +776,16 @@ class _Page:
         p.text_boxes += [lab.word.box for lab in p.x_labels + p.y_labels]
         # x title: the next row of words below the tick labels
         x_floor = max((lab.word.box[3] for lab in p.x_labels), default=int(f.bottom + tick_out + th))
-        titles = [w for w in words if w.box[1] > x_floor and w.box[1] < x_floor + 2.5 * th and w.box[0] > -1000
-                  and w.box[2] > f.left and w.box[0] < f.right and w.h < 3 * th]
+        titles = [
+            w
+            for w in words
+            if w.box[1] > x_floor
+            and w.box[1] < x_floor + 2.5 * th
+            and w.box[0] > -1000
+            and w.box[2] > f.left
+            and w.box[0] < f.right
+            and w.h < 3 * th
+        ]
         if titles:
             top = min(w.box[1] for w in titles)
             row = [w for w in titles if w.box[1] <= top + 0.8 * th]
@@ -751,24 +800,43 @@ class _Page:
             p.text_boxes.append(box)
         # y title: the column of (rotated) words left of the tick labels
         y_wall = min((lab.word.box[0] for lab in p.y_labels), default=int(f.left - tick_out_y - th))
-        titles = [w for w in words if w.box[2] < y_wall and w.box[2] > y_wall - 2.5 * th and w.box[0] > -1000
-                  and w.box[3] > f.top and w.box[1] < f.bottom and w.w < 3 * th]
+        titles = [
+            w
+            for w in words
+            if w.box[2] < y_wall
+            and w.box[2] > y_wall - 2.5 * th
+            and w.box[0] > -1000
+            and w.box[3] > f.top
+            and w.box[1] < f.bottom
+            and w.w < 3 * th
+        ]
         if titles:
             right = max(w.box[2] for w in titles)
             col = [w for w in titles if w.box[2] >= right - 0.8 * th]
             box = _union([w.box for w in col])
-            p.y_title = _Crop(box, ids=[i for w in col for i in w.ids], rotate=box[3] - box[1] > box[2] - box[0], target_px=56)
+            p.y_title = _Crop(
+                box, ids=[i for w in col for i in w.ids], rotate=box[3] - box[1] > box[2] - box[0], target_px=56
+            )
             p.text_boxes.append(box)
         # the y axis' offset text: a short word just above the frame's top-left corner
-        above = [w for w in small if f.top - 2 * th <= w.box[3] <= f.top + 0.2 * th and f.left - th <= w.box[0] <= f.left + 2 * th
-                 and w.w < 6 * th]
+        above = [
+            w
+            for w in small
+            if f.top - 2 * th <= w.box[3] <= f.top + 0.2 * th
+            and f.left - th <= w.box[0] <= f.left + 2 * th
+            and w.w < 6 * th
+        ]
         if above:
             offset_word = min(above, key=lambda w: abs(w.box[0] - f.left))
             p.y_offset = self._tick_label(offset_word, [], horizontal=True)  # or a panel label: read as both
         # panel label candidates: short words just above the frame's top-left corner or left of it
         for w in small:
-            near_top = f.top - 3 * th < w.box[3] <= f.top + 0.5 * th and f.left - 0.3 * f.width < w.cx < f.left + 0.3 * f.width
-            near_left = f.top - 2 * th < w.cy < f.top + 0.15 * f.height and f.left - 0.25 * f.width < w.cx < y_wall - 2 * th
+            near_top = (
+                f.top - 3 * th < w.box[3] <= f.top + 0.5 * th and f.left - 0.3 * f.width < w.cx < f.left + 0.3 * f.width
+            )
+            near_left = (
+                f.top - 2 * th < w.cy < f.top + 0.15 * f.height and f.left - 0.25 * f.width < w.cx < y_wall - 2 * th
+            )
             if (near_top or near_left) and w.w < 3.5 * th and w.h < 2 * th:
                 p.panel_crops.append(_Crop(w.box, ids=w.ids, target_px=48))
         p.inner_crops = self._inner_labels(f)
@@ -781,14 +849,14 @@ class _Page:
         cw, ch = int(0.3 * (x1 - x0)), int(0.3 * (y1 - y0))
         crops = []
         for wx0, wx1 in ((x0, x0 + cw), (x1 - cw, x1)):
-            window = self.dark[y0: y0 + ch, wx0: wx1]
+            window = self.dark[y0 : y0 + ch, wx0:wx1]
             lab, n = ndimage.label(window, structure=np.ones((3, 3), bool))
             if n == 0 or n > 300:
                 continue
             boxes = np.array([(sl[1].start, sl[0].start, sl[1].stop, sl[0].stop) for sl in ndimage.find_objects(lab)])
             hs, ws = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
             small = (hs >= 0.3 * th) & (hs <= 1.8 * th) & (ws <= 1.5 * th)
-            words = _words(_Glyphs(lab, np.where(small[:, None], boxes, -10**6)))
+            words = _words(_Glyphs(lab, np.where(small[:, None], boxes, -(10**6))))
             for w in words:
                 if len(w.ids) < 3 or w.w > 3.5 * th or w.box[0] < -1000:
                     continue
@@ -809,7 +877,11 @@ class _Page:
         tall = heights >= 0.8 * heights.max()
         base_top, base_bottom = int(boxes[tall, 1].min()), int(boxes[tall, 3].max())
         mid = (base_top + base_bottom) / 2
-        raised = ~tall & (boxes[:, 3] <= mid + 1) & ((boxes[:, 1] + boxes[:, 3]) / 2 < base_top + 0.3 * (base_bottom - base_top))
+        raised = (
+            ~tall
+            & (boxes[:, 3] <= mid + 1)
+            & ((boxes[:, 1] + boxes[:, 3]) / 2 < base_top + 0.3 * (base_bottom - base_top))
+        )
         ids = np.asarray(word.ids)
         # an exponent follows the digits ('10' then a raised '3'); raised glyphs before them are not one
         if not raised.any() or raised.all() or boxes[raised, 0].min() < boxes[~raised, 0].max():
@@ -822,7 +894,9 @@ class _Page:
             exponent = _Crop(self.glyphs.group_box(exp_ids), ids=exp_ids, glyph_px=float(heights[raised].max()))
         if not horizontal:  # the digits' middle, not the exponent's
             return _TickLabel(word, self._tick_at(mid, ticks), base, exponent)
-        return _TickLabel(word, self._tick_at(word.cx, ticks), base, exponent)  # '10' and its exponent are centred as one
+        return _TickLabel(
+            word, self._tick_at(word.cx, ticks), base, exponent
+        )  # '10' and its exponent are centred as one
 
     def _tick_at(self, centre: float, ticks: list[_Tick]) -> float:
         """The major tick nearest a label's centre, or the centre itself where no tick is near."""
@@ -837,13 +911,16 @@ class _Page:
         titles = [c for p in panels for c in (p.x_title, p.y_title) if c]
         for title in titles:
             title.pieces = _title_pieces(self.glyphs, title)
-        digit_crops = [c for p in panels for lab in p.x_labels + p.y_labels + p.right_labels
-                       for c in (lab.base, lab.exponent) if c]
+        digit_crops = [
+            c for p in panels for lab in p.x_labels + p.y_labels + p.right_labels for c in (lab.base, lab.exponent) if c
+        ]
         digit_crops += [piece for t in titles for piece in t.pieces if piece.sup]
         _ocr_sheet(self.gray, self.glyphs, digit_crops, DIGITS)
         text_crops = [piece for t in titles for piece in t.pieces if not piece.sup]
         text_crops += [c for p in panels for c in p.panel_crops]
-        text_crops += [c for p in panels for lab in (p.x_offset, p.y_offset) if lab for c in (lab.base, lab.exponent) if c]
+        text_crops += [
+            c for p in panels for lab in (p.x_offset, p.y_offset) if lab for c in (lab.base, lab.exponent) if c
+        ]
         _ocr_sheet(self.gray, self.glyphs, text_crops, None)
         for title in titles:
             title.text = re.sub(r"(?<!\S)\|(?!\S)", "I", title.joined())  # a lone 'I' (current) reads as '|'
@@ -905,8 +982,17 @@ def _title_pieces(glyphs: _Glyphs, crop: _Crop) -> list[_Crop]:
         end = max(u1[i] for i in members)
         gap = min(u0[i] for i in pieces[k + 1][1]) - end if k + 1 < len(pieces) else 0.0
         height = float(max(heights[i] for i in members)) if sup else cap
-        out.append(_Crop(glyphs.group_box(piece_ids), ids=piece_ids, rotate=crop.rotate, glyph_px=height,
-                         target_px=40 if sup else 44, sup=sup, gap_after=gap > 0.3 * cap))
+        out.append(
+            _Crop(
+                glyphs.group_box(piece_ids),
+                ids=piece_ids,
+                rotate=crop.rotate,
+                glyph_px=height,
+                target_px=40 if sup else 44,
+                sup=sup,
+                gap_after=gap > 0.3 * cap,
+            )
+        )
     return out
 
 
@@ -1007,8 +1093,15 @@ def _panel_data(figure: FigureImage, page: _Page, panel: _Panel) -> FigureData:
     x0, y0, x1, y1 = _union([f.box(), *panel.text_boxes])
     px0, py0 = figure.to_page(x0, y0)
     px1, py1 = figure.to_page(x1, y1)
-    base: dict[str, object] = {"reader": READER_NAME, "panel": panel.label, "bbox": (px0, py0, px1, py1), "x_label": x_label,
-            "x_unit": x_unit, "y_label": y_label, "y_unit": y_unit}
+    base: dict[str, object] = {
+        "reader": READER_NAME,
+        "panel": panel.label,
+        "bbox": (px0, py0, px1, py1),
+        "x_label": x_label,
+        "x_unit": x_unit,
+        "y_label": y_label,
+        "y_unit": y_unit,
+    }
     x_factor, y_factor = _multiplier(panel.x_offset), _multiplier(panel.y_offset)
     text += [lab.text() for lab, factor in ((panel.x_offset, x_factor), (panel.y_offset, y_factor)) if lab and factor]
     xcal, xwhy = _calibration(panel.x_labels, x_factor)
@@ -1016,18 +1109,32 @@ def _panel_data(figure: FigureImage, page: _Page, panel: _Panel) -> FigureData:
     missing = [f"{axis} axis ({why})" for axis, cal, why in (("x", xcal, xwhy), ("y", ycal, ywhy)) if cal is None]
     if xcal is None or ycal is None:
         return _figure_data(figure, status="failed", reason=f"no tick labels: {'; '.join(missing)}", text=text, **base)
-    base.update(x_scale=xcal.scale, y_scale=ycal.scale, x_range=(xcal.value(f.left), xcal.value(f.right)),
-                y_range=(ycal.value(f.bottom), ycal.value(f.top)))
+    base.update(
+        x_scale=xcal.scale,
+        y_scale=ycal.scale,
+        x_range=(xcal.value(f.left), xcal.value(f.right)),
+        y_range=(ycal.value(f.bottom), ycal.value(f.top)),
+    )
     right_cal, _ = _calibration(panel.right_labels)
     if right_cal is not None and right_cal.ticks >= 3:
         text += [lab.text() for lab in panel.right_labels]
-        return _figure_data(figure, status="failed", text=text, **base,
-                            reason="no series: a second y axis on the right; which series it scales is unknown")
+        return _figure_data(
+            figure,
+            status="failed",
+            text=text,
+            **base,
+            reason="no series: a second y axis on the right; which series it scales is unknown",
+        )
     series, legend_text = _series(page, panel, xcal, ycal)
     text += legend_text
     if not series:
-        return _figure_data(figure, status="failed", reason="no series: no data strokes or markers inside the plot area",
-                            text=text, **base)
+        return _figure_data(
+            figure,
+            status="failed",
+            reason="no series: no data strokes or markers inside the plot area",
+            text=text,
+            **base,
+        )
     return _figure_data(figure, status="read", text=text, series=series, **base)
 
 
@@ -1046,8 +1153,15 @@ def _fix_unit(unit: str | None, accent: bool) -> str | None:
 
 
 def _figure_data(figure: FigureImage, **fields: object) -> FigureData:
-    return FigureData(source=figure.source, paper_id=figure.paper_id, page=figure.figure.page, number=figure.figure.number,
-                      caption=figure.figure.caption, kind=figure.figure.kind, **fields)  # type: ignore[arg-type]
+    return FigureData(
+        source=figure.source,
+        paper_id=figure.paper_id,
+        page=figure.figure.page,
+        number=figure.figure.number,
+        caption=figure.figure.caption,
+        kind=figure.figure.kind,
+        **fields,
+    )  # type: ignore[arg-type]
 
 
 @dataclass
@@ -1067,9 +1181,9 @@ def _series(page: _Page, panel: _Panel, xcal: Calibration, ycal: Calibration) ->
     if not legend_boxes and colours:
         legend_text = _legend_beside(page, panel, colours)
     for box in legend_boxes:
-        drawn[max(0, box[1] - y0): max(0, box[3] - y0), max(0, box[0] - x0): max(0, box[2] - x0)] = False
+        drawn[max(0, box[1] - y0) : max(0, box[3] - y0), max(0, box[0] - x0) : max(0, box[2] - x0)] = False
         for c in colours:
-            c.mask[max(0, box[1] - y0): max(0, box[3] - y0), max(0, box[0] - x0): max(0, box[2] - x0)] = False
+            c.mask[max(0, box[1] - y0) : max(0, box[3] - y0), max(0, box[0] - x0) : max(0, box[2] - x0)] = False
     # a grid line or another series drawn over a marker or line cuts it: close such cuts, over drawn pixels only
     k = max(3, int(0.3 * page.text_height)) | 1
     for c in colours:
@@ -1116,12 +1230,14 @@ def _plot_ink(page: _Page, panel: _Panel) -> tuple[np.ndarray, np.ndarray]:
     for crop in panel.inner_crops:  # a panel label inside the plot area is not data
         if _PANEL_LABEL.match(crop.text.strip()):
             bx0, by0, bx1, by1 = crop.box
-            ink[max(0, by0 - 2 - y0): max(0, by1 + 2 - y0), max(0, bx0 - 2 - x0): max(0, bx1 + 2 - x0)] = False
+            ink[max(0, by0 - 2 - y0) : max(0, by1 + 2 - y0), max(0, bx0 - 2 - x0) : max(0, bx1 + 2 - x0)] = False
     for inset in panel.insets:  # an inset's box and its tick labels (left of and below it)
         ib = inset.box()
         pad_l = int(0.35 * inset.width + 3 * page.text_height)
         pad_b = int(0.25 * inset.height + 3 * page.text_height)
-        ink[max(0, ib[1] - 4 - y0): max(0, ib[3] + pad_b - y0), max(0, ib[0] - pad_l - x0): max(0, ib[2] + 4 - x0)] = False
+        ink[
+            max(0, ib[1] - 4 - y0) : max(0, ib[3] + pad_b - y0), max(0, ib[0] - pad_l - x0) : max(0, ib[2] + 4 - x0)
+        ] = False
     return ink, drawn
 
 
@@ -1146,7 +1262,9 @@ def _legend_beside(page: _Page, panel: _Panel, colours: list[_Colour]) -> list[s
     return words
 
 
-def _labels_by_dash(colour: _Colour, shapes: list[tuple[SeriesStyle, list[tuple[float, float]], float]]) -> list[str | None]:
+def _labels_by_dash(
+    colour: _Colour, shapes: list[tuple[SeriesStyle, list[tuple[float, float]], float]]
+) -> list[str | None]:
     """Legend labels for several series of one colour: markers to scatters, lines by their dashes (solid, dashed, dotted).
 
     Within a kind, entries and series pair in order of solidity (the share of their span that is
@@ -1155,7 +1273,10 @@ def _labels_by_dash(colour: _Colour, shapes: list[tuple[SeriesStyle, list[tuple[
     labels: list[str | None] = [None] * len(shapes)
     for kind in ("line", "scatter"):
         entries = sorted((e for e in colour.entries if (e[0] == "scatter") == (kind == "scatter")), key=lambda e: e[1])
-        found = sorted((k for k, sh in enumerate(shapes) if (sh[0] == "scatter") == (kind == "scatter")), key=lambda k: shapes[k][2])
+        found = sorted(
+            (k for k, sh in enumerate(shapes) if (sh[0] == "scatter") == (kind == "scatter")),
+            key=lambda k: shapes[k][2],
+        )
         if not entries or len(entries) != len(found):
             continue
         distinct = all(b[1] - a[1] >= 0.12 for a, b in zip(entries, entries[1:], strict=False))
@@ -1222,8 +1343,11 @@ def _colours(rgb: np.ndarray, ink: np.ndarray, bg: np.ndarray) -> list[_Colour]:
             others |= core[j]
         if others[c.mask].mean() >= 0.85:
             continue
-        if any(_blend_of(c.rgb[None, :], out[j].rgb, bg, 0.1, 35, highest=0.85)[0] and near[j][c.mask].mean() >= 0.5
-               for j in range(len(out)) if j != k):  # a paler shade along another colour: its fringe
+        if any(
+            _blend_of(c.rgb[None, :], out[j].rgb, bg, 0.1, 35, highest=0.85)[0] and near[j][c.mask].mean() >= 0.5
+            for j in range(len(out))
+            if j != k
+        ):  # a paler shade along another colour: its fringe
             continue
         keep.append(c)
     return keep
@@ -1250,8 +1374,14 @@ def _colour_masks(rgb: np.ndarray, ink: np.ndarray, modes: list[np.ndarray], bg:
     return masks
 
 
-def _blend_of(pix: np.ndarray, colour: np.ndarray, bg: np.ndarray, lowest: float = 0.45, tolerance: float = 22,
-              highest: float = 1.15) -> np.ndarray:
+def _blend_of(
+    pix: np.ndarray,
+    colour: np.ndarray,
+    bg: np.ndarray,
+    lowest: float = 0.45,
+    tolerance: float = 22,
+    highest: float = 1.15,
+) -> np.ndarray:
     """Pixels that are `colour` blended with the background, at least `lowest` of it (anti-aliased edges)."""
     e = colour - bg
     ee = float((e * e).sum())
@@ -1293,7 +1423,9 @@ def _legend(page: _Page, colours: list[_Colour], area: Box) -> tuple[list[Box], 
                 continue
             cover = own.sum(axis=1).max()
             line_like = w >= 1.2 * th and (cover >= 0.55 * w or h <= 0.4 * th and cover >= 0.3 * w)  # a dotted line too
-            marker_like = w <= 1.6 * th and h >= 0.4 * th and max(w, h) <= 1.6 * min(w, h) + 2 and len(xs) >= 0.3 * w * h
+            marker_like = (
+                w <= 1.6 * th and h >= 0.4 * th and max(w, h) <= 1.6 * min(w, h) + 2 and len(xs) >= 0.3 * w * h
+            )
             if not (line_like or marker_like):
                 continue
             text = _text_right_of(words, sx1, (sy0 + sy1) / 2, th)
@@ -1308,7 +1440,12 @@ def _legend(page: _Page, colours: list[_Colour], area: Box) -> tuple[list[Box], 
     span = _union([_union([e[1], e[2]]) for e in best])
     for g in groups:  # the other columns of a legend with several
         gspan = _union([_union([e[1], e[2]]) for e in g])
-        if len(g) >= 2 and gspan[1] < span[3] and gspan[3] > span[1] and min(abs(gspan[0] - span[2]), abs(span[0] - gspan[2])) < 15 * th:
+        if (
+            len(g) >= 2
+            and gspan[1] < span[3]
+            and gspan[3] > span[1]
+            and min(abs(gspan[0] - span[2]), abs(span[0] - gspan[2])) < 15 * th
+        ):
             best = best + g
     best = sorted({id(e): e for e in best}.values(), key=lambda e: (e[2][0], e[2][1]))
     log.debug("legend entries: %s", best)
@@ -1326,8 +1463,12 @@ def _legend(page: _Page, colours: list[_Colour], area: Box) -> tuple[list[Box], 
     box = _union([_union([e[1], e[2]]) for e in best])
     inner, outer = int(0.15 * th), int(1.4 * th)
     bx0, by0, bx1, by1 = box[0] + x0, box[1] + y0, box[2] + x0, box[3] + y0
-    boxes += [(bx0 - outer, by0 - outer, bx1 + outer, by0 - inner), (bx0 - outer, by1 + inner, bx1 + outer, by1 + outer),
-              (bx0 - outer, by0 - outer, bx0 - inner, by1 + outer), (bx1 + inner, by0 - outer, bx1 + outer, by1 + outer)]
+    boxes += [
+        (bx0 - outer, by0 - outer, bx1 + outer, by0 - inner),
+        (bx0 - outer, by1 + inner, bx1 + outer, by1 + outer),
+        (bx0 - outer, by0 - outer, bx0 - inner, by1 + outer),
+        (bx1 + inner, by0 - outer, bx1 + outer, by1 + outer),
+    ]
     return boxes, [c.text for c in crops if c.text]
 
 
@@ -1340,7 +1481,7 @@ def _text_right_of(text_mask: np.ndarray, x: int, cy: float, th: float) -> Box |
     r0, r1 = max(0, int(cy - 0.9 * th)), min(text_mask.shape[0], int(cy + 0.9 * th) + 1)
     cols = np.asarray(text_mask[r0:r1].any(axis=0))
     start = x + max(3, int(0.25 * th))  # dark specks at the sample's end (JPEG) are not text
-    found = np.flatnonzero(cols[start: x + int(2.5 * th)])
+    found = np.flatnonzero(cols[start : x + int(2.5 * th)])
     if len(found) == 0 or found[0] < 2:
         return None
     tx0 = start + int(found[0])
@@ -1450,7 +1591,7 @@ def _bars(mask: np.ndarray, th: float) -> list[tuple[float, float]]:
 
 
 def _disk(r: int) -> np.ndarray:
-    yy, xx = np.mgrid[-r: r + 1, -r: r + 1]
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
     return (xx * xx + yy * yy) <= r * r + r
 
 
@@ -1517,7 +1658,9 @@ def _trace(mask: np.ndarray, th: float) -> dict[int, tuple[int, int, int]]:
         s_, e_ = node_s[a0:a1, None], node_e[a0:a1, None]
         gap = (c - mc - 1)[None, :]
         jump = np.maximum(0, np.maximum(ms[None, :] - e_, s_ - me[None, :]))
-        cost = 0.4 * gap + 0.15 * np.maximum(0.0, jump - (1 + 1.5 * gap)) + np.where(jump > 4 * th + 2 * gap, 1000.0, 0.0)
+        cost = (
+            0.4 * gap + 0.15 * np.maximum(0.0, jump - (1 + 1.5 * gap)) + np.where(jump > 4 * th + 2 * gap, 1000.0, 0.0)
+        )
         val = sc[None, :] + 1.0 - cost
         arg = val.argmax(axis=1)
         best = val[np.arange(a1 - a0), arg]

@@ -63,7 +63,9 @@ class LoadedVLM:
 def check_model_dir(model_dir: Path) -> None:
     """Raises ConfigError unless `model_dir` looks like a local Hugging Face model directory."""
     if not (model_dir / "config.json").is_file():
-        raise ConfigError(f"vision-language model {model_dir}: not a local Hugging Face model directory (no config.json)")
+        raise ConfigError(
+            f"vision-language model {model_dir}: not a local Hugging Face model directory (no config.json)"
+        )
 
 
 def load_vlm(model_dir: Path, device: str = "auto") -> LoadedVLM:
@@ -100,8 +102,14 @@ def load_vlm(model_dir: Path, device: str = "auto") -> LoadedVLM:
         raise ConfigError(f"cannot load a vision-language model from {model_dir}: {_one_line(str(err))}") from err
     model.to(device)
     model.eval()
-    return LoadedVLM(model=model, processor=processor, model_dir=model_dir, device=device, model_type=config.model_type,
-                     encoder_decoder=bool(getattr(model.config, "is_encoder_decoder", False)))
+    return LoadedVLM(
+        model=model,
+        processor=processor,
+        model_dir=model_dir,
+        device=device,
+        model_type=config.model_type,
+        encoder_decoder=bool(getattr(model.config, "is_encoder_decoder", False)),
+    )
 
 
 class VLMReader:
@@ -159,7 +167,7 @@ class VLMReader:
         except (RuntimeError, ValueError) as err:
             raise ExtractionError(f"{self.name} generation failed: {_one_line(str(err))}") from err
         if not vlm.encoder_decoder and "input_ids" in inputs:
-            output = output[:, inputs["input_ids"].shape[1]:]
+            output = output[:, inputs["input_ids"].shape[1] :]
         return vlm.processor.batch_decode(output, skip_special_tokens=True)[0].strip()
 
 
@@ -256,8 +264,10 @@ def parse_linearized_table(text: str) -> dict[str, Any] | None:
     names = [row[0] for row in body]
     categorical = any(_number(name) is None for name in names)  # bar chart rows: "GaN | 3.4"
     xs: list[object] = list(range(len(names))) if categorical else list(names)
-    series = [{"label": header[i] or None, "points": [[x, row[i]] for x, row in zip(xs, body, strict=True) if len(row) > i]}
-              for i in range(1, len(header))]
+    series = [
+        {"label": header[i] or None, "points": [[x, row[i]] for x, row in zip(xs, body, strict=True) if len(row) > i]}
+        for i in range(1, len(header))
+    ]
     return {"x_label": x_label, "x_unit": x_unit, "series": series, "x_categories": names if categorical else []}
 
 
@@ -287,15 +297,23 @@ def figure_data_from_answer(figure: FigureImage, answer: str, reader: str) -> Fi
         if points:
             series.append(Series(label=_text(raw.get("label")), points=points))
     if not series:
-        return figure.blank(f"model output: no series with numeric points in {_one_line(answer)!r}",
-                            status="failed", reader=reader)
+        return figure.blank(
+            f"model output: no series with numeric points in {_one_line(answer)!r}", status="failed", reader=reader
+        )
     categories = parsed.get("x_categories")
-    return figure.blank(None, status="read", reader=reader, series=series,
-                        x_categories=[str(c) for c in categories] if isinstance(categories, list) else [],
-                        x_label=_text(parsed.get("x_label")), x_unit=_text(parsed.get("x_unit")),
-                        x_scale=_scale(parsed.get("x_scale")),
-                        y_label=_text(parsed.get("y_label")), y_unit=_text(parsed.get("y_unit")),
-                        y_scale=_scale(parsed.get("y_scale")))
+    return figure.blank(
+        None,
+        status="read",
+        reader=reader,
+        series=series,
+        x_categories=[str(c) for c in categories] if isinstance(categories, list) else [],
+        x_label=_text(parsed.get("x_label")),
+        x_unit=_text(parsed.get("x_unit")),
+        x_scale=_scale(parsed.get("x_scale")),
+        y_label=_text(parsed.get("y_label")),
+        y_unit=_text(parsed.get("y_unit")),
+        y_scale=_scale(parsed.get("y_scale")),
+    )
 
 
 def _number(value: object) -> float | None:

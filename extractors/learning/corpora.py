@@ -84,12 +84,18 @@ def value_matches(text: str, value: float, value_max: float | None, unit: str) -
             vmax = to_canonical(q.value_max, q.unit, unit) if q.value_max is not None else None
         except InputError:
             continue
-        if _close(v, value) and ((value_max is None) == (vmax is None)) and (value_max is None or _close(vmax, value_max)):
+        if (
+            _close(v, value)
+            and ((value_max is None) == (vmax is None))
+            and (value_max is None or _close(vmax, value_max))
+        ):
             hits.append(q)
     return hits
 
 
-def align(passage: Passage, names: list[str], value: float, value_max: float | None, unit: str, prop: str) -> dict | None | bool:
+def align(
+    passage: Passage, names: list[str], value: float, value_max: float | None, unit: str, prop: str
+) -> dict | None | bool:
     """The record as spans of this passage; False if the value is here but the material is not; None if absent."""
     hits = value_matches(passage.text, value, value_max, unit)
     if not hits:
@@ -107,11 +113,17 @@ def align(passage: Passage, names: list[str], value: float, value_max: float | N
                 best = (abs(span[0] - q.span[0]), *span)
     if best is None:
         return False
-    return {"material": passage.text[best[1]:best[2]], "property": prop, "value": passage.text[q.span[0]:q.span[1]], "unit": None}
+    return {
+        "material": passage.text[best[1] : best[2]],
+        "property": prop,
+        "value": passage.text[q.span[0] : q.span[1]],
+        "unit": None,
+    }
 
 
-def _examples_from_document(corpus: str, paper: str, split: str, passages: list[Passage], gold: list[dict],
-                            prop: str, rng: random.Random) -> Iterator[dict]:
+def _examples_from_document(
+    corpus: str, paper: str, split: str, passages: list[Passage], gold: list[dict], prop: str, rng: random.Random
+) -> Iterator[dict]:
     """Label candidate passages of one paper with its gold; yield positives and sampled negatives."""
     positives, negatives = [], []
     for p in passages:
@@ -128,8 +140,15 @@ def _examples_from_document(corpus: str, paper: str, split: str, passages: list[
                     records.append(got)
         if broken:
             continue
-        example = {"id": f"{corpus}:{paper}:{p.char_start}", "corpus": corpus, "paper": paper, "split": split,
-                   "passage": {"text": p.text, "context": p.context}, "properties": [prop], "records": records}
+        example = {
+            "id": f"{corpus}:{paper}:{p.char_start}",
+            "corpus": corpus,
+            "paper": paper,
+            "split": split,
+            "passage": {"text": p.text, "context": p.context},
+            "properties": [prop],
+            "records": records,
+        }
         (positives if touched else negatives).append(example)
     rng.shuffle(negatives)
     yield from positives
@@ -158,11 +177,17 @@ def _bandgap_200_gold_rows(corpus_dir: Path) -> dict[str, list[dict]]:
         if parsed is None:
             continue
         value, value_max, qualifier = parsed
-        by_doi.setdefault(row["doi"], []).append({
-            "material": row["material"].split(";")[0].strip(), "names": material_names(row["material"]),
-            "value": value, "value_max": value_max, "unit": "eV", "qualifier": qualifier,
-            "from_table": row["position_class"] == "4",
-        })
+        by_doi.setdefault(row["doi"], []).append(
+            {
+                "material": row["material"].split(";")[0].strip(),
+                "names": material_names(row["material"]),
+                "value": value,
+                "value_max": value_max,
+                "unit": "eV",
+                "qualifier": qualifier,
+                "from_table": row["position_class"] == "4",
+            }
+        )
     return by_doi
 
 
@@ -173,9 +198,21 @@ def bandgap_200_gold(corpus_dir: Path = DEFAULT_CORPUS, split: str = "dev") -> l
     for row in bandgap_200_papers(corpus_dir):
         if split != "all" and row["split"] != split:
             continue
-        records = [{"material": g["material"], "synonyms": g["names"], "property": "band_gap", "value": g["value"],
-                    "value_max": g["value_max"], "unit": "eV", "qualifier": g["qualifier"]} for g in gold.get(row["doi"], [])]
-        items.append({"id": row["doi"], "path": str(corpus_dir / "bandgap-200-arxiv" / row["text_file"]), "records": records})
+        records = [
+            {
+                "material": g["material"],
+                "synonyms": g["names"],
+                "property": "band_gap",
+                "value": g["value"],
+                "value_max": g["value_max"],
+                "unit": "eV",
+                "qualifier": g["qualifier"],
+            }
+            for g in gold.get(row["doi"], [])
+        ]
+        items.append(
+            {"id": row["doi"], "path": str(corpus_dir / "bandgap-200-arxiv" / row["text_file"]), "records": records}
+        )
     return items
 
 
@@ -184,8 +221,9 @@ def build_bandgap_200(corpus_dir: Path) -> Iterator[dict]:
     rng = random.Random(0)
     for row in bandgap_200_papers(corpus_dir):
         doc = parse_text_file(open_paper(corpus_dir / "bandgap-200-arxiv" / row["text_file"]))
-        yield from _examples_from_document("bandgap-200", row["doi"], row["split"], make_passages(doc),
-                                           gold.get(row["doi"], []), "band_gap", rng)
+        yield from _examples_from_document(
+            "bandgap-200", row["doi"], row["split"], make_passages(doc), gold.get(row["doi"], []), "band_gap", rng
+        )
 
 
 def build_cde_bandgap(corpus_dir: Path) -> Iterator[dict]:
@@ -195,10 +233,14 @@ def build_cde_bandgap(corpus_dir: Path) -> Iterator[dict]:
         parsed = parse_gold_value(row["value"])
         if parsed is None:
             continue
-        by_sentence.setdefault((row["doc"], row["sentence"]), []).append({
-            "names": material_names(row["compound"]), "value": parsed[0], "value_max": parsed[1],
-            "unit": row["unit"].strip() or "eV",
-        })
+        by_sentence.setdefault((row["doc"], row["sentence"]), []).append(
+            {
+                "names": material_names(row["compound"]),
+                "value": parsed[0],
+                "value_max": parsed[1],
+                "unit": row["unit"].strip() or "eV",
+            }
+        )
     for (doc_id, sentence), gold in by_sentence.items():
         p = Passage(passage_id="s", paper_id=doc_id, text=sentence, char_start=0, char_end=len(sentence))
         records = []
@@ -210,9 +252,15 @@ def build_cde_bandgap(corpus_dir: Path) -> Iterator[dict]:
             if not any(r["value"] == got["value"] for r in records):
                 records.append(got)
         if records:
-            yield {"id": f"cde:{doc_id}:{hashlib.sha1(sentence.encode()).hexdigest()[:8]}", "corpus": "cde-bandgap",
-                   "paper": doc_id, "split": _split_by_hash(doc_id), "passage": {"text": sentence, "context": ""},
-                   "properties": ["band_gap"], "records": records}
+            yield {
+                "id": f"cde:{doc_id}:{hashlib.sha1(sentence.encode()).hexdigest()[:8]}",
+                "corpus": "cde-bandgap",
+                "paper": doc_id,
+                "split": _split_by_hash(doc_id),
+                "passage": {"text": sentence, "context": ""},
+                "properties": ["band_gap"],
+                "records": records,
+            }
 
 
 def build_bert_psie(corpus_dir: Path) -> Iterator[dict]:
@@ -229,8 +277,9 @@ def build_bert_psie(corpus_dir: Path) -> Iterator[dict]:
             if parsed is None:
                 unparsed.add(index)
                 continue
-            gold.setdefault(index, []).append({"names": material_names(row["compound"]), "value": parsed[0],
-                                               "value_max": parsed[1], "unit": unit})
+            gold.setdefault(index, []).append(
+                {"names": material_names(row["compound"]), "value": parsed[0], "value_max": parsed[1], "unit": unit}
+            )
         with tempfile.TemporaryDirectory() as tmp:
             for index, abstract in enumerate(abstracts):
                 if index in unparsed:
@@ -239,8 +288,9 @@ def build_bert_psie(corpus_dir: Path) -> Iterator[dict]:
                 path.write_text(abstract, encoding="utf-8")
                 doc = parse_text_file(open_paper(path))
                 paper = f"{tag}-{index}"
-                yield from _examples_from_document(f"bert-psie-{tag}", paper, _split_by_hash(paper),
-                                                   make_passages(doc), gold.get(index, []), prop, rng)
+                yield from _examples_from_document(
+                    f"bert-psie-{tag}", paper, _split_by_hash(paper), make_passages(doc), gold.get(index, []), prop, rng
+                )
 
 
 def _detokenize(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
@@ -265,7 +315,11 @@ def build_polyie(corpus_dir: Path) -> Iterator[dict]:
 
     vocab = load_vocabulary()
     rng = random.Random(0)
-    for split_file, split in (("train_split.json", "train"), ("validation_split.json", "dev"), ("test_split.json", "dev")):
+    for split_file, split in (
+        ("train_split.json", "train"),
+        ("validation_split.json", "dev"),
+        ("test_split.json", "dev"),
+    ):
         data = json.loads((corpus_dir / "polyie" / split_file).read_text(encoding="utf-8"))
         for d, (chunks, relations) in enumerate(zip(data["text"], data["relation"], strict=True)):
             paper = f"{split_file.split('_')[0]}-{d}"
@@ -274,15 +328,22 @@ def build_polyie(corpus_dir: Path) -> Iterator[dict]:
                 gold = []
                 for rel in (r for r in rels if len(r) >= 3):  # 2-ary relations lack a value
                     (m0, m1), (p0, p1), (v0, v1) = rel[:3]
-                    prop = vocab.resolve(text[spans[p0][0]:spans[p1 - 1][1]])
+                    prop = vocab.resolve(text[spans[p0][0] : spans[p1 - 1][1]])
                     if prop:
-                        gold.append({"material": text[spans[m0][0]:spans[m1 - 1][1]], "property": prop,
-                                     "value_span": (spans[v0][0], spans[v1 - 1][1])})
+                        gold.append(
+                            {
+                                "material": text[spans[m0][0] : spans[m1 - 1][1]],
+                                "property": prop,
+                                "value_span": (spans[v0][0], spans[v1 - 1][1]),
+                            }
+                        )
                 if gold:
                     yield from _polyie_examples(paper, c, split, text, gold, rng)
 
 
-def _polyie_examples(paper: str, chunk: int, split: str, text: str, gold: list[dict], rng: random.Random) -> Iterator[dict]:
+def _polyie_examples(
+    paper: str, chunk: int, split: str, text: str, gold: list[dict], rng: random.Random
+) -> Iterator[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "chunk.txt"
         path.write_text(text, encoding="utf-8")
@@ -305,8 +366,15 @@ def _polyie_examples(paper: str, chunk: int, split: str, text: str, gold: list[d
                 records.append(record)
         if broken:
             continue
-        example = {"id": f"polyie:{paper}:{chunk}:{p.char_start}", "corpus": "polyie", "paper": paper, "split": split,
-                   "passage": {"text": p.text, "context": p.context}, "properties": properties, "records": records}
+        example = {
+            "id": f"polyie:{paper}:{chunk}:{p.char_start}",
+            "corpus": "polyie",
+            "paper": paper,
+            "split": split,
+            "passage": {"text": p.text, "context": p.context},
+            "properties": properties,
+            "records": records,
+        }
         (positives if records else negatives).append(example)
     rng.shuffle(negatives)
     yield from positives
@@ -318,8 +386,15 @@ def _polyie_examples(paper: str, chunk: int, split: str, text: str, gold: list[d
 _MISFIT_REASONS = ("does not fit", "has no unit")
 
 
-def _ground_examples(corpus: str, paper: str, split: str, passages: list[Passage], gold: list[dict],
-                     rng: random.Random, negative_ok: Callable[[Passage], bool] = lambda p: True) -> Iterator[dict]:
+def _ground_examples(
+    corpus: str,
+    paper: str,
+    split: str,
+    passages: list[Passage],
+    gold: list[dict],
+    rng: random.Random,
+    negative_ok: Callable[[Passage], bool] = lambda p: True,
+) -> Iterator[dict]:
     """Label the candidate passages of one text with gold given as document spans; positives, then sampled negatives.
 
     Each gold item has "material" (None when the corpus gives none), "material_span" ((start, end) in the document or None), "property" and
@@ -339,7 +414,7 @@ def _ground_examples(corpus: str, paper: str, split: str, passages: list[Passage
             quantity = next((q for q in quantities if q.span[0] < end and start < q.span[1] and q.unit), None)
             span = g["material_span"]
             if span and p.char_start <= span[0] and span[1] <= p.char_end:
-                material = p.text[span[0] - p.char_start:span[1] - p.char_start]
+                material = p.text[span[0] - p.char_start : span[1] - p.char_start]
             else:
                 material = g["material"] if g["material"] and g["material"] in p.text else None
             if quantity is None or material is None:
@@ -357,8 +432,15 @@ def _ground_examples(corpus: str, paper: str, split: str, passages: list[Passage
                 records.append(record)
         if broken or not (records or negative_ok(p)):
             continue
-        example = {"id": f"{corpus}:{paper}:{p.passage_id}", "corpus": corpus, "paper": paper, "split": split,
-                   "passage": {"text": p.text, "context": p.context}, "properties": properties, "records": records}
+        example = {
+            "id": f"{corpus}:{paper}:{p.passage_id}",
+            "corpus": corpus,
+            "paper": paper,
+            "split": split,
+            "passage": {"text": p.text, "context": p.context},
+            "properties": properties,
+            "records": records,
+        }
         (positives if records else negatives).append(example)
     rng.shuffle(negatives)
     yield from positives
@@ -399,25 +481,47 @@ def build_measeval(corpus_dir: Path) -> Iterator[dict]:
             for prop_row in (r for r in rows if r["annotType"] == "MeasuredProperty"):
                 quantity = by_id.get(prop_row["links"].get("HasQuantity", ""))
                 prop = vocab.resolve(prop_row["text"])
-                entity = next((r for r in rows if r["annotType"] == "MeasuredEntity"
-                               and r["links"].get("HasProperty") == prop_row["annotId"]), None)
+                entity = next(
+                    (
+                        r
+                        for r in rows
+                        if r["annotType"] == "MeasuredEntity" and r["links"].get("HasProperty") == prop_row["annotId"]
+                    ),
+                    None,
+                )
                 if prop is None or quantity is None or entity is None:
                     continue
-                gold.append({"material": entity["text"], "material_span": (int(entity["startOffset"]), int(entity["endOffset"])),
-                             "property": prop, "value_span": (int(quantity["startOffset"]), int(quantity["endOffset"]))})
+                gold.append(
+                    {
+                        "material": entity["text"],
+                        "material_span": (int(entity["startOffset"]), int(entity["endOffset"])),
+                        "property": prop,
+                        "value_span": (int(quantity["startOffset"]), int(quantity["endOffset"])),
+                    }
+                )
             if gold:
                 paper = tsv.stem.rsplit("-", 1)[0]
-                yield from _ground_examples("measeval", tsv.stem, _split_by_hash(paper), _text_passages(text), gold, rng)
+                yield from _ground_examples(
+                    "measeval", tsv.stem, _split_by_hash(paper), _text_passages(text), gold, rng
+                )
 
 
 # SOFC-Exp VALUE slots whose name means a vocabulary property. The vocabulary would resolve
 # "power density" and "current density" to (mass) density, which they are not; resistance,
 # voltage and degradation rate have no vocabulary property.
 SOFC_PROPERTIES = {"conductivity": "electrical_conductivity", "open_circuit_voltage": "open_circuit_voltage"}
-_SOFC_MATERIAL_SLOTS = ("electrolyte_material", "cathode_material", "anode_material", "interlayer_material", "support_material")
+_SOFC_MATERIAL_SLOTS = (
+    "electrolyte_material",
+    "cathode_material",
+    "anode_material",
+    "interlayer_material",
+    "support_material",
+)
 
 
-def _sofc_material(frame: list[tuple[str, int]], spans: dict[int, tuple[str, int, int]], text: str) -> tuple[str, int, int] | None:
+def _sofc_material(
+    frame: list[tuple[str, int]], spans: dict[int, tuple[str, int, int]], text: str
+) -> tuple[str, int, int] | None:
     """The frame's material: its one material, else its one electrolyte material; None if absent or ambiguous."""
     found: dict[str, list[tuple[str, int, int]]] = {}
     for slot, span_id in frame:
@@ -446,7 +550,9 @@ def build_sofc_exp(corpus_dir: Path) -> Iterator[dict]:
     base = corpus_dir / "sofc-exp"
     rng = random.Random(0)
     with (base / "SOFC-Exp-Metadata.csv").open(encoding="utf-8") as fh:
-        splits = {row["name"]: "train" if row["set"] == "train" else "dev" for row in csv.DictReader(fh, delimiter="\t")}
+        splits = {
+            row["name"]: "train" if row["set"] == "train" else "dev" for row in csv.DictReader(fh, delimiter="\t")
+        }
     for paper, split in sorted(splits.items()):
         text = (base / "texts" / f"{paper}.txt").read_text(encoding="utf-8")
         sentences = {}
@@ -469,9 +575,14 @@ def build_sofc_exp(corpus_dir: Path) -> Iterator[dict]:
             material = _sofc_material(frame, spans, text)
             for slot, span_id in frame:
                 if slot in SOFC_PROPERTIES and span_id in spans:
-                    gold.append({"material": material[0] if material else None,
-                                 "material_span": material[1:] if material else None,
-                                 "property": SOFC_PROPERTIES[slot], "value_span": spans[span_id][1:]})
+                    gold.append(
+                        {
+                            "material": material[0] if material else None,
+                            "material_span": material[1:] if material else None,
+                            "property": SOFC_PROPERTIES[slot],
+                            "value_span": spans[span_id][1:],
+                        }
+                    )
         labelled = [(begin, end) for is_exp, begin, end in sentences.values() if not is_exp]
 
         def in_experiments(p: Passage, unlabelled: list[tuple[int, int]] = labelled) -> bool:
@@ -493,9 +604,15 @@ def build_grobid_quantities(corpus_dir: Path) -> Iterator[dict]:
     return iter(())
 
 
-BUILDERS = {"bandgap-200": build_bandgap_200, "cde-bandgap": build_cde_bandgap, "bert-psie": build_bert_psie,
-            "polyie": build_polyie, "measeval": build_measeval, "sofc-exp": build_sofc_exp,
-            "grobid-quantities": build_grobid_quantities}
+BUILDERS = {
+    "bandgap-200": build_bandgap_200,
+    "cde-bandgap": build_cde_bandgap,
+    "bert-psie": build_bert_psie,
+    "polyie": build_polyie,
+    "measeval": build_measeval,
+    "sofc-exp": build_sofc_exp,
+    "grobid-quantities": build_grobid_quantities,
+}
 
 
 def build_all(corpus_dir: Path, out_dir: Path) -> Counter:

@@ -95,7 +95,11 @@ def value_matches(record: Record, gold: dict) -> bool:
     unit = gold.get("unit") or ""
     try:
         value = to_canonical(record.value, record.unit, unit) if record.unit else record.value
-        value_max = (to_canonical(record.value_max, record.unit, unit) if record.unit else record.value_max) if record.value_max is not None else None
+        value_max = (
+            (to_canonical(record.value_max, record.unit, unit) if record.unit else record.value_max)
+            if record.value_max is not None
+            else None
+        )
     except InputError:
         return False
 
@@ -131,8 +135,16 @@ def match_records(predicted: list[Record], gold: list[dict]) -> dict[str, Counts
     unmatched = list(range(len(gold)))
     for record in distinct_facts(predicted):
         c = counts.setdefault(record.property, Counts())
-        hit = next((i for i in unmatched if gold[i]["property"] == record.property
-                    and value_matches(record, gold[i]) and material_matches(record.material, gold[i])), None)
+        hit = next(
+            (
+                i
+                for i in unmatched
+                if gold[i]["property"] == record.property
+                and value_matches(record, gold[i])
+                and material_matches(record.material, gold[i])
+            ),
+            None,
+        )
         if hit is None:
             c.fp += 1
         else:
@@ -176,9 +188,11 @@ def evaluate(extract_fn: ExtractFn, gold: list[dict], properties: set[str] | Non
             for prop, c in match_records(records, wanted).items():
                 total = report.per_property.setdefault(prop, Counts())
                 total.tp, total.fp, total.fn = total.tp + c.tp, total.fp + c.fp, total.fn + c.fn
-    report.overall = Counts(tp=sum(c.tp for c in report.per_property.values()),
-                            fp=sum(c.fp for c in report.per_property.values()),
-                            fn=sum(c.fn for c in report.per_property.values()))
+    report.overall = Counts(
+        tp=sum(c.tp for c in report.per_property.values()),
+        fp=sum(c.fp for c in report.per_property.values()),
+        fn=sum(c.fn for c in report.per_property.values()),
+    )
     report.seconds = time.perf_counter() - clock
     return report
 
@@ -193,23 +207,40 @@ def _grounded_in(record: Record, source_text: str) -> bool:
 
 def report_dict(report: EvalReport) -> dict:
     return {
-        "papers": report.papers, "predicted": report.predicted, "rejected": report.rejected,
-        "hallucination_rate": report.hallucination_rate, "seconds": round(report.seconds, 1),
-        "overall": {"precision": report.overall.precision, "recall": report.overall.recall, "f1": report.overall.f1,
-                    **report.overall.model_dump()},
-        "per_property": {k: {"precision": c.precision, "recall": c.recall, "f1": c.f1, **c.model_dump()}
-                         for k, c in report.per_property.items()},
+        "papers": report.papers,
+        "predicted": report.predicted,
+        "rejected": report.rejected,
+        "hallucination_rate": report.hallucination_rate,
+        "seconds": round(report.seconds, 1),
+        "overall": {
+            "precision": report.overall.precision,
+            "recall": report.overall.recall,
+            "f1": report.overall.f1,
+            **report.overall.model_dump(),
+        },
+        "per_property": {
+            k: {"precision": c.precision, "recall": c.recall, "f1": c.f1, **c.model_dump()}
+            for k, c in report.per_property.items()
+        },
     }
 
 
 def format_side_by_side(reports: dict[str, EvalReport]) -> str:
     """A plain-text table: one row per (extractor, property), plus the overall row."""
-    lines = [f"{'extractor':28} {'property':24} {'P':>6} {'R':>6} {'F1':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'halluc.':>8} {'rejected':>8} {'s/paper':>8}"]
+    lines = [
+        f"{'extractor':28} {'property':24} {'P':>6} {'R':>6} {'F1':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'halluc.':>8} {'rejected':>8} {'s/paper':>8}"
+    ]
     for name, r in reports.items():
         rows = sorted(r.per_property.items()) + [("ALL", r.overall)]
         for prop, c in rows:
-            tail = f"{r.hallucination_rate:8.3f} {r.rejected:8d} {r.seconds / max(r.papers, 1):8.1f}" if prop == "ALL" else ""
-            lines.append(f"{name:28} {prop:24} {c.precision:6.3f} {c.recall:6.3f} {c.f1:6.3f} {c.tp:4d} {c.fp:4d} {c.fn:4d} {tail}")
+            tail = (
+                f"{r.hallucination_rate:8.3f} {r.rejected:8d} {r.seconds / max(r.papers, 1):8.1f}"
+                if prop == "ALL"
+                else ""
+            )
+            lines.append(
+                f"{name:28} {prop:24} {c.precision:6.3f} {c.recall:6.3f} {c.f1:6.3f} {c.tp:4d} {c.fp:4d} {c.fn:4d} {tail}"
+            )
     return "\n".join(lines)
 
 

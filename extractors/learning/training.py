@@ -72,17 +72,17 @@ def encode_example(tokenizer: Any, example: dict[str, Any], max_length: int) -> 
     answer_ids = tokenizer(answer, add_special_tokens=False)["input_ids"]
     if len(answer_ids) >= max_length // 2:
         return None
-    prompt_ids = prompt_ids[-(max_length - len(answer_ids)):]  # keep the end: the passage, not the system text
+    prompt_ids = prompt_ids[-(max_length - len(answer_ids)) :]  # keep the end: the passage, not the system text
     return {"input_ids": prompt_ids + answer_ids, "labels": [-100] * len(prompt_ids) + answer_ids}
 
 
-def _batches(encoded: list[dict[str, list[int]]], batch_size: int, rng: random.Random, pad_id: int):  # noqa: ANN202
+def _batches(encoded: list[dict[str, list[int]]], batch_size: int, rng: random.Random, pad_id: int):
     import torch
 
     order = list(range(len(encoded)))
     rng.shuffle(order)
     for start in range(0, len(order), batch_size):
-        items = [encoded[i] for i in order[start:start + batch_size]]
+        items = [encoded[i] for i in order[start : start + batch_size]]
         width = max(len(it["input_ids"]) for it in items)
         ids = torch.full((len(items), width), pad_id)
         labels = torch.full((len(items), width), -100)
@@ -95,9 +95,15 @@ def _batches(encoded: list[dict[str, list[int]]], batch_size: int, rng: random.R
         yield ids, labels, mask
 
 
-def train_adapter(data: str | Path, out_dir: str | Path, config: TrainConfig | None = None,
-                  base_model: str | None = None, resume: bool = True, progress: bool = True,
-                  loaded: Any = None) -> dict[str, Any]:
+def train_adapter(
+    data: str | Path,
+    out_dir: str | Path,
+    config: TrainConfig | None = None,
+    base_model: str | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    loaded: Any = None,
+) -> dict[str, Any]:
     """Train a LoRA adapter and save it (with a model card) in out_dir.
 
     Args:
@@ -138,8 +144,13 @@ def train_adapter(data: str | Path, out_dir: str | Path, config: TrainConfig | N
         start_step = state["step"]
         log.info("resuming from step %d", start_step)
     else:
-        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                          target_modules=config.target_modules, task_type="CAUSAL_LM")
+        lora = LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=config.target_modules,
+            task_type="CAUSAL_LM",
+        )
         model = get_peft_model(model, lora)
         state = None
     model.train()
@@ -167,7 +178,9 @@ def train_adapter(data: str | Path, out_dir: str | Path, config: TrainConfig | N
     log_path = out / "loss.jsonl"
     clock = time.perf_counter()
     tokens = 0
-    bar = tqdm(range(start_step, total_steps), initial=start_step, total=total_steps, desc="train", disable=not progress)
+    bar = tqdm(
+        range(start_step, total_steps), initial=start_step, total=total_steps, desc="train", disable=not progress
+    )
     with log_path.open("a", encoding="utf-8") as loss_log:
         for step in bar:
             if not batches:
@@ -183,22 +196,32 @@ def train_adapter(data: str | Path, out_dir: str | Path, config: TrainConfig | N
             optimizer.zero_grad()
             tokens += int(mask.sum())
             bar.set_postfix(loss=f"{loss.item():.3f}")
-            loss_log.write(json.dumps({"step": step + 1, "epoch": epoch, "loss": round(loss.item(), 5),
-                                       "lr": scheduler.get_last_lr()[0]}) + "\n")
+            loss_log.write(
+                json.dumps(
+                    {"step": step + 1, "epoch": epoch, "loss": round(loss.item(), 5), "lr": scheduler.get_last_lr()[0]}
+                )
+                + "\n"
+            )
             loss_log.flush()
             if (step + 1) % config.checkpoint_every == 0 and step + 1 < total_steps:
                 model.save_pretrained(checkpoint)
-                torch.save({"step": step + 1, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-                           checkpoint / "trainer_state.pt")
+                torch.save(
+                    {"step": step + 1, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+                    checkpoint / "trainer_state.pt",
+                )
     seconds = time.perf_counter() - clock
     model.save_pretrained(out)
     card = {
         "name": out.name,
         "base_model": loaded.base_model,
         "prompt_version": PROMPT_VERSION,
-        "data": {"path": str(data), "examples": len(examples), "encoded": len(encoded),
-                 "positives": sum(1 for ex in examples if ex["records"]),
-                 "corpora": sorted({ex.get("corpus", "?") for ex in examples})},
+        "data": {
+            "path": str(data),
+            "examples": len(examples),
+            "encoded": len(encoded),
+            "positives": sum(1 for ex in examples if ex["records"]),
+            "corpora": sorted({ex.get("corpus", "?") for ex in examples}),
+        },
         "steps": total_steps,
         "config": asdict(config),
         "train_seconds": round(seconds, 1),

@@ -12,10 +12,38 @@ from functools import cache
 
 import periodictable
 
-_TOKEN = re.compile(r"(?:[A-Z][a-z]?|\((?:[A-Z][a-z]?[0-9.]*)+\))[0-9.]*(?:(?:[A-Z][a-z]?|\((?:[A-Z][a-z]?[0-9.]*)+\))[0-9.]*)*")
+_TOKEN = re.compile(
+    r"(?:[A-Z][a-z]?|\((?:[A-Z][a-z]?[0-9.]*)+\))[0-9.]*(?:(?:[A-Z][a-z]?|\((?:[A-Z][a-z]?[0-9.]*)+\))[0-9.]*)*"
+)
 _PART = re.compile(r"([A-Z][a-z]?)([0-9]*\.?[0-9]*)|\(([^()]*)\)([0-9]*\.?[0-9]*)")
 # Words that are also element symbols; alone they are prose, not a material.
-_NOT_ALONE = {"I", "In", "As", "At", "No", "He", "Be", "Am", "Es", "Cs", "Ca", "Co", "Pu", "U", "W", "Y", "V", "K", "B", "S", "P", "N", "O", "H", "F"}
+_NOT_ALONE = {
+    "I",
+    "In",
+    "As",
+    "At",
+    "No",
+    "He",
+    "Be",
+    "Am",
+    "Es",
+    "Cs",
+    "Ca",
+    "Co",
+    "Pu",
+    "U",
+    "W",
+    "Y",
+    "V",
+    "K",
+    "B",
+    "S",
+    "P",
+    "N",
+    "O",
+    "H",
+    "F",
+}
 
 
 @cache

@@ -17,13 +17,83 @@ from schemas.quantity import Qualifier, Quantity
 # No atto prefix: it would read the English "as" and "am" after a unit as attoseconds and attometres.
 _PREFIX = "(?:[yzfpnuµμmcdkMGT])?"
 # Unit symbols that take SI prefixes, and whole symbols that do not; longest first within the regex.
-_PREFIXABLE = ["eV", "Pa", "Hz", "Wh", "mol", "Oe", "Ohm", "ohm", "Ω", "V", "A", "W", "J", "S", "g", "m", "s", "F", "C", "N", "T", "L", "K", "M"]
-_WHOLE = ["°C", "℃", "°", "K", "Å", "%", "at.%", "wt.%", "at%", "wt%", "vol%", "ppm", "ppb", "mAh", "Ah", "emu", "bar", "atm",
-          "Torr", "‰", "weeks", "week", "months", "years", "year", "yr", "hours", "hour", "cal", "kcal", "erg", "dB", "min", "h", "hr", "days", "day", "rpm", "wt", "eV", "D"]
+_PREFIXABLE = [
+    "eV",
+    "Pa",
+    "Hz",
+    "Wh",
+    "mol",
+    "Oe",
+    "Ohm",
+    "ohm",
+    "Ω",
+    "V",
+    "A",
+    "W",
+    "J",
+    "S",
+    "g",
+    "m",
+    "s",
+    "F",
+    "C",
+    "N",
+    "T",
+    "L",
+    "K",
+    "M",
+]
+_WHOLE = [
+    "°C",
+    "℃",
+    "°",
+    "K",
+    "Å",
+    "%",
+    "at.%",
+    "wt.%",
+    "at%",
+    "wt%",
+    "vol%",
+    "ppm",
+    "ppb",
+    "mAh",
+    "Ah",
+    "emu",
+    "bar",
+    "atm",
+    "Torr",
+    "‰",
+    "weeks",
+    "week",
+    "months",
+    "years",
+    "year",
+    "yr",
+    "hours",
+    "hour",
+    "cal",
+    "kcal",
+    "erg",
+    "dB",
+    "min",
+    "h",
+    "hr",
+    "days",
+    "day",
+    "rpm",
+    "wt",
+    "eV",
+    "D",
+]
 _EXP = r"(?:\^?[-−]?\d(?:\.\d)?|[⁻]?[¹²³⁴])?"
-_SYMBOL = "(?:" + "|".join(
-    sorted([re.escape(w) for w in _WHOLE] + [_PREFIX + re.escape(p) for p in _PREFIXABLE], key=len, reverse=True)
-) + ")"
+_SYMBOL = (
+    "(?:"
+    + "|".join(
+        sorted([re.escape(w) for w in _WHOLE] + [_PREFIX + re.escape(p) for p in _PREFIXABLE], key=len, reverse=True)
+    )
+    + ")"
+)
 _FACTOR = rf"{_SYMBOL}{_EXP}(?![A-Za-z0-9])"
 _UNIT = rf"(?:{_FACTOR}(?:(?:\s?[·⋅•∙*]\s?|\s|\s?/\s?)\(?{_FACTOR}\)?)*|{_FACTOR}\s?/\s?\({_FACTOR}(?:\s?[·⋅*]?\s?{_FACTOR})*\))"
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
@@ -90,7 +160,7 @@ def tag_quantities(text: str, include_unitless: bool = False) -> list[Quantity]:
     found: list[Quantity] = []
     for m in QUANTITY.finditer(text):
         start = m.start("num")
-        if _BEFORE_NOT_QUANTITY.search(text[max(0, start - 25):start]) or (start > 0 and text[start - 1] == "["):
+        if _BEFORE_NOT_QUANTITY.search(text[max(0, start - 25) : start]) or (start > 0 and text[start - 1] == "["):
             continue
         qual_word = m.group("qual")
         unit = m.group("unit") or m.group("unit1")
@@ -103,7 +173,11 @@ def tag_quantities(text: str, include_unitless: bool = False) -> list[Quantity]:
             unit = None
         if unit is None and not include_unitless:
             continue
-        if unit and unit in ("°", "D", "M", "T", "C", "S", "A", "L", "F", "N", "V") and not _spaced_symbol_ok(text, m, unit):
+        if (
+            unit
+            and unit in ("°", "D", "M", "T", "C", "S", "A", "L", "F", "N", "V")
+            and not _spaced_symbol_ok(text, m, unit)
+        ):
             unit = None
             if not include_unitless:
                 continue
@@ -130,24 +204,36 @@ def tag_quantities(text: str, include_unitless: bool = False) -> list[Quantity]:
         elif m.group("paren"):
             digits = m.group("paren")
             decimals = len(m.group("num").split(".")[1]) if "." in m.group("num") else 0
-            uncertainty = int(digits) * 10 ** -decimals
+            uncertainty = int(digits) * 10**-decimals
         end = m.end()
         if unit and not m.group("unit") and num2 is not None and value_max is None and sep != "and":
             end = m.end("unit1")
         while unit and unit.count(")") > unit.count("(") and text[end - 1] == ")":
             unit, end = unit[:-1], end - 1  # "(σ of 5 S/cm)": the bracket closes the sentence's, not the unit's
-        found.append(_make(text, span_start, end, value, value_max, uncertainty, qualifier, unit, m.start("num"), m.end("num")))
+        found.append(
+            _make(text, span_start, end, value, value_max, uncertainty, qualifier, unit, m.start("num"), m.end("num"))
+        )
     return _expand_lists(text, _dedupe(found))
 
 
 def _spaced_symbol_ok(text: str, m: re.Match[str], unit: str) -> bool:
     """Single capital-letter units (V, A, S, T, ...) count only right after a number, not before prose."""
-    after = text[m.end(): m.end() + 2]
+    after = text[m.end() : m.end() + 2]
     return not re.match(r"\s[a-z]", after) or unit in ("V", "K")
 
 
-def _make(text: str, start: int, end: int, value: float, value_max: float | None, uncertainty: float | None,
-          qualifier: Qualifier, unit: str | None, vstart: int, vend: int) -> Quantity:
+def _make(
+    text: str,
+    start: int,
+    end: int,
+    value: float,
+    value_max: float | None,
+    uncertainty: float | None,
+    qualifier: Qualifier,
+    unit: str | None,
+    vstart: int,
+    vend: int,
+) -> Quantity:
     unit_span = None
     si = None
     if unit:
@@ -155,10 +241,18 @@ def _make(text: str, start: int, end: int, value: float, value_max: float | None
         unit_span = (at, at + len(unit)) if at >= 0 else None
         si = to_si(value, unit)
     return Quantity(
-        span=(start, end), text=text[start:end], value=value, value_max=value_max, uncertainty=uncertainty,
-        qualifier=qualifier, unit=unit, unit_span=unit_span, value_span=(vstart, vend),
+        span=(start, end),
+        text=text[start:end],
+        value=value,
+        value_max=value_max,
+        uncertainty=uncertainty,
+        qualifier=qualifier,
+        unit=unit,
+        unit_span=unit_span,
+        value_span=(vstart, vend),
         dimension=dimension_of(unit) if unit else None,
-        value_si=si[0] if si else None, unit_si=si[1] if si else None,
+        value_si=si[0] if si else None,
+        unit_si=si[1] if si else None,
     )
 
 
@@ -181,7 +275,12 @@ def _expand_lists(text: str, found: list[Quantity]) -> list[Quantity]:
             m = _LIST_BEFORE.search(text, max(0, head - 40), head)
             if not m or any(o.span[1] > m.start(1) for o in out):
                 break
-            extra.insert(0, _make(text, m.start(1), m.end(1), _number(m.group(1)), None, None, "exact", q.unit, m.start(1), m.end(1)))
+            extra.insert(
+                0,
+                _make(
+                    text, m.start(1), m.end(1), _number(m.group(1)), None, None, "exact", q.unit, m.start(1), m.end(1)
+                ),
+            )
             extra[0] = extra[0].model_copy(update={"unit_span": q.unit_span})
             head = m.start(1)
         out.extend(extra)

@@ -23,15 +23,48 @@ ureg.define("weight_percent = percent = wt%")
 
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")  # 10⁻³ -> 10-3
 _REPLACE = [
-    ("−", "-"), ("–", "-"), ("‒", "-"), ("µ", "u"), ("μ", "u"), ("Ω", "ohm"), ("Å", "angstrom"),
-    ("°C", "degC"), ("° C", "degC"), ("℃", "degC"), ("°K", "K"), ("·", " "), ("⋅", " "), ("•", " "), ("∙", " "),
-    ("at.%", "percent"), ("wt.%", "percent"), ("at%", "percent"), ("wt%", "percent"), ("vol%", "percent"),
-    ("%", "percent"), ("‰", "permille"),
+    ("−", "-"),
+    ("–", "-"),
+    ("‒", "-"),
+    ("µ", "u"),
+    ("μ", "u"),
+    ("Ω", "ohm"),
+    ("Å", "angstrom"),
+    ("°C", "degC"),
+    ("° C", "degC"),
+    ("℃", "degC"),
+    ("°K", "K"),
+    ("·", " "),
+    ("⋅", " "),
+    ("•", " "),
+    ("∙", " "),
+    ("at.%", "percent"),
+    ("wt.%", "percent"),
+    ("at%", "percent"),
+    ("wt%", "percent"),
+    ("vol%", "percent"),
+    ("%", "percent"),
+    ("‰", "permille"),
 ]
 # Fused unit pairs after a slash that pint would read as one prefixed unit.
 _FUSED = {"mK": "m K", "Vs": "V s", "cmK": "cm K", "gK": "g K", "kgK": "kg K", "molK": "mol K"}
-_ALIASES = {"Ohm": "ohm", "ohms": "ohm", "mAh": "mA h", "Ah": "A h", "Wh": "W h", "mWh": "mW h", "sec": "s", "hrs": "h", "hr": "h",
-            "Torr": "torr", "yr": "year", "years": "year", "weeks": "week", "months": "month", "hours": "hour"}
+_ALIASES = {
+    "Ohm": "ohm",
+    "ohms": "ohm",
+    "mAh": "mA h",
+    "Ah": "A h",
+    "Wh": "W h",
+    "mWh": "mW h",
+    "sec": "s",
+    "hrs": "h",
+    "hr": "h",
+    "Torr": "torr",
+    "yr": "year",
+    "years": "year",
+    "weeks": "week",
+    "months": "month",
+    "hours": "hour",
+}
 _TOKEN = re.compile(r"^([A-Za-z]+)(?:\^|\*\*)?([-+]?\d+(?:\.\d+)?)?$")
 
 

@@ -32,8 +32,9 @@ SEMILOCAL = {"LDA", "GGA/PBE", "DFT"}
 BEYOND_SEMILOCAL = {"HSE06", "PBE0", "B3LYP", "GW", "G0W0", "mBJ"}
 # Temperatures at which things are measured, in K: room temperature, liquid nitrogen, 0 °C.
 COMMON_MEASUREMENT_K = (77.0, 273.0, 273.15, 293.0, 295.0, 298.0, 298.15, 300.0)
-_HEDGE = re.compile(r"\bestimat\w*|\bexpected\b|\bmay\b|\bmight\b|\broughly\b|\bpresumabl\w*|\blikely\b|\bsuggests?\b",
-                    re.IGNORECASE)
+_HEDGE = re.compile(
+    r"\bestimat\w*|\bexpected\b|\bmay\b|\bmight\b|\broughly\b|\bpresumabl\w*|\blikely\b|\bsuggests?\b", re.IGNORECASE
+)
 _METHODS_CHARS = 6000  # enough for a Methods section's first paragraphs, where the technique is named
 
 
@@ -45,11 +46,13 @@ def methods_text(document: ParsedDocument | None) -> str:
     for i, section in enumerate(document.sections):
         if section.kind == "methods":
             end = document.sections[i + 1].char_start if i + 1 < len(document.sections) else len(document.text)
-            parts.append(document.text[section.char_start:min(end, section.char_start + _METHODS_CHARS)])
+            parts.append(document.text[section.char_start : min(end, section.char_start + _METHODS_CHARS)])
     return "\n".join(parts)
 
 
-def method_context(record: Record, passage: Passage | None, methods: str = "", paper: str = "", paragraph: str = "") -> Method:
+def method_context(
+    record: Record, passage: Passage | None, methods: str = "", paper: str = "", paragraph: str = ""
+) -> Method:
     """The method of a record from its column, citation, clause, sentence, paragraph (or table caption
     and header), the Methods section and the paper."""
     sentence = record.evidence.text
@@ -90,7 +93,8 @@ def record_features(record: Record) -> dict[str, float]:
         "sample_form_stated": m.sample_form is not None,
         "conditions_stated": bool(record.conditions),
         "from_table": record.evidence.origin == "table",
-        "common_measurement_temperature": record.unit_canonical == "K" and record.value_canonical is not None
+        "common_measurement_temperature": record.unit_canonical == "K"
+        and record.value_canonical is not None
         and any(abs(record.value_canonical - t) < 0.2 for t in COMMON_MEASUREMENT_K),
         "outlier": record.credibility.features.get("outlier", 0.0) > 0,
     }
@@ -115,14 +119,18 @@ def score_features(features: dict[str, float], prop: str, method: Method, rules:
     for rule in rules.rules:
         if features.get(rule.feature) and _applies(rule, prop):
             logit += rule.weight * features[rule.feature]
-            text = rule.reason.format(detail=method.detail or "", sample_form=method.sample_form or "",
-                                      property=known.label if known else prop)
+            text = rule.reason.format(
+                detail=method.detail or "",
+                sample_form=method.sample_form or "",
+                property=known.label if known else prop,
+            )
             text = re.sub(r"\s*\(\s*\)", "", text).strip()
             fired.append((rule.weight, f"{'+' if rule.weight >= 0 else '-'} {text}"))
     fired.sort(key=lambda pair: -abs(pair[0]))
     score = 1.0 / (1.0 + math.exp(-logit))
-    return Credibility(score=round(score, 4), reasons=[text for _, text in fired], features=features,
-                       rules_version=rules.version)
+    return Credibility(
+        score=round(score, 4), reasons=[text for _, text in fired], features=features, rules_version=rules.version
+    )
 
 
 def score_record(record: Record, rules: CredibilityRules | None = None) -> Record:
@@ -140,7 +148,9 @@ def score_paper(result: PaperResult, rules: CredibilityRules | None = None) -> N
     scored = []
     for record in result.records:
         at = record.spans.value[0]
-        passage = next((p for p in passages if p.char_start <= at < p.char_end and p.origin == record.evidence.origin), None)
+        passage = next(
+            (p for p in passages if p.char_start <= at < p.char_end and p.origin == record.evidence.origin), None
+        )
         paragraph = paragraph_at(result.document, at)
         record = record.model_copy(update={"method": method_context(record, passage, methods, paper, paragraph)})
         scored.append(score_record(record, rules))
@@ -152,7 +162,7 @@ def paragraph_at(document: ParsedDocument | None, offset: int) -> str:
     if document is None:
         return ""
     block = next((b for b in document.blocks if b.char_start <= offset < b.char_end), None)
-    return document.text[block.char_start:block.char_end] if block else ""
+    return document.text[block.char_start : block.char_end] if block else ""
 
 
 def robust_outliers(values: Sequence[float], threshold: float = 3.5) -> list[bool]:
@@ -196,8 +206,15 @@ def _median(ordered: Sequence[float]) -> float:
     return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
-def fit_rules(features: list[dict[str, float]], labels: list[int], base: CredibilityRules, version: str,
-              fitted_on: str, l2: float = 1.0, steps: int = 500) -> CredibilityRules:
+def fit_rules(
+    features: list[dict[str, float]],
+    labels: list[int],
+    base: CredibilityRules,
+    version: str,
+    fitted_on: str,
+    l2: float = 1.0,
+    steps: int = 500,
+) -> CredibilityRules:
     """Fit the weights of `base`'s features to labels (1 = correct) by L2-regularized logistic regression.
 
     The reasons and property scopes of `base` are kept; only the numbers change. Features that never
@@ -236,7 +253,9 @@ def brier_score(scores: Sequence[float], labels: Sequence[int]) -> float:
     return sum((s - y) ** 2 for s, y in zip(scores, labels, strict=True)) / max(len(scores), 1)
 
 
-def reliability_table(scores: Sequence[float], labels: Sequence[int], bins: int = 5) -> list[tuple[float, float, int, float]]:
+def reliability_table(
+    scores: Sequence[float], labels: Sequence[int], bins: int = 5
+) -> list[tuple[float, float, int, float]]:
     """(bin low, bin high, count, fraction correct) for equal-width score bins."""
     table = []
     for i in range(bins):

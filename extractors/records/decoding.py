@@ -55,7 +55,7 @@ class AnswerGrammar:
 
         def lit(s: str) -> int:
             nonlocal pos
-            rest = text[pos:pos + len(s)]
+            rest = text[pos : pos + len(s)]
             if len(rest) < len(s):
                 return PREFIX if s.startswith(rest) else INVALID
             if rest != s:
@@ -69,8 +69,12 @@ class AnswerGrammar:
             end = text.find('"', pos)
             value = text[pos:] if end < 0 else text[pos:end]
             if options is None:  # a material: passage text on one line (a raw control character is not JSON)
-                ok = (value.strip() == value and len(value) <= self.max_material_chars and (not value or value in self.passage)
-                      and not any(c in value for c in "\n\r\t\\"))
+                ok = (
+                    value.strip() == value
+                    and len(value) <= self.max_material_chars
+                    and (not value or value in self.passage)
+                    and not any(c in value for c in "\n\r\t\\")
+                )
             else:
                 ok = any(o.startswith(value) for o in options) if end < 0 else value in options
             if not ok or (end >= 0 and not value):
@@ -111,7 +115,7 @@ class AnswerGrammar:
             if state != COMPLETE:
                 return state
             # A bare table number may carry a header unit; a dimensionless column (ZT) takes none.
-            if value in self.unitless_values and self.units and text[pos:pos + 1] != "}":
+            if value in self.unitless_values and self.units and text[pos : pos + 1] != "}":
                 state = lit(_UNIT)
                 if state == COMPLETE:
                     state, _ = field_(self.units)
@@ -188,7 +192,7 @@ def check_bytes(grammar: AnswerGrammar, data: bytes) -> int:
     except UnicodeDecodeError as err:
         if err.reason != "unexpected end of data" or err.start < len(data) - 3:
             return INVALID
-        head, tail = data[: err.start].decode("utf-8"), data[err.start:]
+        head, tail = data[: err.start].decode("utf-8"), data[err.start :]
         for ch in grammar.alphabet():
             if ch.encode("utf-8").startswith(tail) and grammar.check(head + ch) != INVALID:
                 return PREFIX
@@ -205,9 +209,15 @@ class GenerationStats:
     truncated: int = 0
 
 
-def generate_constrained(model: Any, tokenizer: Any, table: TokenTable | None, prompts: list[str],
-                         grammars: list[AnswerGrammar] | None, max_new_tokens: int = 160,
-                         stats: GenerationStats | None = None) -> list[str]:
+def generate_constrained(
+    model: Any,
+    tokenizer: Any,
+    table: TokenTable | None,
+    prompts: list[str],
+    grammars: list[AnswerGrammar] | None,
+    max_new_tokens: int = 160,
+    stats: GenerationStats | None = None,
+) -> list[str]:
     """Greedy batched generation; with grammars, every answer is valid under its grammar.
 
     Args:
@@ -230,7 +240,9 @@ def generate_constrained(model: Any, tokenizer: Any, table: TokenTable | None, p
     token_ids: list[list[int]] = [[] for _ in range(batch)]
     done = [False] * batch
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    eos = set(filter(None, [tokenizer.eos_token_id])) | {tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>",) if t in tokenizer.get_vocab()}
+    eos = set(filter(None, [tokenizer.eos_token_id])) | {
+        tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>",) if t in tokenizer.get_vocab()
+    }
     past = None
     cache_arg = _cache_argument(model)
     step_input = ids
@@ -240,7 +252,9 @@ def generate_constrained(model: Any, tokenizer: Any, table: TokenTable | None, p
             position = (attn.cumsum(-1) - 1).clamp(min=0)
             if past is not None:
                 position = position[:, -1:]
-            out = model(input_ids=step_input, attention_mask=attn, position_ids=position, use_cache=True, **{cache_arg: past})
+            out = model(
+                input_ids=step_input, attention_mask=attn, position_ids=position, use_cache=True, **{cache_arg: past}
+            )
             past = getattr(out, cache_arg)  # the output field has the same name as the argument
             logits = out.logits[:, -1, :].float()
             stats.forward_s += time.perf_counter() - clock
@@ -277,10 +291,22 @@ def generate_constrained(model: Any, tokenizer: Any, table: TokenTable | None, p
             if all(done):
                 break
             step_input = torch.tensor(chosen, device=device).unsqueeze(1)
-            attn = torch.cat([attn, torch.tensor([[0 if d and c == pad else 1] for d, c in zip(done, chosen, strict=True)], device=device)], dim=1)
+            attn = torch.cat(
+                [
+                    attn,
+                    torch.tensor(
+                        [[0 if d and c == pad else 1] for d, c in zip(done, chosen, strict=True)], device=device
+                    ),
+                ],
+                dim=1,
+            )
     texts = []
     for i in range(batch):
-        text = generated[i].decode("utf-8", errors="replace") if grammars is not None else tokenizer.decode(token_ids[i], skip_special_tokens=True)
+        text = (
+            generated[i].decode("utf-8", errors="replace")
+            if grammars is not None
+            else tokenizer.decode(token_ids[i], skip_special_tokens=True)
+        )
         if grammars is not None and not done[i]:
             stats.truncated += 1
             text = close_truncated(text)
@@ -296,7 +322,9 @@ def _cache_argument(model: Any) -> str:
     return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
 
 
-def _first_valid(logits: Any, grammar: AnswerGrammar, prefix: bytes, table: TokenTable, stats: GenerationStats) -> int | None:
+def _first_valid(
+    logits: Any, grammar: AnswerGrammar, prefix: bytes, table: TokenTable, stats: GenerationStats
+) -> int | None:
     """The highest-scoring token that keeps the answer valid (None if none does)."""
     import torch
 

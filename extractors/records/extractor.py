@@ -106,10 +106,14 @@ class RuleExtractor:
                     prop = min(fitting, key=lambda m: abs(m[1] - q.span[0]))[0]
                     before = [m for m in materials if m[1] <= q.span[0]] or materials
                     mat = min(before, key=lambda m: abs(m[1] - q.span[0]))
-                    found.proposals.append(Proposal(
-                        material=sentence[mat[0]:mat[1]], property=prop,
-                        value=sentence[q.span[0]:q.span[1]], unit=unit,
-                    ))
+                    found.proposals.append(
+                        Proposal(
+                            material=sentence[mat[0] : mat[1]],
+                            property=prop,
+                            value=sentence[q.span[0] : q.span[1]],
+                            unit=unit,
+                        )
+                    )
             out.append(found)
         return out
 

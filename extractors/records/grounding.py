@@ -82,7 +82,7 @@ def find_quantity(value_text: str, quantities: list[Quantity], text: str) -> Qua
     """The tagged quantity a proposal's value text refers to: same text, else same numbers."""
     value_text = value_text.strip()
     for q in quantities:
-        if q.text == value_text or text[q.span[0]:q.span[1]] == value_text:
+        if q.text == value_text or text[q.span[0] : q.span[1]] == value_text:
             return q
     wanted = _numbers(value_text)
     if not wanted:
@@ -109,7 +109,7 @@ def _conditions(quantities: list[Quantity], value_q: Quantity, sentence: tuple[i
             continue
         name = CONDITION_DIMENSIONS.get(q.dimension or "")
         if name:
-            found.append(Condition(name=name, value=q.value, unit=q.unit, text=text[q.span[0]:q.span[1]]))
+            found.append(Condition(name=name, value=q.value, unit=q.unit, text=text[q.span[0] : q.span[1]]))
     return found
 
 
@@ -117,10 +117,17 @@ def ground_proposal(proposal: Proposal, passage: Passage, info: ExtractorInfo, s
     """Turn one proposal into a grounded, normalized Record, or a RejectedRecord with the reason."""
 
     def reject(reason: str) -> Grounded:
-        return Grounded(None, RejectedRecord(
-            paper_id=passage.paper_id, source=source, passage_id=passage.passage_id, reason=reason,
-            proposed=proposal.model_dump(), extractor=info,
-        ))
+        return Grounded(
+            None,
+            RejectedRecord(
+                paper_id=passage.paper_id,
+                source=source,
+                passage_id=passage.passage_id,
+                reason=reason,
+                proposed=proposal.model_dump(),
+                extractor=info,
+            ),
+        )
 
     vocab = load_vocabulary()
     prop = vocab.get(proposal.property) or vocab.get(vocab.resolve(proposal.property) or "")
@@ -166,14 +173,14 @@ def ground_proposal(proposal: Proposal, passage: Passage, info: ExtractorInfo, s
     mentions = [m for m in vocab.mentions(text) if m[0] == prop.name]
     prop_span = min(mentions, key=lambda m: abs(m[1] - q.span[0]))[1:] if mentions else None
     off = passage.char_start
-    sentence_text = text[sent[0]:sent[1]]
+    sentence_text = text[sent[0] : sent[1]]
     record = Record(
         paper_id=passage.paper_id,
         source=source,
-        material=text[mat[0]:mat[1]],
-        formula=normalize_formula(text[mat[0]:mat[1]]),
+        material=text[mat[0] : mat[1]],
+        formula=normalize_formula(text[mat[0] : mat[1]]),
         property=prop.name,
-        property_text=text[prop_span[0]:prop_span[1]] if prop_span else prop.label,
+        property_text=text[prop_span[0] : prop_span[1]] if prop_span else prop.label,
         value=q.value,
         value_max=q.value_max,
         uncertainty=q.uncertainty,
@@ -190,8 +197,12 @@ def ground_proposal(proposal: Proposal, passage: Passage, info: ExtractorInfo, s
             property=(off + prop_span[0], off + prop_span[1]) if prop_span else None,
         ),
         evidence=Evidence(
-            text=sentence_text, char_start=off + sent[0], char_end=off + sent[1],
-            page=passage.page, bbox=passage.bbox, origin=passage.origin,
+            text=sentence_text,
+            char_start=off + sent[0],
+            char_end=off + sent[1],
+            page=passage.page,
+            bbox=passage.bbox,
+            origin=passage.origin,
         ),
         extractor=info,
     )

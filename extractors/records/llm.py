@@ -81,12 +81,18 @@ class ModelCompleter:
         order = sorted(range(len(jobs)), key=lambda i: len(jobs[i].messages[-1]["content"]))
         by_index: dict[int, str] = {}
         for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
-            prompts = [tok.apply_chat_template(jobs[i].messages, tokenize=False, add_generation_prompt=True) for i in chunk]
+            chunk = order[start : start + self.batch_size]
+            prompts = [
+                tok.apply_chat_template(jobs[i].messages, tokenize=False, add_generation_prompt=True) for i in chunk
+            ]
             texts = generate_constrained(
-                self.loaded.model, tok, self._table, prompts,  # type: ignore[attr-defined]
+                self.loaded.model,
+                tok,
+                self._table,
+                prompts,  # type: ignore[attr-defined]
                 [jobs[i].grammar for i in chunk] if self.constrained else None,
-                max_new_tokens=self.max_new_tokens, stats=self.stats,
+                max_new_tokens=self.max_new_tokens,
+                stats=self.stats,
             )
             by_index.update(zip(chunk, texts, strict=True))
         answers = [by_index[i] for i in range(len(jobs))]
@@ -107,10 +113,18 @@ def parse_answer(text: str) -> list[Proposal]:
         raise ExtractionError(f"model output is not a JSON list: {text[:80]!r}")
     proposals = []
     for item in data:
-        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("material", "property", "value")):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("material", "property", "value")
+        ):
             raise ExtractionError(f"model output has a malformed record: {str(item)[:80]!r}")
-        proposals.append(Proposal(material=item["material"], property=item["property"], value=item["value"],
-                                  unit=item.get("unit") if isinstance(item.get("unit"), str) else None))
+        proposals.append(
+            Proposal(
+                material=item["material"],
+                property=item["property"],
+                value=item["value"],
+                unit=item.get("unit") if isinstance(item.get("unit"), str) else None,
+            )
+        )
     return proposals
 
 
@@ -121,7 +135,7 @@ def passage_grammar(passage: Passage, properties: list[str]) -> AnswerGrammar:
     with_bare = passage.origin == "table" or dimensionless
     values, unitless = [], set()
     for q in tag_quantities(passage.text, include_unitless=with_bare):
-        text = passage.text[q.span[0]:q.span[1]]
+        text = passage.text[q.span[0] : q.span[1]]
         # As written inside a JSON string (render_answer's form): "about\n1.4 eV" wraps a line.
         escaped = json.dumps(text, ensure_ascii=False)[1:-1]
         if '"' in text or escaped in values:
@@ -130,7 +144,9 @@ def passage_grammar(passage: Passage, properties: list[str]) -> AnswerGrammar:
         if q.unit is None:
             unitless.add(escaped)
     units = header_units(passage.context)
-    return AnswerGrammar(passage=passage.text, properties=properties, values=values, unitless_values=unitless, units=units)
+    return AnswerGrammar(
+        passage=passage.text, properties=properties, values=values, unitless_values=unitless, units=units
+    )
 
 
 class LLMExtractor:
@@ -142,8 +158,14 @@ class LLMExtractor:
         self.max_retries = max_retries
 
     @classmethod
-    def from_settings(cls, base_model: str | None = None, adapter: str | None = None,
-                      settings: Settings | None = None, batch_size: int = 8, constrained: bool = True) -> LLMExtractor:
+    def from_settings(
+        cls,
+        base_model: str | None = None,
+        adapter: str | None = None,
+        settings: Settings | None = None,
+        batch_size: int = 8,
+        constrained: bool = True,
+    ) -> LLMExtractor:
         """Load the model: the embedded SmolLM2 (or --base-model) with the shipped adapter (or --adapter).
 
         adapter='none' runs the bare base model (zero-shot).
@@ -161,16 +183,24 @@ class LLMExtractor:
             raise ConfigError(f"--adapter {adapter}: no such directory")
         loaded = load_model(settings, base_model=base_model, adapter=adapter)
         info = ExtractorInfo(
-            name="llm", base_model=loaded.base_model, adapter=_adapter_name(adapter),
-            adapter_sha256=_adapter_sha256(adapter), prompt_version=PROMPT_VERSION,
+            name="llm",
+            base_model=loaded.base_model,
+            adapter=_adapter_name(adapter),
+            adapter_sha256=_adapter_sha256(adapter),
+            prompt_version=PROMPT_VERSION,
         )
         return cls(ModelCompleter(loaded, batch_size=batch_size, constrained=constrained), info)
 
     def propose(self, passages: list[Passage], properties: set[str] | None = None) -> list[PassageProposals]:
         allowed = sorted(properties) if properties else load_vocabulary().names
         results = [PassageProposals(p) for p in passages]
-        jobs = [Job(render_messages(p.text, p.context, sorted(properties) if properties else None),
-                    passage_grammar(p, allowed)) for p in passages]
+        jobs = [
+            Job(
+                render_messages(p.text, p.context, sorted(properties) if properties else None),
+                passage_grammar(p, allowed),
+            )
+            for p in passages
+        ]
         pending = list(range(len(passages)))
         for attempt in range(self.max_retries + 1):
             if not pending:

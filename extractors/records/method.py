@@ -16,37 +16,70 @@ from schemas.record import Method, MethodSource
 
 # Level of theory, most specific first ("HSE06" before "DFT").
 THEORY = [
-    ("G0W0", r"G0W0|G_0W_0|G₀W₀"), ("GW", r"\bGW\b|quasiparticle (?:calculation|correction|self-energ)"), ("HSE06", r"HSE0?6?\b|HSE\b|hybrid functional"),
-    ("PBE0", r"PBE0"), ("B3LYP", r"B3LYP"), ("mBJ", r"\bmBJ\b|TB-mBJ|modified Becke"), ("SCAN", r"\bSCAN\b"),
-    ("DFT+U", r"(?:GGA|LDA|LSDA|DFT|PBE)\s*\+\s*U\b"), ("DMFT", r"\bDMFT\b"), ("LDA", r"\bLS?DA\b"),
-    ("GGA/PBE", r"\bGG[AS]\b|\bPBE(?:sol)?\b|\bPW91\b"), ("DFT", r"\bDFT\b|density[- ]functional|first[- ]principles?|ab[- ]initio|Kohn[- ]Sham|\bVASP\b|Quantum ESPRESSO"),
-    ("tight-binding", r"tight[- ]binding"), ("molecular dynamics", r"molecular dynamics|\bMD simulations?"),
+    ("G0W0", r"G0W0|G_0W_0|G₀W₀"),
+    ("GW", r"\bGW\b|quasiparticle (?:calculation|correction|self-energ)"),
+    ("HSE06", r"HSE0?6?\b|HSE\b|hybrid functional"),
+    ("PBE0", r"PBE0"),
+    ("B3LYP", r"B3LYP"),
+    ("mBJ", r"\bmBJ\b|TB-mBJ|modified Becke"),
+    ("SCAN", r"\bSCAN\b"),
+    ("DFT+U", r"(?:GGA|LDA|LSDA|DFT|PBE)\s*\+\s*U\b"),
+    ("DMFT", r"\bDMFT\b"),
+    ("LDA", r"\bLS?DA\b"),
+    ("GGA/PBE", r"\bGG[AS]\b|\bPBE(?:sol)?\b|\bPW91\b"),
+    ("DFT", r"\bDFT\b|density[- ]functional|first[- ]principles?|ab[- ]initio|Kohn[- ]Sham|\bVASP\b|Quantum ESPRESSO"),
+    ("tight-binding", r"tight[- ]binding"),
+    ("molecular dynamics", r"molecular dynamics|\bMD simulations?"),
     ("machine learning", r"machine[- ]learning|neural network|\bML model|random forest|gradient boost"),
 ]
 TECHNIQUE = [
-    ("UV-vis", r"UV[- ]?vis|absorption spectr|optical absorption|Tauc|diffuse reflectance|transmission spectr|absorbance"),
-    ("photoluminescence", r"photoluminescence|\bPL\b"), ("ellipsometry", r"ellipsometr"), ("ARPES", r"ARPES|photoemission"),
-    ("STS", r"\bSTS\b|\bSTM\b|tunn?el?ling spectroscopy"), ("XRD", r"\bXRD\b|X-ray diffraction"),
-    ("DSC", r"\bDSC\b|differential scanning"), ("TGA", r"\bTGA\b|thermogravimetr"),
-    ("four-probe", r"four[- ]probe|4-probe|van der Pauw"), ("Hall", r"\bHall (?:effect|measurement|coefficient)"),
-    ("SQUID", r"SQUID|magnetometr"), ("magnetization", r"magneti[sz]ation|susceptibilit"),
-    ("resistivity", r"resistivity|resistance|transport measurement"), ("NMR", r"\bNMR\b|\bNQR\b|\bμSR\b|muon spin"),
-    ("specific heat", r"specific[- ]heat (?:measurement|data)|calorimetr"), ("nanoindentation", r"nanoindent"),
-    ("BET", r"\bBET\b"), ("laser flash", r"laser flash"), ("impedance", r"impedance spectroscopy|\bEIS\b"),
-    ("Raman", r"Raman"), ("EELS", r"\bEELS\b|electron energy[- ]loss"),
+    (
+        "UV-vis",
+        r"UV[- ]?vis|absorption spectr|optical absorption|Tauc|diffuse reflectance|transmission spectr|absorbance",
+    ),
+    ("photoluminescence", r"photoluminescence|\bPL\b"),
+    ("ellipsometry", r"ellipsometr"),
+    ("ARPES", r"ARPES|photoemission"),
+    ("STS", r"\bSTS\b|\bSTM\b|tunn?el?ling spectroscopy"),
+    ("XRD", r"\bXRD\b|X-ray diffraction"),
+    ("DSC", r"\bDSC\b|differential scanning"),
+    ("TGA", r"\bTGA\b|thermogravimetr"),
+    ("four-probe", r"four[- ]probe|4-probe|van der Pauw"),
+    ("Hall", r"\bHall (?:effect|measurement|coefficient)"),
+    ("SQUID", r"SQUID|magnetometr"),
+    ("magnetization", r"magneti[sz]ation|susceptibilit"),
+    ("resistivity", r"resistivity|resistance|transport measurement"),
+    ("NMR", r"\bNMR\b|\bNQR\b|\bμSR\b|muon spin"),
+    ("specific heat", r"specific[- ]heat (?:measurement|data)|calorimetr"),
+    ("nanoindentation", r"nanoindent"),
+    ("BET", r"\bBET\b"),
+    ("laser flash", r"laser flash"),
+    ("impedance", r"impedance spectroscopy|\bEIS\b"),
+    ("Raman", r"Raman"),
+    ("EELS", r"\bEELS\b|electron energy[- ]loss"),
 ]
 _CASE_SENSITIVE = {"GW", "photoluminescence", "Hall", "STS", "DFT+U", "LDA", "GGA/PBE", "SCAN", "BET", "EELS", "NMR"}
-LITERATURE = (r"\[\d+(?:[,–-]\s*\d+)*\]|\breported\b|\bprevious(?:ly)?\b|\bliterature\b|\bet al\.|\bref(?:s)?\.\s*\d"
-              r"|\bearlier (?:work|stud)|\bprevious theory")
-EXPERIMENT = (r"\bmeasured\b|\bmeasurements?\b|\bexperiment|\bexpt?\.|\bobserved\b|\bspectr|\bsamples?\b|\bannealed\b"
-              r"|\bsynthesi[sz]ed\b|\bgrown\b|\bfabricated\b|\bdeposited\b|\bexp\b")
-COMPUTATION = (r"\bcalculat|\bcomputed\b|\bcomputation|\bpredict\w*|\bsimulat|\btheoretical|\btheory\b|\bfunctional\b"
-               r"|McMillan|Eliashberg|\bab initio")
+LITERATURE = (
+    r"\[\d+(?:[,–-]\s*\d+)*\]|\breported\b|\bprevious(?:ly)?\b|\bliterature\b|\bet al\.|\bref(?:s)?\.\s*\d"
+    r"|\bearlier (?:work|stud)|\bprevious theory"
+)
+EXPERIMENT = (
+    r"\bmeasured\b|\bmeasurements?\b|\bexperiment|\bexpt?\.|\bobserved\b|\bspectr|\bsamples?\b|\bannealed\b"
+    r"|\bsynthesi[sz]ed\b|\bgrown\b|\bfabricated\b|\bdeposited\b|\bexp\b"
+)
+COMPUTATION = (
+    r"\bcalculat|\bcomputed\b|\bcomputation|\bpredict\w*|\bsimulat|\btheoretical|\btheory\b|\bfunctional\b"
+    r"|McMillan|Eliashberg|\bab initio"
+)
 SAMPLE_FORMS = [
-    ("single crystal", r"single[- ]crystal"), ("thin film", r"\b(?:thin )?films?\b"),
+    ("single crystal", r"single[- ]crystal"),
+    ("thin film", r"\b(?:thin )?films?\b"),
     ("nanoparticles", r"nano(?:particle|crystal|dot)s?|quantum dots?|\bQDs?\b"),
-    ("nanostructures", r"nano(?:wire|rod|tube|sheet|flake)s?"), ("monolayer", r"monolayers?|single[- ]layer|few[- ]layer|bilayer"),
-    ("powder", r"powders?|polycrystal\w*"), ("ceramic", r"ceramics?|pellets?|sintered"), ("bulk", r"\bbulk\b"),
+    ("nanostructures", r"nano(?:wire|rod|tube|sheet|flake)s?"),
+    ("monolayer", r"monolayers?|single[- ]layer|few[- ]layer|bilayer"),
+    ("powder", r"powders?|polycrystal\w*"),
+    ("ceramic", r"ceramics?|pellets?|sintered"),
+    ("bulk", r"\bbulk\b"),
 ]
 
 
@@ -97,9 +130,11 @@ def _last_match(text: str, table: list[tuple[str, str]], words: str) -> int:
 def _paper_kind(text: str) -> tuple[str, str | None] | None:
     """The kind a whole paper is about, when its words lean 3:1 to computation or to experiment."""
     computed = len(re.findall(COMPUTATION, text, re.IGNORECASE)) + sum(
-        len(re.findall(p, text, 0 if n in _CASE_SENSITIVE else re.IGNORECASE)) for n, p in THEORY)
+        len(re.findall(p, text, 0 if n in _CASE_SENSITIVE else re.IGNORECASE)) for n, p in THEORY
+    )
     measured = len(re.findall(EXPERIMENT, text, re.IGNORECASE)) + sum(
-        len(re.findall(p, text, 0 if n in _CASE_SENSITIVE else re.IGNORECASE)) for n, p in TECHNIQUE)
+        len(re.findall(p, text, 0 if n in _CASE_SENSITIVE else re.IGNORECASE)) for n, p in TECHNIQUE
+    )
     if computed >= 3 and computed >= 3 * measured:
         return "computational", _first(THEORY, text)
     if measured >= 3 and measured >= 3 * computed:
@@ -130,7 +165,8 @@ def detect_method(sentence: str, context: str = "") -> Method:
 
 _CITATION_AFTER = re.compile(
     r"\s*,?\s*(?:\[\d[\d,\s–-]*\]|\(\s*(?:Refs?\.?\s*\d|[A-Z][\w-]+ et al\.)[^)]*\)"
-    r"|(?:as )?(?:previously )?(?:reported|quoted|taken) (?:by|in|from)\b[^.;,]*)")
+    r"|(?:as )?(?:previously )?(?:reported|quoted|taken) (?:by|in|from)\b[^.;,]*)"
+)
 
 
 def value_tail(sentence: str, value_end: int) -> str:
@@ -153,12 +189,14 @@ def value_clause(sentence: str, value_start: int, value_end: int) -> str:
     start = 0
     for q in tag_quantities(sentence):
         if q.span[1] <= value_start:
-            start = q.span[1] + _trailing(sentence[q.span[1]:value_start])  # the earlier value keeps its own words
-    return sentence[start:value_end + _trailing(sentence[value_end:])]
+            start = q.span[1] + _trailing(sentence[q.span[1] : value_start])  # the earlier value keeps its own words
+    return sentence[start : value_end + _trailing(sentence[value_end:])]
 
 
-_TRAILING = re.compile(r"\s*(?:\([^()]{0,60}\)|,?\s*(?:as )?(?:measured|calculated|computed|obtained|estimated|determined)"
-                       r"(?: \w+){0,4})")
+_TRAILING = re.compile(
+    r"\s*(?:\([^()]{0,60}\)|,?\s*(?:as )?(?:measured|calculated|computed|obtained|estimated|determined)"
+    r"(?: \w+){0,4})"
+)
 
 
 def _trailing(text: str) -> int:

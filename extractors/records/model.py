@@ -83,7 +83,9 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def load_model(settings: Settings | None = None, base_model: str | None = None, adapter: str | None = None) -> LoadedModel:
+def load_model(
+    settings: Settings | None = None, base_model: str | None = None, adapter: str | None = None
+) -> LoadedModel:
     """Load the base model (a local directory, or the embedded default) and an optional LoRA adapter.
 
     Args:

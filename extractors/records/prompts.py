@@ -34,8 +34,9 @@ def load_prompt(version: str = PROMPT_VERSION) -> PromptTemplate:
     return PromptTemplate(version=raw["version"], system=raw["system"].strip(), user=raw["user"].strip())
 
 
-def render_messages(text: str, context: str = "", properties: list[str] | None = None,
-                    version: str = PROMPT_VERSION) -> list[dict[str, str]]:
+def render_messages(
+    text: str, context: str = "", properties: list[str] | None = None, version: str = PROMPT_VERSION
+) -> list[dict[str, str]]:
     """The chat messages for one passage (context is a table's caption and header)."""
     template = load_prompt(version)
     user = template.user.format(
