@@ -309,11 +309,10 @@ def evaluate_cmd(
     properties = _check_properties(property) or {"band_gap"}
     if gold is None:
         from extractors.learning.corpora import bandgap_200_gold
-        from schemas.settings import REPO_ROOT
 
-        corpus = REPO_ROOT.parent / "shared" / "corpus"
-        if not corpus.is_dir():
-            raise ConfigError("no --gold given and the shared corpus is absent; pass --gold FILE.jsonl")
+        corpus = Settings.from_env().corpus_dir
+        if corpus is None or not corpus.is_dir():
+            raise ConfigError("no --gold given and no corpus folder (PROPMINE_CORPUS_DIR); pass --gold FILE.jsonl")
         items = bandgap_200_gold(corpus, split="dev")
     else:
         items = evaluation.load_gold(gold)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from schemas.errors import ConfigError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 
@@ -27,6 +29,11 @@ class Settings(BaseModel):
     )
     adapter: str | None = Field(default=None, description="A LoRA adapter directory; None for the shipped default")
     device: str = Field(default="auto", description="'auto' (GPU when present), 'cpu' or 'cuda'")
+    corpus_dir: Path | None = Field(
+        default=None,
+        description="The folder of annotated corpora (bandgap-200-arxiv, polyie, ...) for training data and evaluation; "
+        "not part of a user's clone",
+    )
     figure_reader: str = Field(
         default="digitizer",
         description="'digitizer' (offline: vector paths, pixels and OCR), 'vlm:DIR' (a local vision-language model) or 'none'",
@@ -40,3 +47,10 @@ class Settings(BaseModel):
             if env is not None:
                 values[name] = env
         return cls.model_validate(values)
+
+    def require_corpus_dir(self) -> Path:
+        """The corpus folder (PROPMINE_CORPUS_DIR), or a ConfigError that says how to name one."""
+        if self.corpus_dir is None or not self.corpus_dir.is_dir():
+            where = f" ({self.corpus_dir} is not a folder)" if self.corpus_dir else ""
+            raise ConfigError(f"no corpus folder{where}: set PROPMINE_CORPUS_DIR or pass the folder explicitly")
+        return self.corpus_dir

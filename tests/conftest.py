@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+# The annotated corpora: PROPMINE_CORPUS_DIR, else ../shared/corpus beside the checkout (CI has it; a user's clone does not).
+CORPUS = Path(os.environ.get("PROPMINE_CORPUS_DIR") or REPO.parent / "shared" / "corpus")
+if CORPUS.is_dir():
+    os.environ.setdefault("PROPMINE_CORPUS_DIR", str(CORPUS))
 
 
 def load_samples_module(name: str = "make_samples"):

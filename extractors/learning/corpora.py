@@ -9,7 +9,7 @@ A passage where a gold value is present but cannot be aligned is dropped, never 
 record missing (that would teach the model to miss). Candidate passages with no gold value are
 negatives. Splits are by paper. The corpora are read at run time and never copied.
 
-    python -m extractors.learning.corpora OUT_DIR [CORPUS_DIR]
+    python -m extractors.learning.corpora OUT_DIR [CORPUS_DIR]   (default: PROPMINE_CORPUS_DIR)
 """
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ from extractors.records.grounding import find_material, ground_proposal
 from schemas.errors import InputError
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal
-from schemas.settings import REPO_ROOT
+from schemas.settings import Settings
 
-DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 NEGATIVES_PER_POSITIVE = 2
 
 
@@ -191,7 +190,7 @@ def _bandgap_200_gold_rows(corpus_dir: Path) -> dict[str, list[dict]]:
     return by_doi
 
 
-def bandgap_200_gold(corpus_dir: Path = DEFAULT_CORPUS, split: str = "dev") -> list[dict]:
+def bandgap_200_gold(corpus_dir: Path, split: str = "dev") -> list[dict]:
     """Per-paper gold of the bandgap-200 split, in the evaluation format of DESIGN.md."""
     gold = _bandgap_200_gold_rows(corpus_dir)
     items = []
@@ -635,7 +634,7 @@ def build_all(corpus_dir: Path, out_dir: Path) -> Counter:
 
 def main() -> None:
     out_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("runs/train-data")
-    corpus_dir = Path(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_CORPUS
+    corpus_dir = Path(sys.argv[2]) if len(sys.argv) > 2 else Settings.from_env().require_corpus_dir()
     counts = build_all(corpus_dir, out_dir)
     for key in sorted(counts):
         print(f"{key[0]:16} {key[1]:5} {key[2]:9} {counts[key]:6}")
