@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from extractors.pipeline import extract_paper, make_extractor  # noqa: E402
 from extractors.records.extractor import NoExtractor  # noqa: E402
+from schemas.options import ExtractionOptions  # noqa: E402
 
 REAL_PDFS = REPO.parent / "shared" / "corpus" / "real-pdfs" / "pdfs"
 
@@ -67,7 +68,7 @@ def main() -> None:
         print(f"re-run with nothing new:       {rerun_s:7.2f} s")
 
         if args.llm:
-            extractor = make_extractor("llm")
+            extractor = make_extractor(ExtractionOptions.resolve(extractor="llm"))
             some = sorted(folder.glob("*.pdf"))[: args.llm]
             clock = time.perf_counter()
             done = [extract_paper(p, extractor) for p in some]

@@ -55,6 +55,7 @@ from extractors.records.extractor import RuleExtractor, material_candidates  # n
 from extractors.records.grounding import ground_proposal  # noqa: E402
 from schemas.credibility import CREDIBILITY_DIR, load_credibility_rules  # noqa: E402
 from schemas.document import ParsedDocument  # noqa: E402
+from schemas.options import ExtractionOptions  # noqa: E402
 from schemas.passage import Passage  # noqa: E402
 from schemas.record import ExtractorInfo, Proposal, Record  # noqa: E402
 
@@ -219,7 +220,7 @@ def rules_records(corpus: Path) -> dict[str, list[tuple[Record, int]]]:
 def llm_records(corpus: Path, adapter: str) -> list[tuple[Record, int]]:
     from extractors.records.llm import LLMExtractor
 
-    extractor = LLMExtractor.from_settings(adapter=None if adapter == "default" else adapter)
+    extractor = LLMExtractor.from_options(ExtractionOptions.resolve(extractor="llm", adapter=adapter))
     out = []
     for item in bandgap_200_gold(corpus, split="dev"):
         result = extract_paper(item["path"], extractor, properties={"band_gap"})

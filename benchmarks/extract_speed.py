@@ -22,6 +22,7 @@ from extractors.documents.passages import is_candidate, make_passages  # noqa: E
 from extractors.learning.corpora import bandgap_200_gold  # noqa: E402
 from extractors.pipeline import extract_paper  # noqa: E402
 from extractors.records.llm import LLMExtractor  # noqa: E402
+from schemas.options import ExtractionOptions  # noqa: E402
 
 
 def main() -> None:
@@ -35,7 +36,7 @@ def main() -> None:
         return
     papers = [Path(g["path"]) for g in bandgap_200_gold(corpus, split="dev")][: args.papers]
     clock = time.perf_counter()
-    extractor = LLMExtractor.from_settings(adapter=args.adapter)
+    extractor = LLMExtractor.from_options(ExtractionOptions.resolve(extractor="llm", adapter=args.adapter))
     print(f"model load: {time.perf_counter() - clock:.1f} s")
     properties = {"band_gap"}
     n_passages = n_candidates = n_records = 0

@@ -8,36 +8,64 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from extractors.documents.papers import open_paper, parse_document
 from extractors.documents.passages import is_candidate, make_passages
 from extractors.figures.base import FigureReader
-from extractors.figures.reading import read_figures
+from extractors.figures.reading import make_figure_reader, read_figures
 from extractors.figures.records import figure_records
 from extractors.records.credibility import score_paper
 from extractors.records.extractor import RecordExtractor
 from extractors.records.grounding import ground_proposal
 from schemas.errors import PropmineError
+from schemas.options import ExtractionOptions
 from schemas.result import PaperResult
 
 log = logging.getLogger(__name__)
 
 
-def make_extractor(name: str = "llm", base_model: str | None = None, adapter: str | None = None) -> RecordExtractor:
-    """The LLM ('llm': embedded or a local base model, with an adapter), the rule-based extractor
-    ('rules'), or none ('none': parse and store passages only)."""
-    if name == "rules":
+def make_extractor(options: ExtractionOptions) -> RecordExtractor:
+    """The extractor the options name: the LLM (base model + adapter), the rules, or none (parse only)."""
+    if options.extractor == "rules":
         from extractors.records.extractor import RuleExtractor
 
         return RuleExtractor()
-    if name == "none":
+    if options.extractor == "none":
         from extractors.records.extractor import NoExtractor
 
         return NoExtractor()
     from extractors.records.llm import LLMExtractor
 
-    return LLMExtractor.from_settings(base_model=base_model, adapter=adapter)
+    return LLMExtractor.from_options(options)
+
+
+@dataclass
+class Pipeline:
+    """A run's loaded parts (the extractor, the figure reader) with the options that chose them.
+
+    Load once (the model takes seconds), then `extract` each paper.
+    """
+
+    options: ExtractionOptions
+    extractor: RecordExtractor
+    figure_reader: FigureReader | None = None
+
+    @classmethod
+    def load(cls, options: ExtractionOptions) -> Pipeline:
+        return cls(options, make_extractor(options), make_figure_reader(options.figure_reader or "none"))
+
+    def extract(self, path: str | Path, source: str | None = None) -> PaperResult:
+        """One paper through the pipeline with these options (see `extract_paper`)."""
+        return extract_paper(
+            path,
+            self.extractor,
+            properties=self.options.property_set,
+            max_pages=self.options.max_pages,
+            source=source,
+            figure_reader=self.figure_reader,
+        )
 
 
 def extract_paper(

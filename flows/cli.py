@@ -21,6 +21,7 @@ from rich.table import Table
 from flows.cli_data import register as register_data_commands
 from labeling.cli import label_app
 from schemas.errors import ConfigError, InputError, PropmineError
+from schemas.options import DEFAULT_MAX_PAGES, ExtractionOptions, canonical_properties
 from schemas.record import Record
 from schemas.settings import Settings
 
@@ -41,21 +42,75 @@ class OutFormat(StrEnum):
     csv = "csv"
 
 
-class ExtractorName(StrEnum):
-    llm = "llm"
-    rules = "rules"
-    none = "none"
-
-
-FilesArg = Annotated[list[Path], typer.Argument(help="PDF or UTF-8 text files", show_default=False)]
-MaxPages = Annotated[int, typer.Option("--max-pages", help="Refuse PDFs with more pages than this")]
-FigureReaderOpt = Annotated[
+# The run options, the same on every command that extracts (extract, batch, serve); each defaults to its
+# PROPMINE_* variable, then to the default (schemas.options.ExtractionOptions.resolve).
+ExtractorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--extractor",
+        help="llm (the LoRA-tuned model, the default), rules (the rule-based baseline) or none (parse and store "
+        "passages only) [env: PROPMINE_EXTRACTOR]",
+        show_default=False,
+    ),
+]
+BaseModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base-model",
+        help="A local Hugging Face model directory (default: the embedded SmolLM2-135M-Instruct) "
+        "[env: PROPMINE_BASE_MODEL]",
+        show_default=False,
+    ),
+]
+AdapterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--adapter",
+        help="A LoRA adapter directory, 'default' (the shipped one; the default on the embedded model) or 'none' "
+        "[env: PROPMINE_ADAPTER]",
+        show_default=False,
+    ),
+]
+PropertyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--property", "-p", help="Only these properties (repeatable), e.g. band_gap", show_default=False),
+]
+MaxPagesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-pages", min=1, help="Refuse PDFs with more pages than this (default 200) [env: PROPMINE_MAX_PAGES]"
+    ),
+]
+FiguresOpt = Annotated[
     str | None,
     typer.Option(
         "--figures",
-        help="Figure reader: digitizer (offline, the default; PROPMINE_FIGURE_READER), vlm:DIR (a local vision-language model) or none",
+        help="Figure reader: digitizer (offline; the default unless --extractor none), vlm:DIR (a local "
+        "vision-language model) or none [env: PROPMINE_FIGURE_READER]",
+        show_default=False,
     ),
 ]
+FilesArg = Annotated[list[Path], typer.Argument(help="PDF or UTF-8 text files", show_default=False)]
+MaxPages = Annotated[int, typer.Option("--max-pages", help="Refuse PDFs with more pages than this")]
+
+
+def run_options(
+    extractor: str | None,
+    base_model: str | None,
+    adapter: str | None,
+    properties: list[str] | None,
+    max_pages: int | None,
+    figures: str | None,
+) -> ExtractionOptions:
+    """The run options from the flags (and the environment): resolved once, here."""
+    return ExtractionOptions.resolve(
+        extractor=extractor,
+        base_model=base_model,
+        adapter=adapter,
+        properties=properties,
+        max_pages=max_pages,
+        figure_reader=figures,
+    )
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -67,7 +122,7 @@ def fail(message: str, code: int = 2) -> None:
 def parse(
     file: Annotated[Path, typer.Argument(help="A PDF or UTF-8 text file")],
     format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
-    max_pages: MaxPages = 200,
+    max_pages: MaxPages = DEFAULT_MAX_PAGES,
 ) -> None:
     """Print the parsed document: its text (offsets of records point into it) or everything as JSON."""
     from extractors.documents.papers import open_paper, parse_document
@@ -85,7 +140,7 @@ def parse(
 def quantities(
     files: FilesArg,
     format: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
-    max_pages: MaxPages = 200,
+    max_pages: MaxPages = DEFAULT_MAX_PAGES,
 ) -> None:
     """Every quantity (number with a unit) in the files, with spans and SI values."""
     from extractors.documents.papers import open_paper, parse_document
@@ -122,15 +177,18 @@ def figures(
         str | None,
         typer.Option("--reader", help="digitizer (offline, the default) or vlm:DIR (a local vision-language model)"),
     ] = None,
-    max_pages: MaxPages = 200,
+    max_pages: MaxPages = DEFAULT_MAX_PAGES,
 ) -> None:
     """Read the plots of PDFs: axes, units, scales and data series in data coordinates."""
     from extractors.documents.papers import open_paper, parse_document
-    from extractors.figures.reading import read_figures
+    from extractors.figures.reading import make_figure_reader, read_figures
 
     if format not in ("table", "jsonl"):
         fail(f"--format {format}: use table or jsonl")
-    chosen = _figure_reader(reader, ExtractorName.llm)
+    # the reader as a run would choose it (--reader, else PROPMINE_FIGURE_READER, else the digitizer)
+    chosen = make_figure_reader(
+        ExtractionOptions.resolve(extractor="rules", figure_reader=reader).figure_reader or "none"
+    )
     if chosen is None:
         fail("--reader none reads nothing: use digitizer or vlm:DIR")
     failed = 0
@@ -181,58 +239,37 @@ def figures(
 @app.command()
 def extract(
     files: FilesArg,
-    property: Annotated[
-        list[str] | None, typer.Option("--property", "-p", help="Only these properties (repeatable), e.g. band_gap")
-    ] = None,
+    property: PropertyOpt = None,
     db: Annotated[Path | None, typer.Option("--db", help="Also write the records into this DuckDB file")] = None,
     format: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
-    extractor: Annotated[
-        ExtractorName,
-        typer.Option(
-            "--extractor", help="llm (the LoRA-tuned model), rules (the rule-based baseline) or none (parse only)"
-        ),
-    ] = ExtractorName.llm,
-    base_model: Annotated[
-        str | None,
-        typer.Option("--base-model", help="A local Hugging Face model directory (default: the embedded SmolLM2-135M)"),
-    ] = None,
-    adapter: Annotated[
-        str | None,
-        typer.Option("--adapter", help="A LoRA adapter directory (default: the shipped one; 'none' for the bare base)"),
-    ] = None,
-    max_pages: MaxPages = 200,
-    figures: FigureReaderOpt = None,
+    extractor: ExtractorOpt = None,
+    base_model: BaseModelOpt = None,
+    adapter: AdapterOpt = None,
+    max_pages: MaxPagesOpt = None,
+    figures: FiguresOpt = None,
 ) -> None:
     """Extract grounded property records from PDFs or text files, and from their plots."""
-    from extractors.pipeline import extract_paper
+    from extractors.pipeline import Pipeline
 
-    properties = _check_properties(property)
-    chosen = _make_extractor(extractor, base_model, adapter)
-    reader = _figure_reader(figures, extractor)
+    options = run_options(extractor, base_model, adapter, property, max_pages, figures)
+    pipeline = Pipeline.load(options)
     records: list[Record] = []
     failed = 0
     results = []
     for file in files:
-        result = extract_paper(file, chosen, properties=properties, max_pages=max_pages, figure_reader=reader)
+        result = pipeline.extract(file)
         results.append(result)
         for message in result.errors:
             err_console.print(f"[red]error:[/red] {message.removeprefix('parse: ')}", highlight=False)
         failed += result.status == "failed"
         records.extend(result.records)
     if db is not None:
-        from flows.store import finish_run, flag_outliers, open_db, start_run, write_paper
+        from flows.extract_paper import run_parameters, write_results
 
-        with open_db(db) as con:
-            run_id = start_run(
-                con, "extract", {"extractor": chosen.info.model_dump(), "properties": sorted(properties or [])}
-            )
-            for result in results:
-                write_paper(con, result, run_id)
-            flag_outliers(con)
-            finish_run(con, run_id, len(results), len(records))
+        write_results(db, results, "extract", run_parameters(pipeline))
     if failed == len(files):
         raise typer.Exit(2)
-    if chosen.info.name == "rules" and format == OutFormat.table:
+    if options.extractor == "rules" and format == OutFormat.table:
         err_console.print("note: records from the rule-based stand-in extractor (--extractor rules)")
     rows = [r.model_dump(mode="json") for r in records]
     if format == OutFormat.table:
@@ -253,7 +290,11 @@ def extract(
 @app.command()
 def train(
     data: Annotated[
-        Path, typer.Option("--data", help="Training examples, JSON Lines (propmine corpus build / label export)")
+        Path,
+        typer.Option(
+            "--data",
+            help="Training examples, JSON Lines (python -m extractors.learning.corpora, or propmine label export)",
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Adapter directory to write")],
     epochs: Annotated[float, typer.Option(help="Passes over the data")] = 1.0,
@@ -262,7 +303,9 @@ def train(
     learning_rate: Annotated[float, typer.Option("--lr")] = 3e-4,
     lora_r: Annotated[int, typer.Option("--lora-r", help="LoRA rank")] = 8,
     seed: Annotated[int, typer.Option(help="Random seed")] = 0,
-    base_model: Annotated[str | None, typer.Option("--base-model", help="A local Hugging Face model directory")] = None,
+    base_model: Annotated[
+        str | None, typer.Option("--base-model", help="A local Hugging Face model directory [env: PROPMINE_BASE_MODEL]")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/checkpoint if present")] = True,
 ) -> None:
     """Fine-tune a LoRA adapter for the extractor (CPU or GPU), with a loss log and a model card."""
@@ -277,7 +320,8 @@ def train(
         lora_alpha=2 * lora_r,
         seed=seed,
     )
-    card = train_adapter(data, out, config, base_model=base_model, resume=resume)
+    base = ExtractionOptions.resolve(extractor="llm", base_model=base_model, adapter="none").base_model
+    card = train_adapter(data, out, config, base_model=base, resume=resume)
     err_console.print(
         f"adapter written to {out}: {card['steps']} steps in {card['train_seconds']} s, final loss {card['final_loss']}"
     )
@@ -304,7 +348,7 @@ def evaluate_cmd(
 ) -> None:
     """Score extractors against gold records: P/R/F1 per property and the hallucination rate, side by side."""
     from extractors.learning import evaluation
-    from extractors.pipeline import extract_paper
+    from extractors.pipeline import Pipeline
 
     properties = _check_properties(property) or {"band_gap"}
     if gold is None:
@@ -317,22 +361,26 @@ def evaluate_cmd(
     else:
         items = evaluation.load_gold(gold)
     items = items[:limit] if limit else items
-    extractors: dict[str, object] = {}
+    pipelines: dict[str, Pipeline] = {}
     adapter_dirs: dict[str, Path] = {}
+    wanted = sorted(properties)
     if rules:
-        extractors["rules"] = _make_extractor(ExtractorName.rules, None, None)
+        pipelines["rules"] = Pipeline.load(
+            ExtractionOptions.resolve(extractor="rules", properties=wanted, figure_reader="none")
+        )
     for name in adapter or ["default"]:
-        label = "base (zero-shot)" if name == "none" else f"adapter {Path(name).name}"
-        extractors[label] = _make_extractor(ExtractorName.llm, base_model, None if name == "default" else name)
-        if name != "none":
-            from extractors.records.llm import DEFAULT_ADAPTER_DIR
-
-            adapter_dirs[label] = DEFAULT_ADAPTER_DIR if name == "default" else Path(name)
+        options = ExtractionOptions.resolve(
+            extractor="llm", base_model=base_model, adapter=name, properties=wanted, figure_reader="none"
+        )
+        label = "base (zero-shot)" if options.adapter is None else f"adapter {Path(options.adapter).name}"
+        pipelines[label] = Pipeline.load(options)
+        if options.adapter is not None:
+            adapter_dirs[label] = Path(options.adapter)
     reports = {}
-    for label, chosen in extractors.items():
+    for label, pipeline in pipelines.items():
 
-        def run_one(path: Path, chosen=chosen):
-            result = extract_paper(path, chosen, properties=properties)
+        def run_one(path: Path, pipeline: Pipeline = pipeline) -> tuple[list[Record], int]:
+            result = pipeline.extract(path)
             return result.records, len(result.rejected)
 
         reports[label] = evaluation.evaluate(run_one, items, properties)
@@ -371,20 +419,18 @@ def batch(
     staging: Annotated[
         Path | None, typer.Option("--staging", help="Downloads and staged results (default: DB.staging/ beside the DB)")
     ] = None,
-    property: Annotated[
-        list[str] | None, typer.Option("--property", "-p", help="Only these properties (repeatable)")
-    ] = None,
-    extractor: Annotated[ExtractorName, typer.Option("--extractor")] = ExtractorName.llm,
-    base_model: Annotated[str | None, typer.Option("--base-model")] = None,
-    adapter: Annotated[str | None, typer.Option("--adapter")] = None,
-    max_pages: MaxPages = 200,
+    property: PropertyOpt = None,
+    extractor: ExtractorOpt = None,
+    base_model: BaseModelOpt = None,
+    adapter: AdapterOpt = None,
+    max_pages: MaxPagesOpt = None,
+    figures: FiguresOpt = None,
     merge_every: Annotated[
         int, typer.Option("--merge-every", min=1, help="Merge staged results into the DB after this many papers")
     ] = 10,
-    figures: FigureReaderOpt = None,
 ) -> None:
     """Mine a corpus into DuckDB with the Prefect flow mine-corpus: resumable, and re-runs skip finished papers."""
-    properties = _check_properties(property)
+    options = run_options(extractor, base_model, adapter, property, max_pages, figures)
     from flows.store import batch_lock
 
     with batch_lock(db):  # refuse at once if another batch holds the DB (the flow takes the lock for real)
@@ -395,15 +441,10 @@ def batch(
     summary = mine_corpus(
         source,
         str(db),
-        str(staging) if staging else None,
-        extractor.value,
-        sorted(properties) if properties else None,
-        base_model,
-        adapter,
-        max_pages,
-        merge_every,
+        options,
+        staging=str(staging) if staging else None,
+        merge_every=merge_every,
         progress=sys.stderr.isatty(),
-        figure_reader=figures or Settings.from_env().figure_reader,
     )
     table = Table(title=f"batch {summary.run_id}: {summary.source}")
     for col in ("papers", "skipped", "resumed", "extracted", "success", "partial", "failed", "records", "seconds"):
@@ -437,11 +478,15 @@ def serve(
         str, typer.Option("--cron", help="When to run, as a cron line (default: every night at 02:00)")
     ] = "0 2 * * *",
     name: Annotated[str, typer.Option("--name", help="The deployment's name")] = "nightly",
-    extractor: Annotated[ExtractorName, typer.Option("--extractor")] = ExtractorName.llm,
-    property: Annotated[list[str] | None, typer.Option("--property", "-p")] = None,
+    property: PropertyOpt = None,
+    extractor: ExtractorOpt = None,
+    base_model: BaseModelOpt = None,
+    adapter: AdapterOpt = None,
+    max_pages: MaxPagesOpt = None,
+    figures: FiguresOpt = None,
 ) -> None:
     """Run mine-corpus on a schedule on this machine (Prefect's flow.serve); stop with Ctrl-C."""
-    properties = _check_properties(property)
+    options = run_options(extractor, base_model, adapter, property, max_pages, figures)
     _quiet_prefect()
     from flows.mine_corpus import mine_corpus
 
@@ -451,40 +496,14 @@ def serve(
         parameters={
             "source": source,
             "db": str(db.resolve()),
-            "extractor_name": extractor.value,
-            "properties": sorted(properties) if properties else None,
+            "options": options.model_dump(),
         },
     )
 
 
 def _check_properties(names: list[str] | None) -> set[str] | None:
-    if not names:
-        return None
-    from schemas.vocabulary import load_vocabulary
-
-    vocab = load_vocabulary()
-    resolved = set()
-    for name in names:
-        canonical = vocab.resolve(name)
-        if canonical is None:
-            raise ConfigError(f"--property {name}: not in the vocabulary; known: {', '.join(vocab.names)}")
-        resolved.add(canonical)
-    return resolved
-
-
-def _make_extractor(name: ExtractorName, base_model: str | None, adapter: str | None):
-    from extractors.pipeline import make_extractor
-
-    return make_extractor(name.value, base_model, adapter)
-
-
-def _figure_reader(name: str | None, extractor: ExtractorName):
-    """The figure reader by name (default: the PROPMINE_FIGURE_READER setting); none for a parse-only run."""
-    from extractors.figures.reading import make_figure_reader
-
-    if extractor == ExtractorName.none and name is None:
-        return None
-    return make_figure_reader(name or Settings.from_env().figure_reader)
+    canonical = canonical_properties(names)
+    return set(canonical) if canonical else None
 
 
 def _records_table(records: list[Record]) -> None:

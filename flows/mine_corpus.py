@@ -21,8 +21,8 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from extractors.figures.reading import make_figure_reader
-from flows.extract_paper import extract_task, extraction_key, make_extractor
+from extractors.pipeline import Pipeline
+from flows.extract_paper import extract_task, run_parameters
 from flows.fetch import fetch_paper, list_references, make_client
 from flows.staging import load_fetch_index, save_fetch_index, stage_result, staging_dir_for
 from flows.store import (
@@ -35,6 +35,7 @@ from flows.store import (
     start_run,
 )
 from schemas.fetch import FetchedPaper, FetchSettings, PaperRef
+from schemas.options import ExtractionOptions
 from schemas.result import BatchSummary, PaperResult
 
 log = logging.getLogger(__name__)
@@ -72,33 +73,28 @@ def merge_task(db: Path, staging: Path, run_id: str | None) -> list[PaperResult]
 def mine_corpus(
     source: str,
     db: str,
+    options: ExtractionOptions | None = None,
     staging: str | None = None,
-    extractor_name: str = "llm",
-    properties: list[str] | None = None,
-    base_model: str | None = None,
-    adapter: str | None = None,
-    max_pages: int = 200,
     merge_every: int = 10,
     progress: bool = False,
-    figure_reader: str = "digitizer",
 ) -> BatchSummary:
     """Mine every paper of `source` (a folder, urls:FILE, arxiv:QUERY, openalex:FILTER) into the DuckDB file `db`.
 
     Args:
+        options: what to extract and with which model (`ExtractionOptions`; None: from the environment and
+            the defaults). Its key decides which papers are done already.
         staging: the folder for downloads and staged results (default: beside the database).
-        extractor_name: 'llm' (base model + LoRA adapter), 'rules' or 'none' (parse and store passages only).
         merge_every: staged results are merged into the database after this many papers.
-        figure_reader: 'digitizer' (offline), 'vlm:DIR' or 'none': what reads the plots of PDFs.
         progress: show a progress bar on the terminal.
 
     Raises:
         InputError: the source cannot be listed, another batch holds the database, or the staging folder is full.
     """
+    options = options or ExtractionOptions.resolve()
     clock = time.perf_counter()
     db_path = Path(db)
     staging_dir = Path(staging) if staging else staging_dir_for(db_path)
     staging_dir.mkdir(parents=True, exist_ok=True)
-    wanted = set(properties) if properties else None
     with batch_lock(db_path):
         resumed = merge_task(db_path, staging_dir, None)
         settings = FetchSettings.from_env()
@@ -117,16 +113,11 @@ def mine_corpus(
         known.update({f.ref.reference: f.sha256 for f in fetched if f.sha256 and f.ref.kind == "url"})
         save_fetch_index(staging_dir, known)
 
-        extractor = make_extractor(extractor_name, base_model, adapter)
-        reader = make_figure_reader(figure_reader if extractor_name != "none" else "none")
-        key = extraction_key(extractor.info, wanted, reader)
+        pipeline = Pipeline.load(options)
+        key = options.key()
         with open_db(db_path) as con:
             done = finished_papers(con, key)
-            run_id = start_run(
-                con,
-                "batch",
-                {"source": source, "extractor": extractor.info.model_dump(), "properties": sorted(wanted or [])},
-            )
+            run_id = start_run(con, "batch", run_parameters(pipeline, source=source))
         summary = BatchSummary(run_id=run_id, source=source, references=len(refs), resumed=len(resumed))
         todo, seen = [], set(done)
         for f in fetched:  # a paper listed twice (two URLs, a copy) is extracted once
@@ -145,9 +136,7 @@ def mine_corpus(
                     errors=[f"fetch: {item.error or 'no file'}"],
                 )
             else:
-                result = extract_task(
-                    item.path, item.ref.reference, extractor, wanted, max_pages, item.ref.doi, key, reader
-                )
+                result = extract_task(item.path, item.ref.reference, pipeline, item.ref.doi)
             stage_result(result, staging_dir)
             summary.extracted += 1
             if n % merge_every == 0:

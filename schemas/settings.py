@@ -19,24 +19,18 @@ def _cache_dir() -> Path:
 
 
 class Settings(BaseModel):
-    """Run settings; `Settings.from_env()` reads PROPMINE_* variables."""
+    """Machine settings (caches, device, limits, corpora); `Settings.from_env()` reads PROPMINE_* variables.
+
+    What a run extracts, and with which model, is in `schemas.options.ExtractionOptions`.
+    """
 
     cache_dir: Path = Field(default_factory=_cache_dir, description="Converted model weights and other caches")
-    max_pages: int = Field(default=200, description="PDFs with more pages are refused (a page limit)")
     max_file_mb: float = Field(default=200.0, description="Files larger than this are refused")
-    base_model: str | None = Field(
-        default=None, description="A local Hugging Face model directory; None for the embedded SmolLM2"
-    )
-    adapter: str | None = Field(default=None, description="A LoRA adapter directory; None for the shipped default")
     device: str = Field(default="auto", description="'auto' (GPU when present), 'cpu' or 'cuda'")
     corpus_dir: Path | None = Field(
         default=None,
         description="The folder of annotated corpora (bandgap-200-arxiv, polyie, ...) for training data and evaluation; "
         "not part of a user's clone",
-    )
-    figure_reader: str = Field(
-        default="digitizer",
-        description="'digitizer' (offline: vector paths, pixels and OCR), 'vlm:DIR' (a local vision-language model) or 'none'",
     )
 
     @classmethod

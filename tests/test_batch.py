@@ -86,6 +86,20 @@ def test_folder_batch_bad_papers_and_rerun(prefect_api: str, tmp_path: Path, sam
     assert query(db, "SELECT count(*) FROM records") == [(3,)]
 
 
+def test_parse_only_batch_reads_plots_when_a_reader_is_named(
+    prefect_api: str, tmp_path: Path, sample_pdf: Path
+) -> None:
+    """`batch --extractor none --figures digitizer` reads plots, as `extract` with the same flags does."""
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "sample.pdf").write_bytes(sample_pdf.read_bytes())
+    db = tmp_path / "mined.duckdb"
+    run = run_batch(prefect_api, str(folder), "--db", str(db), "--extractor", "none", "--figures", "digitizer")
+    assert run.returncode == 0, run.stderr
+    assert query(db, "SELECT count(*) FROM records") == [(0,)]
+    assert query(db, "SELECT count(*) FROM figures WHERE status = 'read'")[0][0] >= 1
+
+
 def test_kill_9_then_resume(prefect_api: str, tmp_path: Path) -> None:
     folder = tmp_path / "papers"
     write_papers(folder, 40)

@@ -20,6 +20,7 @@ from extractors.records.extractor import RuleExtractor
 from flows.store import open_db, write_paper
 from labeling.app import create_app
 from labeling.cli import label_app
+from schemas.options import ExtractionOptions
 
 PAPERS = {
     "znse.txt": "Optical constants of ZnSe\n\nResults\n\n"
@@ -113,7 +114,7 @@ def test_labels_train_an_adapter_that_extracts_grounded_records(tmp_path: Path) 
     del loaded
 
     # 5. Load it the way `propmine extract --adapter DIR` does, and evaluate it against a tiny gold.
-    extractor = LLMExtractor.from_settings(adapter=str(adapter))
+    extractor = LLMExtractor.from_options(ExtractionOptions.resolve(extractor="llm", adapter=str(adapter), env={}))
     assert extractor.info.adapter == "adapter-from-labels" and extractor.info.adapter_sha256
 
     written = []

@@ -11,6 +11,7 @@ from extractors.records.extractor import PassageProposals
 from extractors.records.grounding import ground_proposal
 from extractors.records.llm import LLMExtractor, QueuedCompleter, parse_answer, passage_grammar
 from schemas.errors import ExtractionError
+from schemas.options import SHIPPED_ADAPTER_DIR, ExtractionOptions
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal
 
@@ -150,7 +151,7 @@ def test_grounding_rejects(proposal: Proposal, reason: str) -> None:
 
 @pytest.mark.slow
 def test_real_model_extracts_a_band_gap() -> None:
-    extractor = LLMExtractor.from_settings()
+    extractor = LLMExtractor.from_options(ExtractionOptions.resolve(extractor="llm", env={}))
     result: list[PassageProposals] = extractor.propose([passage("The band gap of TiO2 is 3.2 eV.")], {"band_gap"})
     assert [(p.material, p.property, p.value) for p in result[0].proposals] == [("TiO2", "band_gap", "3.2 eV")]
 
@@ -197,8 +198,13 @@ def test_lora_smoke_adapter_changes_base_does_not(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_a_local_model_directory_loads_and_answers_within_the_grammar(tmp_path) -> None:
-    """--base-model DIR: any local causal LM (here a tiny random-weight Llama built from a config)."""
+def test_a_local_model_directory_loads_and_answers_within_the_grammar(tmp_path, monkeypatch) -> None:
+    """--base-model DIR: any local causal LM (here a tiny random-weight Llama built from a config).
+
+    The model comes from PROPMINE_BASE_MODEL and PROPMINE_ADAPTER names the shipped adapter: `--adapter none`
+    must win over the environment, and the shipped SmolLM2 adapter must never be put on another base model
+    (on this tiny model it would not even load).
+    """
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
@@ -220,8 +226,12 @@ def test_a_local_model_directory_loads_and_answers_within_the_grammar(tmp_path) 
     LlamaForCausalLM(config).save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
 
-    extractor = LLMExtractor.from_settings(base_model=str(model_dir), adapter="none")
+    monkeypatch.setenv("PROPMINE_BASE_MODEL", str(model_dir))
+    assert ExtractionOptions.resolve().adapter is None, "no shipped adapter on another base model"
+    monkeypatch.setenv("PROPMINE_ADAPTER", str(SHIPPED_ADAPTER_DIR))
+    extractor = LLMExtractor.from_options(ExtractionOptions.resolve(extractor="llm", adapter="none"))
     assert extractor.info.base_model == str(model_dir) and extractor.info.adapter is None
+    assert not hasattr(extractor.completer.loaded.model, "peft_config"), "--adapter none loads no adapter"
     [result] = extractor.propose([passage()], {"band_gap"})
     # Random weights write nonsense, but the grammar holds them to passage text: the answer parses.
     assert result.errors == [] and json.loads(result.raw_output or "") is not None

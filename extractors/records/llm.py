@@ -23,16 +23,17 @@ from extractors.records.decoding import (
     generate_constrained,
 )
 from extractors.records.extractor import PassageProposals
-from extractors.records.prompts import PROMPT_VERSION, render_messages
-from schemas.errors import ConfigError, ExtractionError
+from extractors.records.prompts import render_messages
+from schemas.errors import ExtractionError
+from schemas.options import SHIPPED_ADAPTER_DIR, ExtractionOptions, adapter_sha256
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal
-from schemas.settings import DATA_DIR, Settings
+from schemas.settings import Settings
 from schemas.vocabulary import load_vocabulary
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ADAPTER_DIR = DATA_DIR / "adapters" / "default"
+DEFAULT_ADAPTER_DIR = SHIPPED_ADAPTER_DIR  # the adapter trained on the embedded SmolLM2 (data/adapters/default)
 
 
 @dataclass
@@ -158,36 +159,24 @@ class LLMExtractor:
         self.max_retries = max_retries
 
     @classmethod
-    def from_settings(
-        cls,
-        base_model: str | None = None,
-        adapter: str | None = None,
-        settings: Settings | None = None,
-        batch_size: int = 8,
-        constrained: bool = True,
+    def from_options(
+        cls, options: ExtractionOptions, settings: Settings | None = None, batch_size: int = 8, constrained: bool = True
     ) -> LLMExtractor:
-        """Load the model: the embedded SmolLM2 (or --base-model) with the shipped adapter (or --adapter).
+        """Load the model the options name (resolved: base model or the embedded SmolLM2, adapter or none).
 
-        adapter='none' runs the bare base model (zero-shot).
+        Args:
+            options: resolved run options (`ExtractionOptions.resolve`); adapter None runs the bare base model.
+            settings: machine settings (cache folder, device); read from the environment when None.
         """
         from extractors.records.model import load_model
 
-        settings = settings or Settings.from_env()
-        adapter = adapter or settings.adapter
-        if adapter is None:
-            if base_model is None and (DEFAULT_ADAPTER_DIR / "adapter_config.json").is_file():
-                adapter = str(DEFAULT_ADAPTER_DIR)
-        elif adapter.lower() == "none":
-            adapter = None
-        elif not Path(adapter).is_dir():
-            raise ConfigError(f"--adapter {adapter}: no such directory")
-        loaded = load_model(settings, base_model=base_model, adapter=adapter)
+        loaded = load_model(settings or Settings.from_env(), base_model=options.base_model, adapter=options.adapter)
         info = ExtractorInfo(
             name="llm",
             base_model=loaded.base_model,
-            adapter=_adapter_name(adapter),
-            adapter_sha256=_adapter_sha256(adapter),
-            prompt_version=PROMPT_VERSION,
+            adapter=_adapter_name(options.adapter),
+            adapter_sha256=adapter_sha256(options.adapter),
+            prompt_version=options.prompt_version,
         )
         return cls(ModelCompleter(loaded, batch_size=batch_size, constrained=constrained), info)
 
@@ -217,17 +206,6 @@ class LLMExtractor:
                     failed.append(i)
             pending = failed
         return results
-
-
-def _adapter_sha256(adapter: str | None) -> str | None:
-    if adapter is None:
-        return None
-    weights = Path(adapter) / "adapter_model.safetensors"
-    if not weights.is_file():
-        return None
-    import hashlib
-
-    return hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
 
 
 def _adapter_name(adapter: str | None) -> str | None:

@@ -90,15 +90,14 @@ def load_model(
 
     Args:
         settings: cache directory and device; read from the environment when None.
-        base_model: a local Hugging Face model directory; None for the embedded SmolLM2.
-        adapter: a peft LoRA adapter directory, applied (not merged) on top of the base.
+        base_model: a local Hugging Face model directory; None for the embedded SmolLM2 (as resolved by
+            ExtractionOptions: this function reads no environment of its own).
+        adapter: a peft LoRA adapter directory, applied (not merged) on top of the base; None for none.
 
     Raises:
         ConfigError: a named directory does not exist or does not hold a model/adapter.
     """
     settings = settings or Settings.from_env()
-    base_model = base_model or settings.base_model
-    adapter = adapter or settings.adapter
     if base_model:
         base_dir = Path(base_model)
         if not (base_dir / "config.json").is_file():

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from schemas.errors import ConfigError
+from schemas.options import DEFAULT_PROMPT_VERSION
 from schemas.record import Proposal
 from schemas.settings import DATA_DIR
 
-PROMPT_VERSION = "extract-v1"
+PROMPT_VERSION = DEFAULT_PROMPT_VERSION
 
 
 @dataclass(frozen=True)
