@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from extractors import embeddings
 from extractors.embeddings import MiniLMEmbedder, NgramEmbedder, find_model_dir, load_embedder
 from flows.cli_data import register
-from flows.query import QueryOptions, parse_query, search_records
+from flows.query import QueryOptions, search_records
+from flows.query_text import parse_query
 from flows.store import open_db
 from schemas.errors import InputError
 

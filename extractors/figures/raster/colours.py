@@ -1,0 +1,124 @@
+"""The plot area's ink split by colour, each colour with its anti-aliased blend into the background."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from extractors.figures.raster.shapes import SeriesStyle
+
+
+@dataclass
+class _Colour:
+    rgb: np.ndarray
+    mask: np.ndarray  # pixels of the plot area drawn in this colour
+    label: str | None = None
+    entries: list[tuple[SeriesStyle, float, str]] = field(default_factory=list)  # legend: kind, solidity, text
+
+
+def _colours(rgb: np.ndarray, ink: np.ndarray, bg: np.ndarray) -> list[_Colour]:
+    """The plot area's ink split by colour: the most common colours, each with its anti-aliased blend into the background."""
+    pix = rgb[ink]
+    if len(pix) == 0:
+        return []
+    min_pixels = max(25, int(0.0004 * ink.size))
+    q = (pix // 16).astype(np.int32)
+    codes = q[:, 0] * 256 + q[:, 1] * 16 + q[:, 2]
+    remaining = np.ones(len(pix), bool)
+    modes: list[np.ndarray] = []
+    for _ in range(10):
+        if remaining.sum() < min_pixels:
+            break
+        counts = np.bincount(codes[remaining], minlength=4096)
+        top = int(counts.argmax())
+        mode = pix[remaining & (codes == top)].mean(axis=0)
+        explained = (np.sqrt(((pix - mode) ** 2).sum(axis=1)) < 40) | _blend_of(pix, mode, bg)
+        if counts[top] < min_pixels * 0.5 or (explained & remaining).sum() < min_pixels:
+            # a thin stroke spreads over many shades, none of them common: the shade that explains most
+            # of what is left, then its strongest pixels for the colour itself
+            best = 0
+            for cand_code in np.argsort(counts)[::-1][:8]:
+                cand = pix[remaining & (codes == cand_code)].mean(axis=0) if counts[cand_code] else bg
+                exp = (np.sqrt(((pix - cand) ** 2).sum(axis=1)) < 40) | _blend_of(pix, cand, bg)
+                if int((exp & remaining).sum()) > best:
+                    best, mode, explained = int((exp & remaining).sum()), cand, exp
+            if best < min_pixels:
+                break
+            strength = np.sqrt(((pix[explained & remaining] - bg) ** 2).sum(axis=1))
+            mode = pix[explained & remaining][strength >= np.quantile(strength, 0.9)].mean(axis=0)
+            explained = explained | (np.sqrt(((pix - mode) ** 2).sum(axis=1)) < 40) | _blend_of(pix, mode, bg)
+        remaining &= ~explained
+        if float(np.sqrt(((mode - bg) ** 2).sum())) < 90:  # a pale tint: a fill or a legend box, not a stroke
+            continue
+        if any(_blend_of(mode[None, :], m, bg, lowest=0.1)[0] for m in modes):  # the fringe of a stronger colour
+            continue
+        modes.append(mode)
+    if not modes:
+        return []
+    out = [_Colour(mode, mask) for mode, mask in zip(modes, _colour_masks(rgb, ink, modes, bg), strict=True)]
+    # a colour found only along the edges of others is their mix where two strokes overlap, or the halo
+    # of one (JPEG), not a series
+    near = [ndimage.binary_dilation(c.mask, iterations=3) for c in out]
+    # for the mix, without a colour's one-pixel fringe: the grey edge of black markers is not a grey line
+    core = [ndimage.binary_dilation(ndimage.binary_opening(c.mask, np.ones((2, 2), bool)), iterations=3) for c in out]
+    keep = []
+    for k, c in enumerate(out):
+        n_pix = int(c.mask.sum())
+        if n_pix == 0:
+            continue
+        bigger = [j for j in range(len(out)) if j != k and out[j].mask.sum() > n_pix]
+        others = np.zeros(ink.shape, bool)
+        for j in bigger:
+            others |= core[j]
+        if others[c.mask].mean() >= 0.85:
+            continue
+        if any(
+            _blend_of(c.rgb[None, :], out[j].rgb, bg, 0.1, 35, highest=0.85)[0] and near[j][c.mask].mean() >= 0.5
+            for j in range(len(out))
+            if j != k
+        ):  # a paler shade along another colour: its fringe
+            continue
+        keep.append(c)
+    return keep
+
+
+def _colour_masks(rgb: np.ndarray, ink: np.ndarray, modes: list[np.ndarray], bg: np.ndarray) -> list[np.ndarray]:
+    """Every ink pixel to its nearest colour (a blend with the background counts by how far off the blend line it lies)."""
+    pix = rgb[ink]
+    costs = []
+    for mode in modes:
+        d_direct = np.sqrt(((pix - mode) ** 2).sum(axis=1))
+        d_blend = np.where(_blend_of(pix, mode, bg), 20.0, np.inf)
+        costs.append(np.minimum(d_direct, d_blend))
+    costs_a = np.stack(costs) if costs else np.zeros((0, len(pix)))
+    best = costs_a.argmin(axis=0) if len(pix) else np.zeros(0, int)
+    ok = costs_a.min(axis=0) < 45 if len(pix) else np.zeros(0, bool)
+    idx = np.argwhere(ink)
+    masks = []
+    for k in range(len(modes)):
+        sel = ok & (best == k)
+        mask = np.zeros(ink.shape, bool)
+        mask[idx[sel, 0], idx[sel, 1]] = True
+        masks.append(mask)
+    return masks
+
+
+def _blend_of(
+    pix: np.ndarray,
+    colour: np.ndarray,
+    bg: np.ndarray,
+    lowest: float = 0.45,
+    tolerance: float = 22,
+    highest: float = 1.15,
+) -> np.ndarray:
+    """Pixels that are `colour` blended with the background, at least `lowest` of it (anti-aliased edges)."""
+    e = colour - bg
+    ee = float((e * e).sum())
+    if ee < 1:
+        return np.zeros(len(pix), bool)
+    d = pix - bg
+    alpha = (d @ e) / ee
+    resid = np.sqrt(((d - alpha[:, None] * e[None, :]) ** 2).sum(axis=1))
+    return (alpha >= lowest) & (alpha <= highest) & (resid < tolerance)

@@ -1,0 +1,294 @@
+"""The text around a panel's frame: tick labels and their exponents, axis titles, offsets, panel labels."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from extractors.figures.axes import parse_tick
+from extractors.figures.raster.frame import Box, _Frame, _Tick, _union
+from extractors.figures.raster.glyphs import _Glyphs, _Word, _words
+from extractors.figures.raster.ocr import DIGITS, _Crop, _ocr_sheet, _title_pieces
+
+_PANEL_LABEL = re.compile(r"^\(?([a-hA-H])\)?[.:]?$")
+
+
+@dataclass
+class _TickLabel:
+    word: _Word
+    pos: float  # the tick (or label centre) position the label belongs to
+    base: _Crop
+    exponent: _Crop | None = None
+
+    def value(self, powers: bool = False) -> float | None:
+        """The label's number; with `powers` (the axis' other labels are powers of ten) '103' is 10^3 whose exponent
+        was not seen apart."""
+        base = self.base.text.replace(" ", "").replace("\u2212", "-")
+        if self.exponent is None:
+            m = re.fullmatch(r"10(-?\d{1,2})", base) if powers else None
+            return 10.0 ** int(m.group(1)) if m else parse_tick(base)
+        exponent = self.exponent.text.replace(" ", "").replace("\u2212", "-")
+        if not exponent:
+            return None
+        if base == "10":
+            return parse_tick(f"10^{exponent}")
+        if base.endswith("10") and parse_tick(base[:-2]) is not None:  # 2×10 read without the sign
+            return parse_tick(f"{base[:-2]}×10^{exponent}")
+        return None
+
+    def text(self) -> str:
+        return f"{self.base.text}^{self.exponent.text}" if self.exponent else self.base.text
+
+
+@dataclass
+class _Panel:
+    frame: _Frame
+    x_labels: list[_TickLabel] = field(default_factory=list)
+    y_labels: list[_TickLabel] = field(default_factory=list)
+    x_title: _Crop | None = None
+    y_title: _Crop | None = None
+    panel_crops: list[_Crop] = field(default_factory=list)
+    inner_crops: list[_Crop] = field(default_factory=list)  # panel label candidates inside the plot area
+    right_labels: list[_TickLabel] = field(default_factory=list)  # the tick labels of a second y axis, if any
+    x_offset: _TickLabel | None = None  # a multiplier written at the axis' end ('1e5', '×10^4')
+    y_offset: _TickLabel | None = None
+    insets: list[_Frame] = field(default_factory=list)
+    text_boxes: list[Box] = field(default_factory=list)
+    label: str | None = None
+    label_text: str | None = None  # the panel label as written ('(a)')
+
+
+def _axis_text(
+    p: _Panel, words: list[_Word], glyphs: _Glyphs, th: float, frames: list[_Frame], dark: np.ndarray
+) -> None:
+    """The tick labels, axis titles and panel label candidates of one panel."""
+    f = p.frame
+    small = [w for w in words if w.h < max(0.25 * f.height, 3 * th) and w.box[0] > -1000]
+    _tick_labels(p, small, glyphs, th, frames)
+    _x_title(p, words, glyphs, th)
+    y_wall = _y_title(p, words, th)
+    _corner_text(p, small, glyphs, th, y_wall)
+    p.inner_crops = _inner_labels(f, dark, th)
+    p.panel_crops += p.inner_crops
+
+
+def _tick_labels(p: _Panel, small: list[_Word], glyphs: _Glyphs, th: float, frames: list[_Frame]) -> None:
+    """The x and y tick labels, and those of a second y axis on the right."""
+    f = p.frame
+    tick_out = max([k.length for k in f.x_ticks], default=0)
+    # x tick labels: the first row of words below the axis, centred within its span
+    below = [
+        w
+        for w in small
+        if w.box[1] > f.bottom + f.thick / 2
+        and w.box[1] < f.bottom + tick_out + 2.5 * th + 8
+        and f.left - 0.6 * th <= w.cx <= f.right + 0.6 * th
+    ]
+    if below:
+        top = min(w.box[1] for w in below)
+        first = [w for w in below if w.box[1] <= top + 0.6 * th]
+        p.x_labels = [_tick_label(w, f.x_ticks, glyphs, th, horizontal=True) for w in sorted(first, key=lambda w: w.cx)]
+    # y tick labels: the words right-aligned next to the axis, centred within its span
+    tick_out_y = max([k.length for k in f.y_ticks], default=0)
+    left = [
+        w
+        for w in small
+        if w.box[2] < f.left - f.thick / 2
+        and w.box[2] > f.left - tick_out_y - 2.5 * th - 8
+        and f.top - 0.6 * th <= w.cy <= f.bottom + 0.6 * th
+        and w.h < 2 * th
+    ]
+    if left:
+        right = max(w.box[2] for w in left)
+        first = [w for w in left if w.box[2] >= right - 0.6 * th]
+        p.y_labels = [
+            _tick_label(w, f.y_ticks, glyphs, th, horizontal=False) for w in sorted(first, key=lambda w: w.cy)
+        ]
+    # a second y axis: numbers left-aligned right of the frame (its series cannot be told from the left axis')
+    beyond = [
+        w
+        for w in small
+        if f.right + f.thick / 2 < w.box[0] < f.right + f.thick + 2.5 * th + 8
+        and f.top - 0.6 * th <= w.cy <= f.bottom + 0.6 * th
+        and 0.4 * th < w.h < 2 * th
+        and not any(o.left > w.box[2] and o.left - w.box[2] < 3 * th and o.top < w.cy < o.bottom for o in frames)
+    ]  # the y tick labels of the panel to the right
+    if len(beyond) >= 3:
+        first_left = min(w.box[0] for w in beyond)
+        column = [w for w in beyond if w.box[0] <= first_left + 0.6 * th]
+        if len(column) >= 3:
+            p.right_labels = [
+                _tick_label(w, [], glyphs, th, horizontal=False) for w in sorted(column, key=lambda w: w.cy)
+            ]
+    p.text_boxes += [lab.word.box for lab in p.x_labels + p.y_labels]
+
+
+def _x_title(p: _Panel, words: list[_Word], glyphs: _Glyphs, th: float) -> None:
+    """The x axis title below the tick labels, and the offset text at the axis' right end."""
+    f = p.frame
+    tick_out = max([k.length for k in f.x_ticks], default=0)
+    # x title: the next row of words below the tick labels
+    x_floor = max((lab.word.box[3] for lab in p.x_labels), default=int(f.bottom + tick_out + th))
+    titles = [
+        w
+        for w in words
+        if w.box[1] > x_floor
+        and w.box[1] < x_floor + 2.5 * th
+        and w.box[0] > -1000
+        and w.box[2] > f.left
+        and w.box[0] < f.right
+        and w.h < 3 * th
+    ]
+    if titles:
+        top = min(w.box[1] for w in titles)
+        row = [w for w in titles if w.box[1] <= top + 0.8 * th]
+        # the x axis' offset text ('1e5', '×10^4') stands alone at the axis' right end
+        last = max(row, key=lambda w: w.box[2])
+        rest = [w for w in row if w is not last]
+        if rest and abs(last.box[2] - f.right) < 1.5 * th and last.box[0] - max(w.box[2] for w in rest) > 2 * th:
+            p.x_offset = _tick_label(last, [], glyphs, th, horizontal=True)
+            row = rest
+        box = _union([w.box for w in row])
+        p.x_title = _Crop(box, ids=[i for w in row for i in w.ids], target_px=56)
+        p.text_boxes.append(box)
+
+
+def _y_title(p: _Panel, words: list[_Word], th: float) -> int:
+    """The y axis title left of the tick labels; returns the left edge of the tick labels (or where they would be)."""
+    f = p.frame
+    tick_out_y = max([k.length for k in f.y_ticks], default=0)
+    # y title: the column of (rotated) words left of the tick labels
+    y_wall = min((lab.word.box[0] for lab in p.y_labels), default=int(f.left - tick_out_y - th))
+    titles = [
+        w
+        for w in words
+        if w.box[2] < y_wall
+        and w.box[2] > y_wall - 2.5 * th
+        and w.box[0] > -1000
+        and w.box[3] > f.top
+        and w.box[1] < f.bottom
+        and w.w < 3 * th
+    ]
+    if titles:
+        right = max(w.box[2] for w in titles)
+        col = [w for w in titles if w.box[2] >= right - 0.8 * th]
+        box = _union([w.box for w in col])
+        p.y_title = _Crop(
+            box, ids=[i for w in col for i in w.ids], rotate=box[3] - box[1] > box[2] - box[0], target_px=56
+        )
+        p.text_boxes.append(box)
+    return y_wall
+
+
+def _corner_text(p: _Panel, small: list[_Word], glyphs: _Glyphs, th: float, y_wall: int) -> None:
+    """The y axis' offset text and the panel label candidates near the frame's top-left corner."""
+    f = p.frame
+    # the y axis' offset text: a short word just above the frame's top-left corner
+    above = [
+        w
+        for w in small
+        if f.top - 2 * th <= w.box[3] <= f.top + 0.2 * th
+        and f.left - th <= w.box[0] <= f.left + 2 * th
+        and w.w < 6 * th
+    ]
+    if above:
+        offset_word = min(above, key=lambda w: abs(w.box[0] - f.left))
+        p.y_offset = _tick_label(offset_word, [], glyphs, th, horizontal=True)  # or a panel label: read as both
+    # panel label candidates: short words just above the frame's top-left corner or left of it
+    for w in small:
+        near_top = (
+            f.top - 3 * th < w.box[3] <= f.top + 0.5 * th and f.left - 0.3 * f.width < w.cx < f.left + 0.3 * f.width
+        )
+        near_left = f.top - 2 * th < w.cy < f.top + 0.15 * f.height and f.left - 0.25 * f.width < w.cx < y_wall - 2 * th
+        if (near_top or near_left) and w.w < 3.5 * th and w.h < 2 * th:
+            p.panel_crops.append(_Crop(w.box, ids=w.ids, target_px=48))
+
+
+def _inner_labels(f: _Frame, dark: np.ndarray, th: float) -> list[_Crop]:
+    """Short bracketed words such as '(a)' in the top corners inside the plot area (panel labels drawn inside)."""
+    x0, y0, x1, y1 = f.interior()
+    cw, ch = int(0.3 * (x1 - x0)), int(0.3 * (y1 - y0))
+    crops = []
+    for wx0, wx1 in ((x0, x0 + cw), (x1 - cw, x1)):
+        window = dark[y0 : y0 + ch, wx0:wx1]
+        lab, n = ndimage.label(window, structure=np.ones((3, 3), bool))
+        if n == 0 or n > 300:
+            continue
+        boxes = np.array([(sl[1].start, sl[0].start, sl[1].stop, sl[0].stop) for sl in ndimage.find_objects(lab)])
+        hs, ws = boxes[:, 3] - boxes[:, 1], boxes[:, 2] - boxes[:, 0]
+        small = (hs >= 0.3 * th) & (hs <= 1.8 * th) & (ws <= 1.5 * th)
+        words = _words(_Glyphs(lab, np.where(small[:, None], boxes, -(10**6))))
+        for w in words:
+            if len(w.ids) < 3 or w.w > 3.5 * th or w.box[0] < -1000:
+                continue
+            ids_h = hs[np.asarray(w.ids) - 1]
+            if ids_h.max() < 0.8 * th:  # brackets are as tall as the text
+                continue
+            box = (w.box[0] + wx0, w.box[1] + y0, w.box[2] + wx0, w.box[3] + y0)
+            crops.append(_Crop(box, target_px=48))
+    return crops
+
+
+def _tick_label(word: _Word, ticks: list[_Tick], glyphs: _Glyphs, th: float, horizontal: bool) -> _TickLabel:
+    """A tick label's crops (a raised exponent apart) and the tick it labels."""
+    if not horizontal and word.h > 1.3 * word.w and len(word.ids) >= 2:  # written bottom to top (R's style)
+        base = _Crop(word.box, ids=list(word.ids), rotate=True, glyph_px=float(word.w))
+        return _TickLabel(word, _tick_at(word.cy, ticks, th), base)
+    boxes = glyphs.boxes[np.asarray(word.ids) - 1]
+    heights = boxes[:, 3] - boxes[:, 1]
+    tall = heights >= 0.8 * heights.max()
+    base_top, base_bottom = int(boxes[tall, 1].min()), int(boxes[tall, 3].max())
+    mid = (base_top + base_bottom) / 2
+    raised = (
+        ~tall & (boxes[:, 3] <= mid + 1) & ((boxes[:, 1] + boxes[:, 3]) / 2 < base_top + 0.3 * (base_bottom - base_top))
+    )
+    ids = np.asarray(word.ids)
+    # an exponent follows the digits ('10' then a raised '3'); raised glyphs before them are not one
+    if not raised.any() or raised.all() or boxes[raised, 0].min() < boxes[~raised, 0].max():
+        raised[:] = False
+    base_ids = ids[~raised].tolist()
+    base = _Crop(glyphs.group_box(base_ids), ids=base_ids, glyph_px=float(base_bottom - base_top))
+    exponent = None
+    if raised.any():
+        exp_ids = ids[raised].tolist()
+        exponent = _Crop(glyphs.group_box(exp_ids), ids=exp_ids, glyph_px=float(heights[raised].max()))
+    if not horizontal:  # the digits' middle, not the exponent's
+        return _TickLabel(word, _tick_at(mid, ticks, th), base, exponent)
+    return _TickLabel(word, _tick_at(word.cx, ticks, th), base, exponent)  # '10' and its exponent are centred as one
+
+
+def _tick_at(centre: float, ticks: list[_Tick], th: float) -> float:
+    """The major tick nearest a label's centre, or the centre itself where no tick is near."""
+    near = [k for k in ticks if abs(k.pos - centre) <= max(3.0, 0.35 * th)]
+    if not near:
+        return centre
+    longest = max(k.length for k in near)
+    return min((k for k in near if k.length >= 0.7 * longest), key=lambda k: abs(k.pos - centre)).pos
+
+
+def _read_text(panels: list[_Panel], gray: np.ndarray, glyphs: _Glyphs) -> None:
+    """OCR every panel's tick labels and titles' exponents (one sheet, digits only) and other text (one sheet)."""
+    titles = [c for p in panels for c in (p.x_title, p.y_title) if c]
+    for title in titles:
+        title.pieces = _title_pieces(glyphs, title)
+    digit_crops = [
+        c for p in panels for lab in p.x_labels + p.y_labels + p.right_labels for c in (lab.base, lab.exponent) if c
+    ]
+    digit_crops += [piece for t in titles for piece in t.pieces if piece.sup]
+    _ocr_sheet(gray, glyphs, digit_crops, DIGITS)
+    text_crops = [piece for t in titles for piece in t.pieces if not piece.sup]
+    text_crops += [c for p in panels for c in p.panel_crops]
+    text_crops += [c for p in panels for lab in (p.x_offset, p.y_offset) if lab for c in (lab.base, lab.exponent) if c]
+    _ocr_sheet(gray, glyphs, text_crops, None)
+    for title in titles:
+        title.text = re.sub(r"(?<!\S)\|(?!\S)", "I", title.joined())  # a lone 'I' (current) reads as '|'
+    for p in panels:
+        for crop in p.panel_crops:
+            m = _PANEL_LABEL.match(crop.text.strip())
+            if m and p.label is None:
+                p.label = m.group(1).lower()
+                p.label_text = crop.text.strip()
+                p.text_boxes.append(crop.box)
