@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,11 +27,11 @@ import pyarrow as pa
 from extractors.quantities.units import to_si
 from flows.report import latest_judgements
 from schemas.errors import InputError
+from schemas.storage import atomic_path, atomic_write_text, prepare_export_dir
 from schemas.tables import SCHEMA_VERSION
 from schemas.vocabulary import load_vocabulary
 
 ExportFormat = Literal["parquet", "hf", "csv"]
-MANIFEST = ".propmine-export.json"
 # Two values agree when they differ by at most this fraction (the gold-set matching rule of DESIGN.md).
 AGREEMENT_TOLERANCE = 0.01
 DATA_FILES: dict[str, str] = {"parquet": "data.parquet", "csv": "data.csv"}
@@ -203,45 +202,6 @@ def training_table(
     return table, counts
 
 
-def check_out_dir(out: Path) -> tuple[Path, list[str]]:
-    """Make sure an export writes inside `out` only; returns the resolved folder and the files a
-    previous export left there (to be replaced).
-
-    Raises:
-        InputError: `out` is a file or a symbolic link, is not empty and not a propmine export, or
-            holds a link or a manifest entry that would lead outside it.
-    """
-    if out.is_symlink():
-        raise InputError(f"--out {out}: is a symbolic link; give a real directory")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: is a file; give a directory (the data and its README.md are written into it)")
-    if not out.exists():
-        return out.resolve(), []
-    root = out.resolve()
-    entries = list(root.iterdir())
-    if not entries:
-        return root, []
-    manifest = root / MANIFEST
-    if not manifest.is_file() or manifest.is_symlink():
-        raise InputError(f"--out {out}: is not empty and not a propmine export; choose a new directory")
-    try:
-        previous = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
-    except (OSError, ValueError) as err:
-        raise InputError(f"--out {out}: its {MANIFEST} is unreadable; choose a new directory") from err
-    for name in [*previous, MANIFEST]:
-        target = root / name
-        if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts or os.sep in name:
-            raise InputError(f"--out {out}: its manifest names {name!r}, outside the directory; refusing to touch it")
-        if target.is_symlink() or (target.exists() and target.resolve().parent != root):
-            raise InputError(
-                f"--out {out}: {name} is a link leading outside the directory; refusing to write through it"
-            )
-    for entry in entries:
-        if entry.is_symlink():
-            raise InputError(f"--out {out}: {entry.name} is a symbolic link; refusing to write beside it")
-    return root, [n for n in previous if (root / n).exists()]
-
-
 def export_training_table(
     con: duckdb.DuckDBPyConnection,
     out: Path,
@@ -253,56 +213,38 @@ def export_training_table(
     """Write the training table and its dataset card into the directory `out`.
 
     Raises:
-        InputError: a bad --out (see check_out_dir), an unknown format or a bad credibility bound.
+        InputError: a bad --out (see schemas.storage.prepare_export_dir), an unknown format or a bad
+            credibility bound.
     """
     clock = time.perf_counter()
     if format not in ("parquet", "hf", "csv"):
         raise InputError(f"--format {format}: use parquet, hf or csv")
     if not 0.0 <= min_credibility <= 1.0:
         raise InputError(f"--min-credibility {min_credibility}: give a number between 0 and 1")
-    root, previous = check_out_dir(Path(out))
+    export_dir = prepare_export_dir(out, kind="propmine-training-table")
     table, counts = training_table(con, min_credibility, properties)
-    root.mkdir(parents=True, exist_ok=True)
-    for name in previous:  # checked above: plain entries of root, no links
-        target = root / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
+    export_dir.begin()
+    root = export_dir.root
     written: list[str] = []
     if format == "parquet":
         import pyarrow.parquet as pq
 
-        _atomic(root, DATA_FILES["parquet"], lambda path: pq.write_table(table, path))
+        with atomic_path(root / DATA_FILES["parquet"]) as tmp:
+            pq.write_table(table, tmp)
         written.append(DATA_FILES["parquet"])
     elif format == "csv":
         import pyarrow.csv as pcsv
 
-        flat = _flatten_for_csv(table)
-        _atomic(root, DATA_FILES["csv"], lambda path: pcsv.write_csv(flat, path))
+        with atomic_path(root / DATA_FILES["csv"]) as tmp:
+            pcsv.write_csv(_flatten_for_csv(table), tmp)
         written.append(DATA_FILES["csv"])
     else:
         written.extend(_save_hf(table, root))
     n_conflicts = int(sum(1 for n in table.column("n_disagree").to_pylist() if n)) if table.num_rows else 0
     card = dataset_card(table, counts, format, db_name, min_credibility, properties, n_conflicts)
-    _atomic(root, "README.md", lambda path: Path(path).write_text(card, encoding="utf-8"))
+    atomic_write_text(root / "README.md", card)
     written.append("README.md")
-    _atomic(
-        root,
-        MANIFEST,
-        lambda path: Path(path).write_text(
-            json.dumps(
-                {
-                    "files": written,
-                    "format": format,
-                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "rows": table.num_rows,
-                },
-                indent=1,
-            ),
-            encoding="utf-8",
-        ),
-    )
+    export_dir.write_manifest(written, format=format, rows=table.num_rows)
     return ExportSummary(
         out=root,
         files=[root / n for n in written],
@@ -347,20 +289,6 @@ def _flatten_for_csv(table: pa.Table) -> pa.Table:
             column = pa.array([json.dumps(v, ensure_ascii=False) for v in column.to_pylist()], pa.string())
         columns[name] = column
     return pa.table(columns)
-
-
-def _atomic(root: Path, name: str, write: Any) -> None:
-    """Write root/name through a temporary file in root, so a crash never leaves half a file."""
-    target = root / name
-    if target.is_symlink():
-        raise InputError(f"{target}: is a symbolic link; refusing to write through it")
-    tmp = root / f".{name}.{os.getpid()}.tmp"
-    try:
-        write(str(tmp))
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def dataset_card(

@@ -1,9 +1,10 @@
 """The staging folder of a batch: per-paper results waiting for the single DuckDB writer.
 
 DuckDB allows one writer process, so extraction (possibly on other workers) never writes the
-database: each paper's PaperResult is written here as one JSON file, atomically (a temporary
-file renamed into place), and `flows.store.merge_staged` moves them into DuckDB exactly once. A
-killed batch leaves finished papers here; the next run merges them first instead of redoing them.
+database: each paper's PaperResult is written here as one JSON file, atomically (a temporary file
+renamed into place, schemas.storage.atomic_write_text), and `flows.store.merge_staged` moves them
+into DuckDB exactly once. A killed batch leaves finished papers here; the next run merges them
+first instead of redoing them.
 
     STAGING/pdfs/<sha256>.pdf        downloaded papers, by content
     STAGING/results/<key>.json       results not yet merged
@@ -15,11 +16,11 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from schemas.errors import InputError
 from schemas.result import PaperResult
+from schemas.storage import atomic_write_text
 
 
 def staging_dir_for(db: str | Path) -> Path:
@@ -28,20 +29,9 @@ def staging_dir_for(db: str | Path) -> Path:
     return db.with_name(db.stem + ".staging")
 
 
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write a file so that a reader sees the old text or the new, never half of it; raises OSError, leaving no temp file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _write_atomic(path: Path, text: str) -> None:
     try:
-        write_text_atomically(path, text)
+        atomic_write_text(path, text)
     except OSError as err:
         if err.errno == errno.ENOSPC:
             raise InputError(

@@ -22,62 +22,17 @@ import duckdb
 from extractors.records.credibility import cross_paper_outliers, score_features
 from schemas.credibility import DEFAULT_RULES, load_credibility_rules
 from schemas.document import ParsedDocument
-from schemas.errors import ConfigError, InputError
+from schemas.errors import InputError
 from schemas.record import Credibility, Method, Record
 from schemas.result import PaperResult
-from schemas.tables import DDL, MIGRATIONS, PAPER_TABLES, SCHEMA_VERSION
+from schemas.storage import open_duckdb
+from schemas.tables import PAPER_TABLES
 
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def open_db(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open (creating if needed) a propmine DuckDB file and check its schema version.
-
-    Raises:
-        InputError: another process holds the file (DuckDB allows one writer process).
-        ConfigError: the file was made by an incompatible propmine version.
-    """
-    path = Path(path)
-    if read_only and not path.exists():
-        raise InputError(f"{path}: no such database")
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as err:
-        if "lock" in str(err).lower():
-            raise InputError(
-                f"{path}: the database is in use by another propmine process; wait for it to finish"
-            ) from err
-        raise InputError(f"{path}: cannot open the database: {err}") from err
-    try:
-        if not read_only:
-            _create_or_migrate(con)
-        found = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if found and int(found[0]) != SCHEMA_VERSION:
-            raise ConfigError(f"{path}: schema version {found[0]}, this propmine writes {SCHEMA_VERSION}")
-        yield con
-    finally:
-        con.close()
-
-
-def _create_or_migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables, or bring an older propmine database up to SCHEMA_VERSION."""
-    has_meta = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()
-    found = (
-        con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if has_meta and has_meta[0]
-        else None
-    )
-    version = int(found[0]) if found else None
-    if version is not None and version < SCHEMA_VERSION:
-        for start in range(version, SCHEMA_VERSION):
-            for statement in MIGRATIONS.get(start, []):
-                con.execute(statement)
-        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
-    con.execute(DDL)
-    con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+# flows' name for the one opener: creates the file, migrates an older one in a transaction, waits for a busy one.
+open_db = open_duckdb
 
 
 def record_row(record: Record, run_id: str | None) -> dict[str, Any]:

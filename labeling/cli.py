@@ -136,8 +136,9 @@ def ls_export(
 ) -> None:
     """Write queued passages as Label Studio tasks, the model's records as pre-annotations (spans and relations)."""
     from labeling.database import open_labels_db
-    from labeling.export import check_target_file, write_file_atomically
+    from labeling.export import check_target_file
     from labeling.labelstudio import export_tasks, label_config
+    from schemas.storage import atomic_write_text
 
     config_path = None
     if config is not None:
@@ -147,7 +148,7 @@ def ls_export(
     with open_labels_db(db) as con:
         n = export_tasks(con, out, include_reviewed=include_reviewed, limit=limit, force=force)
     if config_path is not None:
-        write_file_atomically(config_path, label_config())
+        atomic_write_text(config_path, label_config())
     err_console.print(
         f"{out}: {n} tasks" + (f"; labeling configuration in {config}" if config else ""), highlight=False
     )

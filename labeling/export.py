@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,8 +35,8 @@ import duckdb
 from labeling.labels import allowed_values
 from labeling.review import PassageView, RecordFields, load_passage, load_queue
 from schemas.errors import InputError
+from schemas.storage import atomic_path, atomic_write_text, prepare_export_dir
 
-MARKER = "propmine-export.json"
 CORPUS = "labels"
 
 
@@ -195,21 +194,6 @@ def check_target_file(path: str | Path, is_earlier_export: Callable[[Path], bool
     return target
 
 
-def write_file_atomically(target: Path, text: str) -> None:
-    """Write through a temporary file in the same directory and rename it over the target.
-
-    The rename replaces a link rather than following it, and a crash leaves the old file whole.
-    """
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def export_jsonl(con: duckdb.DuckDBPyConnection, out: str | Path, force: bool = False) -> ExportStats:
     """Write the labels as `propmine train` examples (JSON Lines) to out.
 
@@ -222,7 +206,7 @@ def export_jsonl(con: duckdb.DuckDBPyConnection, out: str | Path, force: bool = 
         raise InputError(
             f"no reviewed passages to export yet ({stats.summary()}); label some in `propmine label serve`"
         )
-    write_file_atomically(target, "".join(json.dumps(ex, ensure_ascii=False) + "\n" for ex in examples))
+    atomic_write_text(target, "".join(json.dumps(ex, ensure_ascii=False) + "\n" for ex in examples))
     return stats
 
 
@@ -259,35 +243,6 @@ def _features():
     )
 
 
-def _check_export_dir(path: str | Path, force: bool) -> Path:
-    target = check_output_path(path)
-    _refuse_link(target)
-    if target.exists() and not target.is_dir():
-        raise InputError(f"{path} exists and is not a directory")
-    if target.is_dir() and any(target.iterdir()) and not force:
-        marker = target / MARKER
-        try:
-            earlier = json.loads(marker.read_text(encoding="utf-8")).get("kind") == "propmine-labels"
-        except (OSError, ValueError, AttributeError):
-            earlier = False
-        if not earlier:
-            raise InputError(
-                f"{path} is a directory that is not an earlier `propmine label export --hf`; "
-                "choose an empty or new directory, or pass --force"
-            )
-    return target
-
-
-def _inside(root: Path, target: Path) -> Path:
-    """target, checked to lie inside root without passing through a link."""
-    relative = target.relative_to(root)
-    at = root
-    for part in relative.parts:
-        at = at / part
-        _refuse_link(at)
-    return target
-
-
 def export_hf(con: duckdb.DuckDBPyConnection, out_dir: str | Path, db_name: str, force: bool = False) -> ExportStats:
     """Write the labels as a Hugging Face dataset: Parquet shards per split and a dataset card.
 
@@ -299,44 +254,30 @@ def export_hf(con: duckdb.DuckDBPyConnection, out_dir: str | Path, db_name: str,
     """
     from datasets import Dataset
 
-    root = _check_export_dir(out_dir, force)
+    export_dir = prepare_export_dir(check_output_path(out_dir), kind="propmine-labels", force=force, option=None)
     examples, stats = labeled_examples(con)
     if not examples:
         raise InputError(
             f"no reviewed passages to export yet ({stats.summary()}); label some in `propmine label serve`"
         )
-    root.mkdir(parents=True, exist_ok=True)
-    root = root.resolve()
-    data = _inside(root, root / "data")
+    export_dir.begin()
+    data = export_dir.path("data")
     data.mkdir(exist_ok=True)
-    splits = {}
+    splits, written = {}, []
     for split in ("train", "dev"):
         rows = [ex for ex in examples if ex["split"] == split]
+        name = f"data/{split}-00000-of-00001.parquet"
         if not rows:
+            # A split an earlier export (of the old manifest, which listed no files) had and this one does not;
+            # unlink removes a link, not its target.
+            export_dir.path(name).unlink(missing_ok=True)
             continue
-        target = _inside(root, data / f"{split}-00000-of-00001.parquet")
-        temp = data / f".{target.name}.tmp"
-        Dataset.from_list(rows, features=_features()).to_parquet(str(temp))
-        os.replace(temp, target)
+        with atomic_path(export_dir.path(name)) as temp:
+            Dataset.from_list(rows, features=_features()).to_parquet(str(temp))
         splits[split] = len(rows)
-    for split in ("train", "dev"):
-        stale = data / f"{split}-00000-of-00001.parquet"
-        if split not in splits and (stale.is_file() or stale.is_symlink()):
-            stale.unlink()  # a split an earlier export had and this one does not (unlink removes a link, not its target)
-    write_file_atomically(_inside(root, root / "README.md"), dataset_card(stats, splits, db_name))
-    write_file_atomically(
-        _inside(root, root / MARKER),
-        json.dumps(
-            {
-                "kind": "propmine-labels",
-                "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "db": db_name,
-                "splits": splits,
-            },
-            indent=2,
-        )
-        + "\n",
-    )
+        written.append(name)
+    atomic_write_text(export_dir.path("README.md"), dataset_card(stats, splits, db_name))
+    export_dir.write_manifest([*written, "README.md"], db=db_name, splits=splits)
     return stats
 
 

@@ -27,7 +27,7 @@ from xml.sax.saxutils import quoteattr
 
 import duckdb
 
-from labeling.export import check_target_file, write_file_atomically
+from labeling.export import check_target_file
 from labeling.labels import check_fields, write_label
 from labeling.review import (
     FieldEdit,
@@ -40,6 +40,7 @@ from labeling.review import (
     load_queue,
 )
 from schemas.errors import InputError
+from schemas.storage import atomic_write_text
 from schemas.vocabulary import load_vocabulary
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ def export_tasks(
     if not entries:
         raise InputError("no passages to export: every queued passage is reviewed (use --include-reviewed)")
     tasks = [task_of(load_passage(con, e.passage_id)) for e in entries]
-    write_file_atomically(target, json.dumps(tasks, ensure_ascii=False, indent=1) + "\n")
+    atomic_write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1) + "\n")
     return len(tasks)
 
 

@@ -521,7 +521,7 @@ def test_hf_export_is_a_dataset_with_a_card(db: Path, tmp_path: Path) -> None:
     assert {r["records"][0]["value"] for r in rows_read if r["records"]} == {"3.21 eV", "1.5 W/(m K)", "1.55 eV"}
     card = (out / "README.md").read_text(encoding="utf-8")
     assert card.startswith("---\n") and "configs:" in card and "| records | 4 |" in card
-    assert json.loads((out / "propmine-export.json").read_text())["kind"] == "propmine-labels"
+    assert json.loads((out / ".propmine-export.json").read_text())["kind"] == "propmine-labels"
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,11 @@ import typer
 from typer.testing import CliRunner
 
 from flows.cli_data import register
-from flows.export import MANIFEST, conditions_key, export_training_table
-from flows.report import build_report, highlight_evidence
+from flows.export import ExportFormat, conditions_key, export_training_table
+from flows.report import build_report, evidence_segments
 from flows.store import open_db
 from schemas.errors import InputError
+from schemas.storage import EXPORT_MANIFEST as MANIFEST
 
 PAPERS = {
     "tio2_uvvis": "Results\n\nThe band gap of anatase TiO2 films is 3.21 eV, measured by UV-vis absorption at 300 K.\n",
@@ -51,6 +52,7 @@ def add_labels(db: Path, labels: list[tuple[str, str, str]]) -> None:
     with open_db(db) as con:
         for label_id, stem, action in labels:
             found = con.execute("SELECT record_id FROM records WHERE source LIKE ?", [f"%{stem}.txt"]).fetchone()
+            assert found is not None, stem
             undoes = action.removeprefix("undo:") if action.startswith("undo:") else None
             con.execute(
                 "INSERT INTO labels (label_id, record_id, action, version, undoes) VALUES (?, ?, ?, ?, ?)",
@@ -72,7 +74,7 @@ def test_report_is_one_self_contained_page_with_escaped_evidence(mined: Path, tm
     assert "<link" not in page and not re.search(r"""src="(?!data:image/png;base64,)""", page)
     assert page.count("<img") >= 3
     # The paper's <script> is text on the page; the only script element is the page's own.
-    assert "CdS</mark> &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; films" in page
+    assert "CdS</mark> &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; films" in page
     assert page.count("<script") == 1
     assert '<mark class="value" title="value">3.21 eV</mark>' in page
     assert '<mark class="material" title="material">TiO2</mark>' in page
@@ -88,17 +90,40 @@ def test_report_is_one_self_contained_page_with_escaped_evidence(mined: Path, tm
             "Eg of TiO2 is 3.2 eV.",
             100,
             {"value": [114, 120], "material": [106, 110], "property": [100, 102]},
-            '<mark class="property" title="property">Eg</mark> of <mark class="material" title="material">TiO2</mark> is '
-            '<mark class="value" title="value">3.2 eV</mark>.',
+            [
+                ("Eg", "property"),
+                (" of ", None),
+                ("TiO2", "material"),
+                (" is ", None),
+                ("3.2 eV", "value"),
+                (".", None),
+            ],
         ),
-        ("a <b> 3 eV", 0, {"value": [6, 10]}, 'a &lt;b&gt; <mark class="value" title="value">3 eV</mark>'),
-        ("3 eV here", 0, {"value": [0, 4], "material": [50, 60]}, '<mark class="value" title="value">3 eV</mark> here'),
-        ("<i>x</i>", 0, {}, "&lt;i&gt;x&lt;/i&gt;"),
+        ("a <b> 3 eV", 0, {"value": [6, 10]}, [("a <b> ", None), ("3 eV", "value")]),
+        ("3 eV here", 0, {"value": [0, 4], "material": [50, 60]}, [("3 eV", "value"), (" here", None)]),
+        ("Eg 3 eV", 0, {"value": [3, 7], "material": [0, 4]}, [("Eg 3", "material"), (" eV", None)]),
+        ("<i>x</i>", 0, {}, [("<i>x</i>", None)]),
     ],
-    ids=["three_spans_offset_into_source", "markup_in_text_escaped", "span_outside_ignored", "no_spans"],
+    ids=[
+        "three_spans_offset_into_source",
+        "markup_kept_as_text",
+        "span_outside_ignored",
+        "overlap_keeps_first",
+        "no_spans",
+    ],
 )
-def test_highlight_evidence(text: str, start: int, spans: dict, expected: str) -> None:
-    assert highlight_evidence(text, start, spans) == expected
+def test_evidence_segments(text: str, start: int, spans: dict, expected: list) -> None:
+    assert evidence_segments(text, start, spans) == expected
+
+
+def test_report_escapes_the_title_and_the_database_name(mined: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    with open_db(mined, read_only=True) as con:
+        build_report(con, out, db_name="<db>.duckdb", evidence_limit=0, title='Band gaps <script>"x"</script>')
+    page = out.read_text(encoding="utf-8")
+    assert "<title>Band gaps &lt;script&gt;&#34;x&#34;&lt;/script&gt;</title>" in page
+    assert "Database &lt;db&gt;.duckdb" in page and page.count("<script") == 1
+    assert "No records to show." in page and "None" not in page
 
 
 def test_report_shows_calibration_outliers_and_years_where_known(db: Path, tmp_path: Path) -> None:
@@ -120,7 +145,7 @@ def test_report_shows_calibration_outliers_and_years_where_known(db: Path, tmp_p
     assert "2 records with an accept or reject label" in page and "Brier score" in page
     assert "Records flagged as outliers: 1" in page
     assert "4 of 8 papers have a publication year" in page
-    cards = re.findall(r'<article class="card".*?</article>', page)
+    cards = re.findall(r'<article class="card".*?</article>', page, re.DOTALL)
     assert len(cards) == 4 and "outlier</span>" in cards[0] and "1.85 eV" in cards[0]
 
 
@@ -151,7 +176,7 @@ def read_export(out: Path, format: str) -> list[dict]:
 
 @pytest.mark.parametrize("format", ["parquet", "csv", "hf"], ids=["parquet", "csv", "hf"])
 def test_export_one_row_per_material_property_conditions(
-    mined: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, format: str
+    mined: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, format: ExportFormat
 ) -> None:
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf_home" / "datasets"))
@@ -248,8 +273,8 @@ def _out_is_link(out: Path, outside: Path) -> None:
 @pytest.mark.parametrize(
     ("prepare", "message"),
     [
-        (_foreign_dir, "not a propmine export"),
-        (_readme_link, "link leading outside"),
+        (_foreign_dir, "not an earlier propmine export"),
+        (_readme_link, "is a link"),
         (_manifest_escape, "outside the directory"),
         (_out_is_file, "is a file"),
         (_out_is_link, "symbolic link"),

@@ -1,9 +1,6 @@
-"""The DuckDB store: idempotent writes, failed papers, the one-writer lock, Parquet export."""
+"""The DuckDB writer: idempotent writes, failed papers, Parquet export (the opener is tested in test_storage.py)."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import duckdb
 import pytest
@@ -11,7 +8,6 @@ import pytest
 from extractors.pipeline import extract_paper
 from extractors.records.extractor import RuleExtractor
 from flows.store import export_parquet, open_db, write_paper
-from schemas.errors import InputError
 from schemas.tables import SCHEMA_VERSION
 
 TEXT = """Results
@@ -61,17 +57,6 @@ def test_a_failed_paper_keeps_only_its_status(tmp_path) -> None:
     assert "not a PDF" in rows(db, "SELECT error FROM papers")[0][0]
 
 
-def test_second_writer_process_gets_a_clear_error(tmp_path) -> None:
-    db = tmp_path / "p.duckdb"
-    with open_db(db):
-        code = (
-            "import sys\nfrom flows.store import open_db\nfrom schemas.errors import InputError\n"
-            f"try:\n    open_db({str(db)!r}).__enter__()\nexcept InputError as e:\n    print(e); sys.exit(3)\n"
-        )
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 3 and "in use by another propmine process" in proc.stdout
-
-
 def test_parquet_export(tmp_path, paper) -> None:
     db = tmp_path / "p.duckdb"
     with open_db(db) as con:
@@ -79,27 +64,6 @@ def test_parquet_export(tmp_path, paper) -> None:
         files = export_parquet(con, tmp_path / "export")
     assert duckdb.sql(f"SELECT count(*) FROM '{tmp_path / 'export' / 'records.parquet'}'").fetchone() == (2,)
     assert len(files) == 8  # seven tables and curves
-
-
-def test_read_only_missing_db_is_an_input_error(tmp_path) -> None:
-    with pytest.raises(InputError, match="no such database"), open_db(tmp_path / "none.duckdb", read_only=True):
-        pass
-
-
-def test_a_version_1_database_is_migrated(tmp_path) -> None:
-    db = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-    con.execute(
-        "CREATE TABLE papers (paper_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, kind VARCHAR, title VARCHAR, "
-        "doi VARCHAR, n_pages INTEGER, status VARCHAR NOT NULL, error VARCHAR, n_records INTEGER DEFAULT 0, "
-        "n_rejected INTEGER DEFAULT 0, run_id VARCHAR, updated_at TIMESTAMP DEFAULT current_timestamp)"
-    )
-    con.execute("INSERT INTO papers (paper_id, source, status) VALUES ('p1', 'old.pdf', 'success')")
-    con.close()
-    assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
-    assert rows(db, "SELECT paper_id, extraction_key FROM papers") == [("p1", None)]
 
 
 def test_a_pdf_with_figures_and_a_table_is_stored_twice(tmp_path, sample_pdf) -> None:
