@@ -5,21 +5,47 @@ centimetres, `W/mK` becomes watt per millikelvin, and `W m-1 K-1` does not parse
 is first rewritten into an explicit pint expression: exponents get `**`, a bare `/` divides by
 everything after it (`W/m K` is W/(m K), as physicists mean it), and a few fused denominators
 (`mK`, `Vs`) are split.
+
+Conventions chosen here (each with its reason):
+- `kg/mm2`, `kg/cm2` (and `kg mm-2`) are kilogram-force per area, a stress or pressure: older metallurgy
+  writes yield strengths so, and a mass per square millimetre is not a quantity papers report. `kg/m2`
+  (a body-mass index, an areal density) stays a mass per area. `kgf/mm2` is 9.80665 MPa.
+- `°C` alone is a temperature; inside a compound (`°C/min`, `W/m °C`) it is a temperature difference.
+- Angles (`°`, `degrees`, `°N`) are pint-dimensionless, but `dimension_of` calls them `[angle]` and
+  `to_canonical` refuses to turn one into a percent or a ratio: a 2θ of 25° is no efficiency of 25%.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import cast
 
 import pint
 
 from schemas.errors import InputError
 
-ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 ureg.define("emu = 1e-3 * ampere * meter ** 2")  # the CGS electromagnetic unit of magnetic moment
 ureg.define("atom_percent = percent = at%")
 ureg.define("weight_percent = percent = wt%")
+
+# Unit symbols as papers write them: the tagger builds its regex from these, and `normalize_unit` splits
+# glued factors ("mWm-2", "cm2V-1s-1") with them. No atto prefix: it would read "as" and "am" as units.
+PREFIXES = "yzfpnuµμmcdkMGT"
+PREFIXABLE_SYMBOLS = (
+    "eV", "Pa", "Hz", "Wh", "mol", "Oe", "Ohm", "ohm", "Ω", "bar", "Bar", "Torr", "Da", "deg",
+    "V", "A", "W", "J", "S", "g", "m", "s", "F", "C", "N", "T", "L", "K", "M",
+)  # fmt: skip
+# Symbols that take no prefix (or whose prefixed forms are listed whole).
+WHOLE_SYMBOLS = (
+    "°C", "° C", "℃", "°N", "°S", "°E", "°W", "°", "K", "Å", "%", "at.%", "wt.%", "at%", "wt%", "at. %", "wt. %",
+    "vol%", "vol.%", "mass%", "mol%", "ppm", "ppb", "‰", "mAh", "Ah", "emu", "atm", "cal", "kcal", "erg", "dB",
+    "kgf", "gf", "lbf", "psi", "ksi", "rpm", "mL", "ml", "µl", "μl", "µL", "μL", "dl",
+    "s", "sec", "min", "mins", "minute", "minutes", "seconds", "h", "hr", "hrs", "hour", "hours", "day", "days",
+    "week", "weeks", "month", "months", "year", "years", "yr", "yrs", "ka", "Ma", "Ga", "kyr", "Myr", "Gyr",
+    "degree", "degrees", "Mt", "Gt", "wt", "eV", "D",
+)  # fmt: skip
 
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")  # 10⁻³ -> 10-3
 _REPLACE = [
@@ -34,15 +60,15 @@ _REPLACE = [
     ("° C", "degC"),
     ("℃", "degC"),
     ("°K", "K"),
+    ("°N", "degree"),
+    ("°S", "degree"),
+    ("°E", "degree"),
+    ("°W", "degree"),
+    ("°", "degree"),
     ("·", " "),
     ("⋅", " "),
     ("•", " "),
     ("∙", " "),
-    ("at.%", "percent"),
-    ("wt.%", "percent"),
-    ("at%", "percent"),
-    ("wt%", "percent"),
-    ("vol%", "percent"),
     ("%", "percent"),
     ("‰", "permille"),
 ]
@@ -56,22 +82,36 @@ _ALIASES = {
     "Wh": "W h",
     "mWh": "mW h",
     "sec": "s",
+    "mins": "min",
+    "minutes": "minute",
+    "seconds": "second",
     "hrs": "h",
     "hr": "h",
     "Torr": "torr",
+    "Bar": "bar",
     "yr": "year",
+    "yrs": "year",
     "years": "year",
+    "degrees": "degree",
     "weeks": "week",
     "months": "month",
     "hours": "hour",
 }
 _TOKEN = re.compile(r"^([A-Za-z]+)(?:\^|\*\*)?([-+]?\d+(?:\.\d+)?)?$")
+# "wt.%", "at. %", "mass%", "vol.%": all percent; the qualifier word says what of.
+_PERCENT_OF = re.compile(r"\b(?:wt|at|vol|mass|mol)\.?\s?%")
+# A glued unit ("cm2V-1s-1", "mWm-2"): factors each with its own exponent.
+_GLUED = re.compile(r"[A-Za-z]+(?:\^?[-+]?\d+(?:\.\d+)?)?")
+_KNOWN = (
+    frozenset(PREFIXABLE_SYMBOLS) | {p + u for p in PREFIXES for u in PREFIXABLE_SYMBOLS} | frozenset(WHOLE_SYMBOLS)
+)
+_ANGLES = ("degree", "radian", "arcminute", "arcsecond")
 
 
 @lru_cache(maxsize=4096)
 def normalize_unit(text: str) -> str:
     """Rewrite a unit as written ('W m^-1 K^-1', 'cm−1', 'W/mK') into a pint expression."""
-    s = text.strip().translate(SUPERSCRIPTS)
+    s = _PERCENT_OF.sub("%", text.strip().translate(SUPERSCRIPTS))
     for old, new in _REPLACE:
         s = s.replace(old, new)
     s = re.sub(r"\s*\^\s*", "^", s)
@@ -80,32 +120,72 @@ def normalize_unit(text: str) -> str:
     if "/" in denominator:
         raise ValueError(f"two slashes in unit {text!r}")
     num = _product(numerator)
-    if not denominator:
-        return num
-    den = _product(denominator.strip("() "), fused=True)
-    return f"({num or '1'})/({den})"
+    expr = f"({num or '1'})/({_product(denominator.strip('() '), fused=True)})" if denominator else num
+    if expr != "degC":
+        expr = expr.replace("degC", "delta_degC")  # °C/min is a rate of temperature change
+    # kg/mm2 in a stress is kilogram-force per area (module docstring)
+    return re.sub(r"^\(kg\)/\(([cm]m\*\*2)\)$|^kg\*([cm]m\*\*-2)$", _kilogram_force, expr)
+
+
+def _kilogram_force(m: re.Match[str]) -> str:
+    return f"(kgf)/({m.group(1)})" if m.group(1) else f"kgf*{m.group(2)}"
 
 
 def _product(part: str, fused: bool = False) -> str:
     factors = []
     for word in re.split(r"[\s*]+", part.strip("() ")):
-        if not word:
+        if not word or word == "1":  # the 1 of 1/K
             continue
         if fused and word in _FUSED:
             factors.extend(_FUSED[word].split())
             continue
         word = _ALIASES.get(word, word)
-        factors.extend(word.split())
+        if word.endswith(("Torr", "Bar")):
+            word = word[:-4] + word[-4:].lower()  # pint spells mtorr, mbar
+        for w in word.split():
+            factors.extend(_split_glued(w))
     out = []
     for factor in factors:
         m = _TOKEN.match(factor)
         if m and m.group(2):
             out.append(f"{m.group(1)}**{m.group(2)}")
-        elif m or factor in ("degC", "percent", "angstrom"):
+        elif m or factor in ("degC", "delta_degC", "percent", "angstrom"):
             out.append(factor)
         else:
             raise ValueError(f"not a unit factor: {factor!r}")
     return "*".join(out)
+
+
+def _split_glued(word: str) -> list[str]:
+    """Split a unit written without spaces into factors: 'cm2V-1s-1' -> cm2, V-1, s-1; 'mWm-2' -> mW, m-2."""
+    if _TOKEN.match(word) and _symbol(_TOKEN.match(word).group(1)):  # type: ignore[union-attr]
+        return [word]
+    pieces = _GLUED.findall(word)
+    if "".join(pieces) != word:
+        return [word]
+    out = []
+    for piece in pieces:
+        m = _TOKEN.match(piece)
+        letters, exponent = (m.group(1), piece[len(m.group(1)) :]) if m else (piece, "")
+        if _symbol(letters):
+            out.append(piece)
+            continue
+        # Two symbols glued, the exponent on the second ("mWm-2", "kgs-1"): the first split that names two.
+        for i in range(1, len(letters)):
+            if letters[:i] in _KNOWN and letters[i:] in _KNOWN:
+                out.extend([letters[:i], letters[i:] + exponent])
+                break
+        else:
+            out.append(piece)
+    return out
+
+
+def _symbol(letters: str) -> bool:
+    return (
+        letters in _KNOWN
+        or letters in _ALIASES
+        or letters in ("degree", "percent", "angstrom", "degC", "delta_degC", "ohm", "kgf")
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -120,7 +200,7 @@ def parse_unit(text: str) -> pint.Unit | None:
         return None
     if not isinstance(quantity, pint.Quantity) or quantity.magnitude != 1:
         return None
-    return quantity.units
+    return cast(pint.Unit, quantity.units)
 
 
 try:  # tokenize errors surface from pint's parser on odd input
@@ -129,13 +209,20 @@ except ImportError:  # pragma: no cover
     TokenError_ = ValueError  # type: ignore[misc,assignment]
 
 
+@lru_cache(maxsize=4096)
 def dimension_of(text: str) -> str | None:
     """The pint dimensionality of a unit as written ('[temperature]'), 'dimensionless', or None."""
     unit = parse_unit(text)
     if unit is None:
         return None
     dim = str(ureg.Quantity(1, unit).dimensionality)
+    if dim in ("", "dimensionless") and _is_angle(unit):
+        return "[angle]"
     return dim if dim else "dimensionless"
+
+
+def _is_angle(unit: pint.Unit) -> bool:
+    return any(name in str(unit) for name in _ANGLES) and ureg.Quantity(1, unit).dimensionless
 
 
 def to_canonical(value: float, unit_text: str, canonical: str) -> float:
@@ -147,7 +234,9 @@ def to_canonical(value: float, unit_text: str, canonical: str) -> float:
     unit = parse_unit(unit_text)
     if unit is None:
         raise InputError(f"unknown unit {unit_text!r}")
-    target = ureg.parse_expression(canonical).units if canonical else ureg.dimensionless
+    target = cast(pint.Unit, ureg.parse_expression(canonical).units if canonical else ureg.dimensionless)
+    if _is_angle(unit) != _is_angle(target):
+        raise InputError(f"{unit_text!r} is an angle; {canonical or 'a dimensionless number'} is not")
     try:
         return float(ureg.Quantity(value, unit).to(target).magnitude)
     except pint.errors.DimensionalityError as err:
@@ -156,11 +245,22 @@ def to_canonical(value: float, unit_text: str, canonical: str) -> float:
 
 def to_si(value: float, unit_text: str) -> tuple[float, str] | None:
     """Value and unit in SI base units, or None for an unknown unit."""
+    si = _si_of(unit_text)
+    if si is None:
+        return None
+    scale, offset, unit = si
+    return value * scale + offset, unit
+
+
+@lru_cache(maxsize=4096)
+def _si_of(unit_text: str) -> tuple[float, float, str] | None:
+    """Scale, offset (°C) and SI unit of a unit as written: pint's conversion is slow, a tagger calls it often."""
     unit = parse_unit(unit_text)
     if unit is None:
         return None
-    q = ureg.Quantity(value, unit).to_base_units()
-    return float(q.magnitude), f"{q.units:~}"
+    zero = ureg.Quantity(0.0, unit).to_base_units()
+    one = ureg.Quantity(1.0, unit).to_base_units()
+    return float(one.magnitude - zero.magnitude), float(zero.magnitude), f"{one.units:~}"
 
 
 def header_units(context: str) -> list[str]:
