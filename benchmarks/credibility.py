@@ -41,6 +41,7 @@ from extractors.learning.corpora import (  # noqa: E402
 from extractors.learning.evaluation import material_matches  # noqa: E402
 from extractors.learning.evaluation import value_matches as gold_value_matches  # noqa: E402
 from extractors.pipeline import extract_paper  # noqa: E402
+from extractors.quantities.materials import find_materials  # noqa: E402
 from extractors.records.credibility import (  # noqa: E402
     brier_score,
     fit_rules,
@@ -51,7 +52,7 @@ from extractors.records.credibility import (  # noqa: E402
     rules_toml,
     score_features,
 )
-from extractors.records.extractor import RuleExtractor, material_candidates  # noqa: E402
+from extractors.records.extractor import RuleExtractor  # noqa: E402
 from extractors.records.grounding import ground_proposal  # noqa: E402
 from schemas.credibility import CREDIBILITY_DIR, load_credibility_rules  # noqa: E402
 from schemas.document import ParsedDocument  # noqa: E402
@@ -94,7 +95,7 @@ def locate(
     for p in passages:
         for q in value_matches(p.text, value, value_max, unit):
             named = next((w for w in words if w in p.text), None)
-            spans = material_candidates(p.text)
+            spans = [(m.start, m.end) for m in find_materials(p.text)]
             words_here = re.findall(r"[A-Za-z]{3,}", p.text)
             stand_in = named or (p.text[spans[0][0] : spans[0][1]] if spans else words_here[0] if words_here else None)
             if stand_in:

@@ -16,6 +16,7 @@ from extractors.documents.passages import is_candidate, make_passages
 from extractors.figures.base import FigureReader
 from extractors.figures.reading import make_figure_reader, read_figures
 from extractors.figures.records import figure_records
+from extractors.records.context import PaperContext
 from extractors.records.credibility import score_paper
 from extractors.records.extractor import RecordExtractor
 from extractors.records.grounding import ground_proposal
@@ -101,12 +102,14 @@ def extract_document(
     assert result.document is not None
     clock = time.perf_counter()
     result.passages = make_passages(result.document)
-    candidates = [p for p in result.passages if is_candidate(p, properties)]
+    # a reference list quotes other papers' titles ("... band gap of 1.4 eV ..."): never this paper's facts
+    candidates = [p for p in result.passages if p.section != "references" and is_candidate(p, properties)]
     result.n_candidates = len(candidates)
     result.seconds["passages"] = time.perf_counter() - clock
     clock = time.perf_counter()
+    context = PaperContext.of(result.document)
     try:
-        proposed = extractor.propose(candidates, properties)
+        proposed = extractor.propose(candidates, properties, context)
     except PropmineError as err:
         result.status = "partial" if result.passages else "failed"
         result.errors.append(f"extract: {err}")
@@ -118,7 +121,7 @@ def extract_document(
         for proposal in item.proposals:
             if properties and proposal.property not in properties:
                 continue
-            grounded = ground_proposal(proposal, item.passage, extractor.info, result.source)
+            grounded = ground_proposal(proposal, item.passage, extractor.info, result.source, context)
             if grounded.record and grounded.record.record_id not in seen:
                 seen.add(grounded.record.record_id)
                 result.records.append(grounded.record)

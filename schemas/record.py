@@ -141,3 +141,8 @@ class Proposal(BaseModel):
     unit: str | None = Field(
         default=None, description="The unit, when the passage gives it apart from the number (a table header)"
     )
+    material_at: int | None = Field(
+        default=None,
+        description="Where the material stands in the document text when it is outside the passage (an earlier "
+        "sentence, the title); grounding checks that the material is written there",
+    )

@@ -58,7 +58,8 @@ def _synonym_regex(synonym: str) -> re.Pattern[str]:
     escaped = re.escape(synonym).replace(r"\ ", r"[\s\-]+")
     is_symbol = len(synonym) <= 4 and not synonym.islower()
     flags = 0 if is_symbol else re.IGNORECASE
-    return re.compile(rf"(?<![\w-]){escaped}(?![\w])", flags)
+    plural = "" if is_symbol else "(?:s|es)?"  # "band gaps of 1.1 and 1.6 eV", "Curie temperatures"
+    return re.compile(rf"(?<![\w-]){escaped}{plural}(?![\w])", flags)
 
 
 @cache

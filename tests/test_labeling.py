@@ -49,6 +49,8 @@ def built_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paper.write_text(PAPER, encoding="utf-8")
     db = folder / "built.duckdb"
     result = extract_paper(paper, RuleExtractor())
+    # The perovskite value is the miss a reviewer adds in these tests: take it out of what the rules found.
+    result.records = [r for r in result.records if r.material != "perovskite"]
     assert len(result.records) == 5
     with open_db(db) as con:
         write_paper(con, result)
@@ -475,7 +477,7 @@ def test_export_writes_what_propmine_train_reads(db: Path, tmp_path: Path) -> No
     assert len(examples) == 4 and not any("CdS" in ex["passage"]["text"] for ex in examples)  # CdS is unreviewed
     anatase = next(ex for ex in examples if "anatase" in ex["passage"]["text"])
     assert anatase["records"] == [
-        {"material": "TiO2", "property": "band_gap", "value": "3.21 eV", "unit": None},
+        {"material": "anatase TiO2", "property": "band_gap", "value": "3.21 eV", "unit": None},
         {"material": "TiO2", "property": "band_gap", "value": "about 3.0 eV", "unit": None},
     ]
     assert anatase["properties"] == ["band_gap"] and anatase["corpus"] == "labels"

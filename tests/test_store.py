@@ -32,14 +32,14 @@ def test_writing_a_paper_twice_gives_the_same_rows(tmp_path, paper) -> None:
     db = tmp_path / "p.duckdb"
     result = extract_paper(paper, RuleExtractor())
     assert {(r.material, r.property, r.value) for r in result.records} == {
-        ("TiO2", "band_gap", 3.21),
+        ("anatase TiO2", "band_gap", 3.21),
         ("Bi2Te3", "thermal_conductivity", 1.5),
     }
     for _ in range(2):
         with open_db(db) as con:
             write_paper(con, result)
     records = rows(db, "SELECT record_id, material, property, value, unit_canonical FROM records ORDER BY property")
-    assert len(records) == 2 and records[0][1:] == ("TiO2", "band_gap", 3.21, "eV")
+    assert len(records) == 2 and records[0][1:] == ("anatase TiO2", "band_gap", 3.21, "eV")
     assert rows(db, "SELECT status, n_records FROM papers") == [("success", 2)]
     assert rows(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
 

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from extractors.documents.passages import column_header, sentence_spans
-from extractors.quantities.formulas import parse_formula
+from extractors.quantities.materials import find_materials
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import dimension_of
+from extractors.records.context import PaperContext
+from extractors.records.pairing import sentence_pairs
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal
-from schemas.vocabulary import load_vocabulary
+from schemas.vocabulary import Vocabulary, load_vocabulary
 
 
 @dataclass
@@ -34,23 +36,11 @@ class RecordExtractor(Protocol):
 
     info: ExtractorInfo
 
-    def propose(self, passages: list[Passage], properties: set[str] | None = None) -> list[PassageProposals]: ...
-
-
-_WORD = re.compile(r"[A-Za-z0-9α-ωΑ-Ω()\[\]\-./+]+")
-
-
-def material_candidates(text: str) -> list[tuple[int, int]]:
-    """Spans of formula-like words (TiO2, H-MoSe2, Ba0.5Sr0.5TiO3) in a text."""
-    spans = []
-    for m in _WORD.finditer(text):
-        word = m.group(0).strip(".,;:()[]")
-        core = re.sub(r"^(?:[a-zA-Z0-9]{1,3}-)", "", word)
-        counts = parse_formula(core)
-        if counts and (len(counts) > 1 or re.search(r"\d", core) or core in ("Si", "Ge", "C")):
-            start = m.start() + m.group(0).find(word)
-            spans.append((start, start + len(word)))
-    return spans
+    def propose(
+        self, passages: list[Passage], properties: set[str] | None = None, context: PaperContext | None = None
+    ) -> list[PassageProposals]:
+        """Proposals for each passage; `context` holds the paper's material mentions (None: passages alone)."""
+        ...
 
 
 def unit_fits(unit: str | None, canonical: str) -> bool:
@@ -64,58 +54,68 @@ class NoExtractor:
 
     info = ExtractorInfo(name="none")
 
-    def propose(self, passages: list[Passage], properties: set[str] | None = None) -> list[PassageProposals]:
+    def propose(
+        self, passages: list[Passage], properties: set[str] | None = None, context: PaperContext | None = None
+    ) -> list[PassageProposals]:
         return [PassageProposals(p) for p in passages]
 
 
 class RuleExtractor:
-    """Pairs each quantity with the nearest property mention and formula in its sentence.
+    """Pairs each value with its property mention and a recognized material (extractors.records.pairing).
 
     A transparent baseline for evaluation and the stand-in when no model is wanted (`--extractor rules`).
+    Table rows take their property and unit from the column header and their material from the row label.
     """
 
-    info = ExtractorInfo(name="rules", prompt_version="rules-v1")
+    info = ExtractorInfo(name="rules", prompt_version="rules-v2")
 
-    def propose(self, passages: list[Passage], properties: set[str] | None = None) -> list[PassageProposals]:
+    def propose(
+        self, passages: list[Passage], properties: set[str] | None = None, context: PaperContext | None = None
+    ) -> list[PassageProposals]:
         vocab = load_vocabulary()
         out = []
         for passage in passages:
             found = PassageProposals(passage)
-            text = passage.text
-            header = passage.context
-            for s, e in passage.sentence_spans or sentence_spans(text):
-                sentence = text[s:e]
-                mentions = vocab.mentions(sentence) or vocab.mentions(header)
-                if properties:
-                    mentions = [m for m in mentions if m[0] in properties]
-                materials = material_candidates(sentence)
-                if not mentions or not materials:
-                    continue
-                for q in tag_quantities(sentence, include_unitless=bool(header)):
-                    column = column_header(passage, s + q.span[0])
-                    if column is not None:  # a table cell: the property is its column's
-                        mentions = [m for m in vocab.mentions(column) if not properties or m[0] in properties]
-                        header = column
-                    fitting = [m for m in mentions if unit_fits(q.unit, vocab.get(m[0]).unit)]  # type: ignore[union-attr]
-                    unit = None
-                    if not fitting and q.unit is None and header:
-                        unit = _header_unit(header)
-                        fitting = [m for m in mentions if unit and unit_fits(unit, vocab.get(m[0]).unit)]  # type: ignore[union-attr]
-                    if not fitting:
-                        continue
-                    prop = min(fitting, key=lambda m: abs(m[1] - q.span[0]))[0]
-                    before = [m for m in materials if m[1] <= q.span[0]] or materials
-                    mat = min(before, key=lambda m: abs(m[1] - q.span[0]))
+            if passage.origin == "table":
+                found.proposals = _table_row(passage, properties, vocab)
+                out.append(found)
+                continue
+            paper = context or PaperContext.of_text(passage.text, passage.char_start)
+            for s, e in passage.sentence_spans or sentence_spans(passage.text):
+                offset = passage.char_start + s
+                for pair in sentence_pairs(passage.text[s:e], offset, vocab, paper, properties):
+                    value = passage.text[s + pair.value.span[0] : s + pair.value.span[1]]
+                    inside = passage.char_start <= pair.material.start and pair.material.end <= passage.char_end
                     found.proposals.append(
                         Proposal(
-                            material=sentence[mat[0] : mat[1]],
-                            property=prop,
-                            value=sentence[q.span[0] : q.span[1]],
-                            unit=unit,
+                            material=pair.material.text,
+                            property=pair.property,
+                            value=value,
+                            material_at=None if inside else pair.material.start,
                         )
                     )
             out.append(found)
         return out
+
+
+def _table_row(passage: Passage, properties: set[str] | None, vocab: Vocabulary) -> list[Proposal]:
+    """A table row: each cell under a property's column is that property, the row's formula its material."""
+    proposals = []
+    materials = find_materials(passage.text)
+    if not materials:
+        return proposals
+    mat = materials[0].text
+    for q in tag_quantities(passage.text, include_unitless=True):
+        column = column_header(passage, q.span[0])
+        if column is None:
+            continue
+        named = [m[0] for m in vocab.mentions(column) if not properties or m[0] in properties]
+        unit = q.unit or _header_unit(column)
+        fitting = [name for name in named if unit_fits(unit, vocab.get(name).unit)]  # type: ignore[union-attr]
+        if fitting:
+            value = passage.text[q.span[0] : q.span[1]]
+            proposals.append(Proposal(material=mat, property=fitting[0], value=value, unit=None if q.unit else unit))
+    return proposals
 
 
 def _header_unit(header: str) -> str | None:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from extractors.documents.passages import column_header, sentence_spans
 from extractors.quantities.formulas import normalize_formula
+from extractors.quantities.materials import is_material
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import dimension_of, header_units, to_canonical
+from extractors.records.context import PaperContext
 from extractors.records.method import detect_method
 from schemas.errors import InputError
 from schemas.passage import Passage
@@ -113,8 +115,16 @@ def _conditions(quantities: list[Quantity], value_q: Quantity, sentence: tuple[i
     return found
 
 
-def ground_proposal(proposal: Proposal, passage: Passage, info: ExtractorInfo, source: str) -> Grounded:
-    """Turn one proposal into a grounded, normalized Record, or a RejectedRecord with the reason."""
+def ground_proposal(
+    proposal: Proposal, passage: Passage, info: ExtractorInfo, source: str, context: PaperContext | None = None
+) -> Grounded:
+    """Turn one proposal into a grounded, normalized Record, or a RejectedRecord with the reason.
+
+    The material must be something a material can be (extractors.quantities.materials.is_material: not a
+    variable letter, an English word, a method or a space group). A material outside the passage
+    (`proposal.material_at`, an offset into the document) is grounded only with the paper's `context`, and
+    only if the material is written at that offset.
+    """
 
     def reject(reason: str) -> Grounded:
         return Grounded(
@@ -166,19 +176,35 @@ def ground_proposal(proposal: Proposal, passage: Passage, info: ExtractorInfo, s
         return reject(f"unit {unit!r} does not fit the dimensionless {prop.name}")
     else:
         value_canonical, value_max_canonical = q.value, q.value_max
+    off = passage.char_start
+    document = context.text if context is not None else None
     mat = find_material(proposal.material, text)
-    if mat is None:
+    if mat is not None:
+        mat_span = (off + mat[0], off + mat[1])
+        material = text[mat[0] : mat[1]]
+    elif (
+        proposal.material_at is not None
+        and document is not None
+        and proposal.material
+        and (document[proposal.material_at : proposal.material_at + len(proposal.material)] == proposal.material)
+    ):
+        mat_span = (proposal.material_at, proposal.material_at + len(proposal.material))
+        material = proposal.material
+    else:
         return reject(f"material {proposal.material!r} not found in the passage")
+    if not is_material(material, context.abbreviations if context is not None else None):
+        return reject(f"{material!r} is not a material")
+    mention = context.mention_at(*mat_span) if context is not None else None
+    formula = mention.formula if mention is not None else normalize_formula(material)
     sent = _sentence_around(passage, q.span[0], q.span[1])
     mentions = [m for m in vocab.mentions(text) if m[0] == prop.name]
     prop_span = min(mentions, key=lambda m: abs(m[1] - q.span[0]))[1:] if mentions else None
-    off = passage.char_start
     sentence_text = text[sent[0] : sent[1]]
     record = Record(
         paper_id=passage.paper_id,
         source=source,
-        material=text[mat[0] : mat[1]],
-        formula=normalize_formula(text[mat[0] : mat[1]]),
+        material=material,
+        formula=formula,
         property=prop.name,
         property_text=text[prop_span[0] : prop_span[1]] if prop_span else prop.label,
         value=q.value,
@@ -193,7 +219,7 @@ def ground_proposal(proposal: Proposal, passage: Passage, info: ExtractorInfo, s
         method=detect_method(sentence_text, passage.context),
         spans=Spans(
             value=(off + q.span[0], off + q.span[1]),
-            material=(off + mat[0], off + mat[1]),
+            material=mat_span,
             property=(off + prop_span[0], off + prop_span[1]) if prop_span else None,
         ),
         evidence=Evidence(

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import header_units
+from extractors.records.context import PaperContext
 from extractors.records.decoding import (
     AnswerGrammar,
     GenerationStats,
@@ -180,7 +181,9 @@ class LLMExtractor:
         )
         return cls(ModelCompleter(loaded, batch_size=batch_size, constrained=constrained), info)
 
-    def propose(self, passages: list[Passage], properties: set[str] | None = None) -> list[PassageProposals]:
+    def propose(
+        self, passages: list[Passage], properties: set[str] | None = None, context: PaperContext | None = None
+    ) -> list[PassageProposals]:
         allowed = sorted(properties) if properties else load_vocabulary().names
         results = [PassageProposals(p) for p in passages]
         jobs = [

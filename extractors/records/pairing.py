@@ -1,0 +1,247 @@
+"""Pairing values with properties and materials in a sentence: the rules behind `--extractor rules`.
+
+A sentence gives a record when a quantity of the right dimension is attached to a property mention
+("band gap of 2.3 eV", "Eg = 2.3 eV", "2.3 eV band gap") and is not a look-alike of it (a photon
+energy, a band offset, a change of the gap, a superconducting 2Δ ...). Its material is a recognized
+mention, chosen in this order:
+
+1. lists with "respectively": the n-th material of the list takes the n-th value;
+2. a material right after the value ("2.3 eV (ZnO)", "2.3 eV for ZnO") or right before it ("ZnO (2.3 eV)");
+3. the material the property phrase names ("the band gap of ZnO is ...", "ZnO has a band gap of ...");
+4. the nearest material elsewhere in the sentence;
+5. the last material of the same paragraph before the sentence, then the paper's subject.
+
+Every step chooses among real mentions of the paper (extractors.records.context), so a material is
+never a variable letter, an English word or a fragment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.quantities.materials import MaterialMention
+from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.units import dimension_of
+from extractors.records.context import PaperContext
+from schemas.quantity import Quantity
+from schemas.vocabulary import Vocabulary
+
+ATTACH_BEFORE_CHARS = (
+    160  # a value this far after its property mention still belongs to it ("band gaps of A, B ... are")
+)
+ATTACH_AFTER_CHARS = 30  # "2.3 eV band gap", "2.3 eV (optical gap)"
+
+# Quantities that look like the property but are not it. Read between the property mention and the value
+# and just before the value; each pattern names a quantity of the same dimension (mostly energies).
+LOOKALIKE_BEFORE = re.compile(
+    r"\b(?:photon|laser|excitation|pump|probe|incident|kinetic|binding|Urbach|activation|formation|adsorption|"
+    r"cohesive|exchange|migration|barrier|offset|discontinuit|shift|shifts|shifted|change|changes|changed|"
+    r"reduction|reduced|increase[sd]?|decrease[sd]?|narrowing|widening|renormali[sz]ation|shrinkage|"
+    r"difference|splitting|split|width|bandwidth|broadening|cut-?off|smearing|resolution|threshold|tolerance|"
+    r"work function|electron affinity|ionization|Fermi|VBM|CBM|valence band maximum|conduction band minimum|"
+    r"band edge|edge|superconducting|CDW|charge density wave|pseudogap|spin gap|Zeeman|Hubbard|U\s*=|U_?eff|"
+    r"Coulomb|Schottky|phonon|vibrational|stokes|detuning|bias|voltage|potential|overpotential|"
+    r"per atom|per formula|mismatch|enhancement|error|deviation|uncertainty|underestimat|overestimat|"
+    r"opened? by|lowered by|raised by|by about|by ~|by approximately)\b",
+    re.IGNORECASE,
+)
+SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energy )?gap|\bCDW gap", re.IGNORECASE)
+# "0.2 eV below the CB", "0.3 eV larger than ...": a position or a difference, not the property itself
+LOOKALIKE_RIGHT_AFTER = re.compile(
+    r"^\s*(?:(?:below|above|under|beneath)\s+(?:the\s+)?(?:CB|VB|CBM|VBM|conduction|valence|Fermi|band|vacuum|mid-?gap)"
+    r"|(?:higher|lower|larger|smaller|wider|narrower|greater|less)\s+than)\b",
+    re.IGNORECASE,
+)
+CHANGE_RIGHT_BEFORE = re.compile(r"\b(?:by|of only|from)\s*(?:about|~|≈|approximately)?\s*$", re.IGNORECASE)
+RELATIVE_TO = re.compile(
+    r"\b(?:at|above|below|near|across|under|beyond|exceeding|than|within|inside)\s+(?:the|its|their)\s+"
+    r"(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+COMPARED = re.compile(
+    r"\b(?:than|that of|those of|compared (?:to|with)|relative to|unlike|like|similar to|as in|versus|vs\.?)"
+    r"(?:\s+(?:the|a|an|bulk|pristine|pure|undoped|its|their))*\s*$",
+    re.IGNORECASE,
+)
+REFERS_BACK = re.compile(
+    r"\s*(?:its|their|this|these|the (?:film|films|sample|samples|compound|material|crystal))\b", re.I
+)
+RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
+_JOINERS = re.compile(r"^[\s,;:]*(?:and|or|&|as well as|,|/)?[\s,;:]*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One (material, property, value) read in a sentence; offsets are into the document text."""
+
+    property: str
+    value: Quantity  # span relative to the sentence
+    material: MaterialMention  # offsets into the document
+
+
+def sentence_pairs(
+    sentence: str,
+    offset: int,
+    vocab: Vocabulary,
+    context: PaperContext,
+    properties: set[str] | None = None,
+) -> list[Pair]:
+    """Every (material, property, value) pair the rules read in one sentence.
+
+    Args:
+        sentence: the sentence text; `offset` is where it starts in the document text.
+        context: the paper's material mentions (for the materials of this sentence and those before it).
+        properties: only these properties (None: all of the vocabulary).
+    """
+    if _debris(sentence):
+        return []
+    mentions = [m for m in vocab.mentions(sentence) if not properties or m[0] in properties]
+    mentions = [m for m in mentions if not SUPERCONDUCTING_GAP.search(sentence[max(0, m[1] - 25) : m[2] + 5])]
+    if not mentions:
+        return []
+    quantities = [q for q in tag_quantities(sentence) if q.unit]
+    if not quantities:
+        return []
+    mats = [
+        m
+        for m in context.in_span(offset, offset + len(sentence))
+        if not any(q.span[0] < m.end - offset and m.start - offset < q.span[1] for q in quantities)
+        and not any(p[1] < m.end - offset and m.start - offset < p[2] for p in mentions)
+    ]
+    attached: list[tuple[Quantity, tuple[str, int, int]]] = []
+    for q in quantities:
+        mention = _attach(sentence, q, mentions, vocab)
+        if mention is not None and not _lookalike(sentence, q, mention):
+            attached.append((q, mention))
+    if not attached:
+        return []
+    chosen = _respectively(sentence, offset, attached, mats)
+    pairs = []
+    for q, mention in attached:
+        material = chosen.get(q.span) or _material_for(sentence, offset, q, mention, mats, context)
+        if material is not None:
+            pairs.append(Pair(mention[0], q, material))
+    return pairs
+
+
+def _debris(sentence: str) -> bool:
+    """Text of a figure or a flattened table read as a sentence: many short lines, few words."""
+    lines = [line for line in sentence.split("\n") if line.strip()]
+    short = sum(len(line.strip()) < 16 for line in lines)
+    return len(lines) >= 5 and short >= 0.5 * len(lines)
+
+
+def _fits(q: Quantity, prop: str, vocab: Vocabulary) -> bool:
+    definition = vocab.get(prop)
+    if definition is None or not definition.unit or not q.unit:
+        return False
+    return dimension_of(q.unit) == dimension_of(definition.unit)
+
+
+def _attach(
+    sentence: str, q: Quantity, mentions: list[tuple[str, int, int]], vocab: Vocabulary
+) -> tuple[str, int, int] | None:
+    """The property mention a value belongs to: the nearest fitting one before it, else one right after it."""
+    before = [m for m in mentions if m[2] <= q.span[0] and q.span[0] - m[2] <= ATTACH_BEFORE_CHARS]
+    after = [m for m in mentions if m[1] >= q.span[1] and m[1] - q.span[1] <= ATTACH_AFTER_CHARS]
+    fitting_before = [m for m in before if _fits(q, m[0], vocab)]
+    if fitting_before:
+        nearest = max(fitting_before, key=lambda m: m[2])
+        # another property of another dimension closer to the value claims it ("Eg ... and Tc of 300 K")
+        if not any(m[2] > nearest[2] and m not in fitting_before for m in before):
+            return nearest
+    fitting_after = [m for m in after if _fits(q, m[0], vocab)]
+    if fitting_after and re.fullmatch(
+        r"[\s(]*(?:the|an?|its|their|direct|indirect|optical|electronic)?\s*", sentence[q.span[1] : fitting_after[0][1]]
+    ):
+        return fitting_after[0]
+    return None
+
+
+def _lookalike(sentence: str, q: Quantity, mention: tuple[str, int, int]) -> bool:
+    """True where the value is a look-alike of the property: a photon energy, an offset, a change ..."""
+    start, end = q.span
+    # what lies between the property and the value (the property stands before it, or just after it)
+    between = sentence[mention[2] : start] if mention[2] <= start else sentence[end : mention[1]]
+    near_before = sentence[max(0, start - 30) : start]
+    if LOOKALIKE_BEFORE.search(between) or LOOKALIKE_BEFORE.search(near_before):
+        return True
+    # "pump energies at the band gap", "90 meV above the band gap": an energy placed relative to the gap
+    before_property = sentence[max(0, mention[1] - 40) : mention[1]]
+    if LOOKALIKE_BEFORE.search(before_property[-25:]) or (end <= mention[1] and RELATIVE_TO.search(before_property)):
+        return True
+    if CHANGE_RIGHT_BEFORE.search(sentence[max(0, start - 20) : start]):
+        return True
+    if LOOKALIKE_RIGHT_AFTER.match(sentence[end : end + 20]):
+        return True
+    # a difference or a shift stated with a sign ("+0.2 eV", "-0.1 eV") is not a gap
+    return bool(re.match(r"[+±]", sentence[start : start + 1])) or (q.value < 0)
+
+
+def _respectively(
+    sentence: str,
+    offset: int,
+    attached: list[tuple[Quantity, tuple[str, int, int]]],
+    mats: list[MaterialMention],
+) -> dict[tuple[int, int], MaterialMention]:
+    """'A, B and C have gaps of 1.1, 1.6 and 2.0 eV, respectively': the n-th material takes the n-th value."""
+    found = RESPECTIVELY.search(sentence)
+    if not found or len(attached) < 2:
+        return {}
+    values = [q for q, _ in attached if q.span[0] < found.start()]
+    first = min(q.span[0] for q in values) if values else 0
+    listed = _listed(sentence, offset, [m for m in mats if m.end - offset <= first])
+    if len(values) != len(listed):
+        listed = _listed(
+            sentence, offset, [m for m in mats if m.start - offset >= first]
+        )  # "... of 1.1 and 1.6 eV for A and B, respectively"
+    if len(values) != len(listed):
+        return {}
+    return {q.span: m for q, m in zip(values, listed, strict=True)}
+
+
+def _listed(sentence: str, offset: int, mats: list[MaterialMention]) -> list[MaterialMention]:
+    """The last run of materials joined by commas and 'and' (distinct texts, in order)."""
+    run: list[MaterialMention] = []
+    for m in mats:
+        if run and not _JOINERS.match(sentence[run[-1].end - offset : m.start - offset]):
+            run = []
+        run.append(m)
+    return run
+
+
+def _material_for(
+    sentence: str,
+    offset: int,
+    q: Quantity,
+    mention: tuple[str, int, int],
+    mats: list[MaterialMention],
+    context: PaperContext,
+) -> MaterialMention | None:
+    start, end = q.span
+    rel = [(m, m.start - offset, m.end - offset) for m in mats]
+    # 2. right after the value: "2.3 eV (ZnO)", "2.3 eV for ZnO", "2.3 eV in the ZnO film"
+    for m, s, _ in rel:
+        gap = sentence[end:s]
+        if s >= end and re.fullmatch(r"\s*(?:\(|\[)?\s*(?:for|of|in|of the|for the|in the|in bulk|for bulk)?\s*", gap):
+            return m
+    # right before it: "ZnO (2.3 eV)", "ZnO: 2.3 eV", "ZnO, 2.3 eV"
+    for m, _, e in reversed(rel):
+        if e <= start and re.fullmatch(r"\s*[(:=,]?\s*(?:~|≈|about)?\s*", sentence[e:start]):
+            return m
+    # 3. the material the property phrase names: "band gap of (the) ZnO", "ZnO has/shows a band gap"
+    p_start, p_end = mention[1], mention[2]
+    for m, s, _ in rel:
+        if p_end <= s < start and s - p_end <= 40 and re.search(r"\b(?:of|for|in)\b", sentence[p_end:s]):
+            return m
+    before_property = [(m, e) for m, _, e in rel if e <= p_start]
+    if before_property:
+        return max(before_property, key=lambda t: t[1])[0]
+    # 4. the nearest material elsewhere in the sentence, unless it is only compared with ("higher than that of
+    #    bulk BaTiO3") or the sentence is about a material named before it ("Its Curie temperature ...")
+    others = [t for t in rel if not COMPARED.search(sentence[max(0, t[1] - 30) : t[1]])]
+    if others and not REFERS_BACK.match(sentence):
+        return min(others, key=lambda t: min(abs(t[1] - end), abs(t[2] - start)))[0]
+    # 5. the sentence names none: the last one before it in the paragraph, then the paper's subject
+    return context.before(offset) or context.subject

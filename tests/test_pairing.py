@@ -1,0 +1,94 @@
+"""The rules' pairing of values, properties and materials in a sentence, and grounding a material by its offset."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractors.pipeline import extract_paper
+from extractors.records.context import PaperContext
+from extractors.records.extractor import RuleExtractor
+from extractors.records.grounding import ground_proposal
+from extractors.records.pairing import sentence_pairs
+from schemas.passage import Passage
+from schemas.record import ExtractorInfo, Proposal
+from schemas.vocabulary import load_vocabulary
+
+
+def pairs_of(sentence: str, properties: set[str] | None = None) -> list[tuple[str, str, float, float | None]]:
+    context = PaperContext.of_text(sentence)
+    found = sentence_pairs(sentence, 0, load_vocabulary(), context, properties)
+    return [(p.material.text, p.property, p.value.value, p.value.value_max) for p in found]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        pytest.param("The band gap of ZnO is 3.37 eV at room temperature.", [("ZnO", 3.37)], id="gap_of_material"),
+        pytest.param("ZnO has a direct band gap of 3.37 eV.", [("ZnO", 3.37)], id="material_has_gap"),
+        pytest.param(
+            "MoS2, WS2 and MoSe2 have band gaps of 1.8, 2.0 and 1.5 eV, respectively.",
+            [("MoS2", 1.8), ("WS2", 2.0), ("MoSe2", 1.5)],
+            id="respectively_three",
+        ),
+        pytest.param(
+            "The band gaps are 1.1 and 1.6 eV for Si and GaAs, respectively.",
+            [("Si", 1.1), ("GaAs", 1.6)],
+            id="respectively_materials_after",
+        ),
+        pytest.param(
+            "We find band gaps of 2.3 eV (GaN) and 3.4 eV (AlN).",
+            [("GaN", 2.3), ("AlN", 3.4)],
+            id="parenthesised_after",
+        ),
+        pytest.param(
+            "Amongst them is the wide band gap (3.4 eV) semiconductor ZnO, which has native donors.",
+            [("ZnO", 3.4)],
+            id="material_after_the_value",
+        ),
+        pytest.param("The band gap of TiO2 increases by 0.2 eV under strain.", [], id="change_is_not_a_gap"),
+        pytest.param("The band gap of GaAs was probed with a photon energy of 2.5 eV.", [], id="photon_energy"),
+        pytest.param("The superconducting gap 2Δ of MgB2 is 7 meV.", [], id="superconducting_gap"),
+        pytest.param("The band offset between GaAs and AlAs is 0.5 eV.", [], id="band_offset"),
+        pytest.param(
+            "The Fermi level lies 0.2 eV below the CB of ZnO, whose band gap is 3.4 eV.",
+            [("ZnO", 3.4)],
+            id="below_the_band",
+        ),
+    ],
+)
+def test_band_gap_pairs(sentence: str, expected: list[tuple[str, float]]) -> None:
+    got = [(m, v) for m, prop, v, _ in pairs_of(sentence, {"band_gap"})]
+    assert got == expected
+
+
+def test_a_sentence_without_a_material_takes_the_one_before_it(tmp_path) -> None:
+    text = "Results\n\nWe grew hexagonal boron nitride (hBN) films on copper. Their band gap is 5.9 eV.\n"
+    path = tmp_path / "paper.txt"
+    path.write_text(text, encoding="utf-8")
+    result = extract_paper(path, RuleExtractor(), properties={"band_gap"})
+    [record] = result.records
+    assert record.value == 5.9
+    start, end = record.spans.material or (0, 0)
+    assert text[start:end] == record.material and record.material in ("hBN", "hexagonal boron nitride")
+    assert not (record.evidence.char_start <= start < record.evidence.char_end), "the material stands before"
+
+
+def test_grounding_checks_a_material_outside_the_passage_by_its_offset() -> None:
+    document = "GaN films were grown. The band gap is 3.4 eV."
+    start = document.index("The band")
+    passage = Passage(
+        passage_id=f"p:{start}:{len(document)}",
+        paper_id="p",
+        text=document[start:],
+        char_start=start,
+        char_end=len(document),
+    )
+    info = ExtractorInfo(name="rules")
+    good = Proposal(material="GaN", property="band_gap", value="3.4 eV", material_at=0)
+    context = PaperContext.of_text(document)
+    grounded = ground_proposal(good, passage, info, "s", context)
+    assert grounded.record is not None and grounded.record.spans.material == (0, 3)
+    wrong_offset = Proposal(material="GaN", property="band_gap", value="3.4 eV", material_at=5)
+    assert ground_proposal(wrong_offset, passage, info, "s", context).record is None
+    made_up = Proposal(material="AlN", property="band_gap", value="3.4 eV", material_at=0)
+    assert ground_proposal(made_up, passage, info, "s", context).record is None
