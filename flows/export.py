@@ -32,7 +32,8 @@ from schemas.tables import SCHEMA_VERSION
 from schemas.vocabulary import load_vocabulary
 
 ExportFormat = Literal["parquet", "hf", "csv"]
-# Two values agree when they differ by at most this fraction (the gold-set matching rule of DESIGN.md).
+# Two values agree when they differ by at most this fraction: 1%, the relative tolerance `propmine eval` allows
+# a value against gold (extractors.learning.evaluation.RELATIVE_TOLERANCE).
 AGREEMENT_TOLERANCE = 0.01
 DATA_FILES: dict[str, str] = {"parquet": "data.parquet", "csv": "data.csv"}
 
@@ -302,6 +303,7 @@ def dataset_card(
 ) -> str:
     """The README.md that travels with the data: what it is, how it was made, its columns, its limits."""
     vocab = load_vocabulary()
+    units = {p.name: p.unit for p in vocab.properties}  # a property of an older vocabulary has none here
     per_property: dict[str, int] = {}
     for name in table.column("property").to_pylist() if table.num_rows else []:
         per_property[name] = per_property.get(name, 0) + 1
@@ -368,10 +370,7 @@ def dataset_card(
         "",
         "| property | unit | rows |",
         "|---|---|---|",
-        *[
-            f"| {p} | {(vocab.get(p).unit if vocab.get(p) else '') or '-'} | {k:,} |"  # type: ignore[union-attr]
-            for p, k in sorted(per_property.items(), key=lambda kv: -kv[1])
-        ],
+        *[f"| {p} | {units.get(p) or '-'} | {k:,} |" for p, k in sorted(per_property.items(), key=lambda kv: -kv[1])],
         "",
         "## Limits",
         "",

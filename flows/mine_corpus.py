@@ -69,7 +69,9 @@ def merge_task(db: Path, staging: Path, run_id: str | None) -> list[PaperResult]
     return merged
 
 
-@flow(name="mine-corpus", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)
+# prefect's flow decorator asks for TaskRunner[PrefectFuture[Any]]; TaskRunner is invariant in its future
+# type, so prefect's own ThreadPoolTaskRunner (TaskRunner[PrefectConcurrentFuture]) cannot match it.
+@flow(name="mine-corpus", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False)  # type: ignore[arg-type]
 def mine_corpus(
     source: str,
     db: str,
@@ -119,7 +121,8 @@ def mine_corpus(
             done = finished_papers(con, key)
             run_id = start_run(con, "batch", run_parameters(pipeline, source=source))
         summary = BatchSummary(run_id=run_id, source=source, references=len(refs), resumed=len(resumed))
-        todo, seen = [], set(done)
+        todo: list[FetchedPaper] = []
+        seen: set[str | None] = set(done)  # a failed fetch adds None, as before
         for f in fetched:  # a paper listed twice (two URLs, a copy) is extracted once
             if f.error or f.sha256 not in seen:
                 todo.append(f)

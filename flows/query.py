@@ -31,6 +31,7 @@ from flows.query_text import (
     parse_bound,
     parse_query,
     resolve_property,
+    unit_of,
 )
 from schemas.errors import InputError
 from schemas.quantity import Quantity
@@ -129,7 +130,7 @@ def search_records(con: duckdb.DuckDBPyConnection, options: QueryOptions, embedd
                 clause.append("r.value_canonical <= ?")
                 params.append(hi)
             ors.append("(" + " AND ".join(clause) + ")")
-            result.understood.append(f"{name} {_describe_range(lo, hi)} {vocab.get(name).unit}".rstrip())  # type: ignore[union-attr]
+            result.understood.append(f"{name} {_describe_range(lo, hi)} {unit_of(name, vocab)}".rstrip())
         where.append("(" + " OR ".join(ors) + ")")
 
     registered: list[str] = []
@@ -248,7 +249,7 @@ def _value_bounds(
     conditions: list[Quantity] = []
     for q in parsed.quantities:
         if properties:
-            fits = q.unit is None or any(_same_dimension(q.unit, vocab.get(p).unit) for p in properties)  # type: ignore[union-attr]
+            fits = q.unit is None or any(_same_dimension(q.unit, unit_of(p, vocab)) for p in properties)
         else:
             fits = q.unit is None or bool(_properties_of_dimension(q.unit, vocab))
         if not fits:

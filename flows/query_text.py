@@ -250,15 +250,23 @@ def _canonical_bounds(q: Quantity, properties: list[str], vocab: Vocabulary, opt
     """The quantity in each property's canonical unit (properties of another dimension are left out)."""
     out: dict[str, float] = {}
     for name in properties:
-        canonical = vocab.get(name).unit  # type: ignore[union-attr]
+        canonical = unit_of(name, vocab)
         if q.unit is None:
             out[name] = q.value
         elif _same_dimension(q.unit, canonical):
             out[name] = to_canonical(q.value, q.unit, canonical)
     if not out:
-        units = ", ".join(sorted({f"{n} in {vocab.get(n).unit or 'no unit'}" for n in properties}))  # type: ignore[union-attr]
+        units = ", ".join(sorted({f"{n} in {unit_of(n, vocab) or 'no unit'}" for n in properties}))
         raise InputError(f"{option} {q.text!r}: wrong kind of unit for {units}")
     return out
+
+
+def unit_of(name: str, vocab: Vocabulary) -> str:
+    """The canonical unit ('' for dimensionless) of a property name taken from the vocabulary itself."""
+    prop = vocab.get(name)
+    if prop is None:
+        raise KeyError(f"{name!r} is not in vocabulary {vocab.version}")
+    return prop.unit
 
 
 def _same_dimension(unit: str, canonical: str) -> bool:

@@ -344,7 +344,7 @@ def create_app(
                     body.item_id,
                     body.action,
                     body.version,
-                    who,  # type: ignore[arg-type]
+                    who,
                     body.fields,
                 )
                 _, progress = load_queue(con)

@@ -166,9 +166,10 @@ def check_fields(passage: PassageRow, edit: FieldEdit, current: RecordFields | N
         while at >= 0:
             hits.append((at, at + len(material)))
             at = text.find(material, at + 1)
-        m_local = _nearest(hits, value_span[0] - off)  # type: ignore[assignment]
-        if m_local is None:
+        nearest = _nearest(hits, value_span[0] - off)
+        if nearest is None:
             raise LabelRefused(f"material {material!r} is not in the passage text; select it in the passage")
+        m_local = nearest
     # The property words nearest the value, for highlighting.
     mentions = [m for m in vocab.mentions(text) if m[0] == prop.name]
     p_local = _nearest([(s, e) for _, s, e in mentions], value_span[0] - off)
@@ -311,9 +312,10 @@ def write_label(
                 )
             fields = None
         elif action in RECORD_ACTIONS:
-            item = next((it for it in view.items if it.item_id == item_id), None)  # type: ignore[assignment]
-            if item is None:
+            found = next((it for it in view.items if it.item_id == item_id), None)
+            if found is None:
                 raise InputError(f"no record {item_id!r} in passage {passage_id!r}")
+            item = found
             fields = item.fields
             if action == "correct":
                 if edit is None:
@@ -363,9 +365,10 @@ def undo_label(con: duckdb.DuckDBPyConnection, who: str, label_id: str | None = 
                 raise LabelRefused("nothing of yours to undo")
             target = max(mine, key=lambda r: (r.labeled_at, r.version))
         else:
-            target = next((r for r in rows if r.label_id == label_id), None)  # type: ignore[assignment]
-            if target is None or target.action == "undo" or target.label_id in undone:
+            found = next((r for r in rows if r.label_id == label_id), None)
+            if found is None or found.action == "undo" or found.label_id in undone:
                 raise LabelRefused(f"label {label_id!r} is not in effect; nothing to undo")
+            target = found
         item_rows = [r for r in rows if r.item_id == target.item_id]
         later = [r for r in item_rows if r.version > target.version and r.action != "undo" and r.label_id not in undone]
         if later:

@@ -30,6 +30,7 @@ import duckdb
 from labeling.export import check_target_file
 from labeling.labels import check_fields, write_label
 from labeling.review import (
+    Action,
     FieldEdit,
     ItemState,
     LabelConflict,
@@ -300,11 +301,11 @@ def annotated_records(text: str, result: list[dict[str, Any]], view: PassageView
         if prop is None:
             prop_span = related(region_id, "Property", start)
             prop = vocab.resolve(prop_span[2]) if prop_span else None
-        if prop is None and (start, end) in by_value:
-            prop = by_value[(start, end)].fields.property  # type: ignore[union-attr]
+        model = by_value.get((start, end))
+        if prop is None and model is not None and model.fields is not None:
+            prop = model.fields.property
         if prop is None:
             raise LabelRefused(f"value {value_text!r}: choose its property (no property choice or Property span)")
-        model = by_value.get((start, end))
         edits.append(
             FieldEdit(
                 material=material[2],
@@ -329,9 +330,9 @@ def _same(a: RecordFields | None, b: RecordFields) -> bool:
     )
 
 
-def _plan(view: PassageView, wanted: list[RecordFields]) -> list[tuple[ItemState | None, str, RecordFields | None]]:
+def _plan(view: PassageView, wanted: list[RecordFields]) -> list[tuple[ItemState | None, Action, RecordFields | None]]:
     """The labels that bring a passage to the annotated state: (item, action, fields), nothing already true."""
-    plan: list[tuple[ItemState | None, str, RecordFields | None]] = []
+    plan: list[tuple[ItemState | None, Action, RecordFields | None]] = []
     remaining = list(wanted)
     for item in view.items:
         if not item.exists or item.fields is None:
@@ -429,7 +430,7 @@ def _import_task(
             passage_id,
             item.item_id if item else None,
             action,
-            item.version if item else 0,  # type: ignore[arg-type]
+            item.version if item else 0,
             who,
             change,
             via="label-studio",

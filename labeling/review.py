@@ -30,7 +30,7 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from schemas.errors import InputError
-from schemas.passage import Passage
+from schemas.passage import Origin, Passage
 from schemas.record import Credibility
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class PassageRow:
     context: str
     char_start: int
     char_end: int
-    origin: str
+    origin: Origin  # the query coalesces a missing origin to 'text'
     page: int | None
     section: str | None
     source: str | None = None
@@ -120,7 +120,7 @@ class PassageRow:
             char_start=self.char_start,
             char_end=self.char_end,
             origin=self.origin or "text",
-        )  # type: ignore[arg-type]
+        )
 
 
 @dataclass
@@ -377,7 +377,7 @@ def fold(item: ItemState, labels: list[LabelRow]) -> ItemState:
             item.decision, item.corrected = "accept", True
             item.fields = lb.fields or item.fields
         elif lb.action in ("accept", "reject"):
-            item.decision = lb.action  # type: ignore[assignment]
+            item.decision = lb.action
         elif lb.action in ("credible", "not_credible"):
             item.credible = lb.action == "credible"
         elif lb.action == "done":
@@ -398,9 +398,9 @@ def model_fields(record: ModelRecord, passage: PassageRow) -> RecordFields:
         value=value_text,
         unit=unit,
         value_span=(vs, ve),
-        material_span=material_span,  # type: ignore[arg-type]
+        material_span=material_span,
         property_span=tuple(prop_span) if prop_span else None,
-    )  # type: ignore[arg-type]
+    )
 
 
 def load_passage(con: duckdb.DuckDBPyConnection, passage_id: str) -> PassageView:
@@ -460,7 +460,7 @@ def load_passage(con: duckdb.DuckDBPyConnection, passage_id: str) -> PassageView
 
 
 @lru_cache(maxsize=200_000)
-def _text_signals(text: str, context: str, origin: str) -> tuple[bool, bool]:
+def _text_signals(text: str, context: str, origin: Origin) -> tuple[bool, bool]:
     """(has a quantity with a unit, is a candidate: a property word next to a quantity whose unit fits)."""
     from extractors.documents.passages import is_candidate
     from extractors.quantities.tagger import tag_quantities
@@ -468,7 +468,7 @@ def _text_signals(text: str, context: str, origin: str) -> tuple[bool, bool]:
     has_quantity = bool(tag_quantities(text))
     passage = Passage(
         passage_id="x", paper_id="x", text=text, context=context, char_start=0, char_end=len(text), origin=origin
-    )  # type: ignore[arg-type]
+    )
     return has_quantity, is_candidate(passage)
 
 

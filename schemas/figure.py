@@ -1,6 +1,6 @@
 """What a figure reader makes of one plot: axes, units, scales and data series in data coordinates.
 
-The JSON form of `FigureData` is the contract of `propmine figures --format jsonl` (DESIGN.md):
+The JSON form of `FigureData` is the contract of `propmine figures --format jsonl` (README, Figures):
 `source`, `page`, `bbox`, `caption`, `x_label`, `x_unit`, `x_scale`, `y_label`, `y_unit`,
 `y_scale`, `series` [{`label`, `points` [[x, y], ...]}]; fields may be added, none renamed.
 """

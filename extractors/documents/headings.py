@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from schemas.document import SectionKind
+
 # Headings as they stand alone on a line of a plain-text paper: "2. Methods", "II. RESULTS", "Abstract".
-_HEADING_WORDS = {
+_HEADING_WORDS: dict[str, SectionKind] = {
     "abstract": "abstract",
     "introduction": "introduction",
     "background": "introduction",
@@ -34,7 +36,7 @@ _HEADING_WORDS = {
 _HEADING_RE = re.compile(r"^\s*(?:[0-9]+\.?|[IVX]+\.)?\s*([A-Za-z][A-Za-z ]{2,40}?)\s*:?\s*$")
 
 
-def heading_kind(line: str) -> str | None:
+def heading_kind(line: str) -> SectionKind | None:
     """The section kind a heading line names ("2. Methods" -> "methods"), or None."""
     if "\n" in line.strip():
         return None

@@ -170,7 +170,7 @@ def is_candidate(passage: Passage, properties: set[str] | None = None) -> bool:
         mentions &= properties
     if not mentions:
         return False
-    dims = {dimension_of(vocab.get(n).unit) if vocab.get(n).unit else "dimensionless" for n in mentions}  # type: ignore[union-attr]
+    dims = {dimension_of(p.unit) if p.unit else "dimensionless" for p in vocab.properties if p.name in mentions}
     with_bare = passage.origin == "table" or "dimensionless" in dims
     for q in tag_quantities(passage.text, include_unitless=with_bare):
         if q.unit is None:

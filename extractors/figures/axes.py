@@ -75,7 +75,7 @@ def calibrate(ticks: list[tuple[float, float]], tolerance: float = 0.02) -> Cali
         fit = _robust_fit(pairs, tolerance)
         if fit is None:
             continue
-        cal = Calibration(scale, *fit)  # type: ignore[arg-type]
+        cal = Calibration(scale, *fit)
         if (
             best is None
             or cal.ticks > best.ticks
@@ -150,7 +150,9 @@ def split_axis_title(title: str) -> tuple[str, str | None]:
 
 
 def is_arbitrary_unit(unit: str | None) -> bool:
-    return bool(unit) and unit.strip().lower() in _NOT_UNITS  # type: ignore[union-attr]
+    if not unit:
+        return False
+    return unit.strip().lower() in _NOT_UNITS
 
 
 def _untex(text: str) -> str:

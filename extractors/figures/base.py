@@ -10,15 +10,15 @@ The readers (extractors.figures.reading) take these types; they sit here, below 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pymupdf
 
 from schemas.document import BBox, Figure, ParsedDocument
-from schemas.figure import FigureData
+from schemas.figure import FigureData, FigureStatus
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -73,9 +73,8 @@ class FigureImage:
     def to_page(self, px: float, py: float) -> tuple[float, float]:
         return self.region[0] + px / self.scale, self.region[1] + py / self.scale
 
-    def blank(self, reason: str | None, **update: object) -> FigureData:
-        """A FigureData for this figure that says why it was not read."""
-        status = update.pop("status", "skipped")
+    def blank(self, reason: str | None, status: FigureStatus = "skipped", **update: Any) -> FigureData:
+        """A FigureData for this figure that says why it was not read; `update` sets more of its fields."""
         return FigureData(
             source=self.source,
             paper_id=self.paper_id,
@@ -87,7 +86,7 @@ class FigureImage:
             status=status,
             reason=reason,
             **update,
-        )  # type: ignore[arg-type]
+        )
 
 
 class FigureReader(Protocol):
@@ -165,10 +164,10 @@ def _text_spans(page: pymupdf.Page, clip: pymupdf.Rect) -> list[TextSpan]:
                     text=text.strip(),
                     bbox=tuple(line["bbox"]),
                     size=main["size"],
-                    vertical=vertical,  # type: ignore[arg-type]
+                    vertical=vertical,
                     origin=tuple(main["origin"]),
                 )
-            )  # type: ignore[arg-type]
+            )
     return lines
 
 
@@ -201,7 +200,7 @@ def _vector_paths(drawings: list[dict], clip: pymupdf.Rect) -> list[VectorPath]:
                     stroke=_rgb(d.get("color")),
                     fill=_rgb(d.get("fill")),
                     width=float(d.get("width") or 0.0),
-                    rect=tuple(rect),  # type: ignore[arg-type]
+                    rect=(rect.x0, rect.y0, rect.x1, rect.y1),
                     closed=bool(d.get("closePath")),
                     dashes=d.get("dashes"),
                 )
@@ -218,10 +217,11 @@ def _bezier(
     return x, y
 
 
-def _rgb(color: object) -> tuple[float, float, float] | None:
+def _rgb(color: Sequence[float] | None) -> tuple[float, float, float] | None:
+    """A drawing's colour as RGB: PyMuPDF gives grey as one component, RGB as three."""
     if not color:
         return None
-    values = tuple(float(c) for c in color)  # type: ignore[attr-defined]
+    values = [float(c) for c in color]
     if len(values) == 1:  # grey
         return values[0], values[0], values[0]
-    return values[:3]  # type: ignore[return-value]
+    return values[0], values[1], values[2]

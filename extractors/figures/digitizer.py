@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from extractors.figures.axes import Calibration, calibrate, parse_tick, split_axis_title
 from extractors.figures.base import FigureImage, TextSpan, VectorPath
-from schemas.figure import FigureData, FigureSkip, Series
+from schemas.figure import FigureData, FigureSkip, FigureStatus, Series
 
 MIN_AXIS_PT = 30.0  # shorter lines are not an axis
 CORNER_PT = 2.5  # how far an x axis and a y axis may miss each other at their corner
@@ -278,7 +278,8 @@ def _read_frame(
     for s in series:
         s.label = legend.get(s.color or "")
     text = [s.text for s in spans if frame.contains((s.bbox[0] + s.bbox[2]) / 2, (s.bbox[1] + s.bbox[3]) / 2, pad=45)]
-    status, reason = ("read", None) if series else ("skipped", "no series: no curve or marker inside the axes")
+    status: FigureStatus = "read" if series else "skipped"
+    reason = None if series else "no series: no curve or marker inside the axes"
     return FigureData(
         source=figure.source,
         paper_id=figure.paper_id,
@@ -290,7 +291,7 @@ def _read_frame(
         kind="vector",
         reader="digitizer",
         status=status,
-        reason=reason,  # type: ignore[arg-type]
+        reason=reason,
         x_label=x_label,
         x_unit=x_unit,
         x_scale=xcal.scale if xcal else "linear",

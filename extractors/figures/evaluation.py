@@ -244,7 +244,9 @@ def same_unit(expected: str | None, got: str | None) -> bool:
 def _reason_class_ok(expected: str | None, got: str | None) -> bool:
     if not expected:
         return True
-    return bool(got) and expected.lower() in got.lower()  # type: ignore[union-attr]
+    if not got:
+        return False
+    return expected.lower() in got.lower()
 
 
 def _summary(plots: list[dict]) -> dict:

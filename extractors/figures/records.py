@@ -147,12 +147,14 @@ def _record(
     prop: PropertyDef,
     condition: str | None,
 ) -> Record | None:
-    if plot.y_unit is None and prop.unit:
-        return None  # a property with a unit needs the axis to say which
-    try:
-        canonical = to_canonical(y, plot.y_unit, prop.unit) if prop.unit else y  # type: ignore[arg-type]
-    except InputError:
-        return None  # the axis' unit does not fit the property (a wrong axis title, or another property)
+    canonical = y
+    if prop.unit:
+        if plot.y_unit is None:
+            return None  # a property with a unit needs the axis to say which
+        try:
+            canonical = to_canonical(y, plot.y_unit, prop.unit)
+        except InputError:
+            return None  # the axis' unit does not fit the property (a wrong axis title, or another property)
     caption_span = (figure.caption_char_start or 0, figure.caption_char_end or 0)
     in_caption = find_material(material, figure.caption)
     legend = " ".join(s.label or "" for s in plot.series)

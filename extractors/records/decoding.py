@@ -271,7 +271,8 @@ def generate_constrained(
                         chosen.append(pad)
                         continue
                 else:
-                    found = _first_valid(logits[i], grammars[i], generated[i], table, stats)  # type: ignore[arg-type]
+                    assert table is not None, "grammars come with the tokenizer's TokenTable"
+                    found = _first_valid(logits[i], grammars[i], generated[i], table, stats)
                     if found is None:  # no token fits: end here, keeping the whole records so far
                         log.warning("no token continues the answer %r", generated[i][-60:])
                         done[i] = True
@@ -283,7 +284,8 @@ def generate_constrained(
                 chosen.append(tid)
                 token_ids[i].append(tid)
                 if grammars is not None:
-                    generated[i] += table.bytes[tid] or b""  # type: ignore[union-attr]
+                    assert table is not None, "grammars come with the tokenizer's TokenTable"
+                    generated[i] += table.bytes[tid] or b""
                     if check_bytes(grammars[i], generated[i]) == COMPLETE:
                         done[i] = True
             stats.constraint_s += time.perf_counter() - clock

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from extractors.quantities.tagger import tag_quantities
-from schemas.record import Method, MethodSource
+from schemas.record import Method, MethodKind, MethodSource
 
 # Level of theory, most specific first ("HSE06" before "DFT").
 THEORY = [
@@ -90,7 +90,7 @@ def _first(table: list[tuple[str, str]], text: str) -> str | None:
     return None
 
 
-def _kind_of(text: str, source: MethodSource) -> tuple[str, str | None] | None:
+def _kind_of(text: str, source: MethodSource) -> tuple[MethodKind, str | None] | None:
     """(kind, detail) that a piece of text states, or None if it states none (or, in a Methods
     section, both experiment and computation)."""
     theory = _first(THEORY, text)
@@ -127,7 +127,7 @@ def _last_match(text: str, table: list[tuple[str, str]], words: str) -> int:
     return max(ends, default=-1)
 
 
-def _paper_kind(text: str) -> tuple[str, str | None] | None:
+def _paper_kind(text: str) -> tuple[MethodKind, str | None] | None:
     """The kind a whole paper is about, when its words lean 3:1 to computation or to experiment."""
     computed = len(re.findall(COMPUTATION, text, re.IGNORECASE)) + sum(
         len(re.findall(p, text, 0 if n in _CASE_SENSITIVE else re.IGNORECASE)) for n, p in THEORY
@@ -150,7 +150,7 @@ def find_method(sources: list[tuple[MethodSource, str]]) -> Method:
             continue
         found = _kind_of(text, source)
         if method.kind == "unknown" and found:
-            method = Method(kind=found[0], detail=found[1], found_in=source)  # type: ignore[arg-type]
+            method = Method(kind=found[0], detail=found[1], found_in=source)
         elif found and method.detail in (None, "DFT") and found[0] == method.kind and found[1] not in (None, "DFT"):
             method.detail = found[1]
         if method.sample_form is None and source not in ("methods section", "paper"):

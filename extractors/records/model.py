@@ -112,20 +112,21 @@ def load_model(
     device = resolve_device(settings.device)
     try:
         tokenizer = AutoTokenizer.from_pretrained(base_dir)
-        model = AutoModelForCausalLM.from_pretrained(
+        base = AutoModelForCausalLM.from_pretrained(
             base_dir, dtype=torch.float32 if device == "cpu" else torch.bfloat16
         )
     except (OSError, ValueError) as err:
         raise ConfigError(f"cannot load model from {base_dir}: {err}") from err
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    model: torch.nn.Module = base  # the base model, or the base with the adapter on top
     if adapter:
         adapter_dir = Path(adapter)
         if not (adapter_dir / "adapter_config.json").is_file():
             raise ConfigError(f"--adapter {adapter}: not a LoRA adapter directory (no adapter_config.json)")
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, adapter_dir)
+        model = PeftModel.from_pretrained(base, adapter_dir)
     model.to(device)
     model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, base_model=base_name, adapter=adapter, device=device)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from extractors.figures.axes import Calibration, calibrate, split_axis_title
 from extractors.figures.raster.frame import _union
@@ -167,7 +167,7 @@ def _fix_unit(unit: str | None, accent: bool) -> str | None:
     return unit
 
 
-def _figure_data(figure: FigureImage, **fields: object) -> FigureData:
+def _figure_data(figure: FigureImage, **fields: Any) -> FigureData:
     return FigureData(
         source=figure.source,
         paper_id=figure.paper_id,
@@ -175,5 +175,5 @@ def _figure_data(figure: FigureImage, **fields: object) -> FigureData:
         number=figure.figure.number,
         caption=figure.figure.caption,
         kind=figure.figure.kind,
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
