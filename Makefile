@@ -30,6 +30,8 @@ test: install
 
 samples: install
 	$(BIN)/python data/make_samples.py data/samples
+	# papers whose values stand only in tables (ruled, horizontal rules only, unruled), with their truth
+	$(BIN)/python data/make_tables.py runs/table-samples
 
 bench: install
 	$(BIN)/python benchmarks/parse_speed.py
@@ -38,6 +40,8 @@ bench: install
 	$(BIN)/python benchmarks/batch_speed.py
 	$(BIN)/python benchmarks/query_speed.py
 	$(BIN)/python benchmarks/figure_reader.py
+	$(BIN)/python benchmarks/tables.py
+	$(BIN)/python benchmarks/material_mentions.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

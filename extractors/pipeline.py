@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def make_extractor(options: ExtractionOptions) -> RecordExtractor:
-    """The extractor the options name: the LLM (base model + adapter), the rules, or none (parse only)."""
+    """The extractor the options name: the LLM (base model + adapter, with the rules), the rules, or none."""
     if options.extractor == "rules":
         from extractors.records.extractor import RuleExtractor
 
@@ -37,9 +37,12 @@ def make_extractor(options: ExtractionOptions) -> RecordExtractor:
         from extractors.records.extractor import NoExtractor
 
         return NoExtractor()
+    from extractors.records.hybrid import HybridExtractor
     from extractors.records.llm import LLMExtractor
 
-    return LLMExtractor.from_options(options)
+    # The model's proposals join the rules' pairs where they pass the same checks (records.hybrid): on unseen
+    # band-gap papers the model alone scored below the rules, so it adds to them rather than replacing them.
+    return HybridExtractor(LLMExtractor.from_options(options))
 
 
 @dataclass

@@ -60,7 +60,9 @@ class ScriptedExtractor:
 
     info = ExtractorInfo(name="scripted", adapter="test")
 
-    def propose(self, passages: list[Passage], properties: set[str] | None = None, context=None) -> list[PassageProposals]:
+    def propose(
+        self, passages: list[Passage], properties: set[str] | None = None, context=None
+    ) -> list[PassageProposals]:
         return [
             PassageProposals(p, [x for key, proposals in SCRIPT.items() if key in p.text for x in proposals])
             for p in passages

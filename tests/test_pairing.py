@@ -92,3 +92,55 @@ def test_grounding_checks_a_material_outside_the_passage_by_its_offset() -> None
     assert ground_proposal(wrong_offset, passage, info, "s", context).record is None
     made_up = Proposal(material="AlN", property="band_gap", value="3.4 eV", material_at=0)
     assert ground_proposal(made_up, passage, info, "s", context).record is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "conditions"),
+    [
+        pytest.param("The band gap of ZnO is 3.37 eV at 300 K.", 3.37, ["300 K"], id="own_temperature"),
+        pytest.param(
+            "The band gap of BaTiO3 is 3.2 eV and its permittivity is 1200 at 1 kHz.",
+            3.2,
+            [],
+            id="other_values_frequency",
+        ),
+        pytest.param(
+            "ZnO absorbs strongly at 350 nm, and its band gap is 3.3 eV.", 3.3, [], id="wavelength_of_another_clause"
+        ),
+        pytest.param("At 10 K the band gap of GaAs is 1.52 eV.", 1.52, ["10 K"], id="temperature_before"),
+    ],
+)
+def test_a_condition_belongs_to_the_value_nearest_it(tmp_path, text: str, value: float, conditions: list[str]) -> None:
+    path = tmp_path / "paper.txt"
+    path.write_text(f"Results\n\n{text}\n", encoding="utf-8")
+    [record] = [r for r in extract_paper(path, RuleExtractor(), properties={"band_gap"}).records if r.value == value]
+    assert [c.text for c in record.conditions] == conditions
+
+
+def test_the_model_adds_only_what_passes_the_rules_checks(tmp_path) -> None:
+    """The hybrid keeps the rules' pairs and the model's proposals that name a real material and the property."""
+    import json
+
+    from extractors.records.hybrid import HybridExtractor
+    from extractors.records.llm import LLMExtractor, QueuedCompleter
+
+    text = (
+        "Results\n\nThe band gap of GaN is 3.4 eV.\n\n"
+        "Spin-orbit coupling (SOC) shifts the band gap of InN by 0.7 eV.\n\n"
+        "A value of 0.69 eV, which we identify as the fundamental band gap of InN, agrees with theory.\n"
+    )
+    path = tmp_path / "paper.txt"
+    path.write_text(text, encoding="utf-8")
+
+    def answer(*records: tuple[str, str]) -> str:
+        return json.dumps([{"material": m, "property": "band_gap", "value": v} for m, v in records])
+
+    # one answer per candidate passage (a paragraph each here), in order; the rules read only the first
+    completer = QueuedCompleter(
+        [answer(("GaN", "3.4 eV")), answer(("SOC", "0.7 eV"), ("InN", "0.7 eV")), answer(("InN", "0.69 eV"))]
+    )
+    info = ExtractorInfo(name="llm", base_model="test", prompt_version="extract-v1")
+    hybrid = HybridExtractor(LLMExtractor(completer, info))
+    records = extract_paper(path, hybrid, properties={"band_gap"}).records
+    assert sorted((r.material, r.value) for r in records) == [("GaN", 3.4), ("InN", 0.69)]
+    assert hybrid.info.prompt_version == "extract-v1+rules-v2"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Literal
 
 from extractors.documents.headings import heading_kind
 from extractors.documents.pdf import parse_pdf
-from schemas.document import Block, PaperFile, ParsedDocument, Section
+from extractors.documents.tables import flattened_tables_with_captions
+from schemas.document import Block, PaperFile, ParsedDocument, Section, Table
 from schemas.errors import InputError
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
@@ -40,6 +42,7 @@ def open_paper(path: str | Path, max_file_mb: float = 200.0, source: str | None 
         raise InputError(f"{p}: {size / 2**20:.0f} MB is over the {max_file_mb:.0f} MB limit")
     with p.open("rb") as fh:
         head = fh.read(1024)
+    kind: Literal["pdf", "text"]
     if b"%PDF-" in head:
         kind = "pdf"
     elif p.suffix.lower() in TEXT_SUFFIXES:
@@ -70,7 +73,11 @@ def read_text_file(path: str | Path) -> str:
 
 
 def parse_text_file(paper: PaperFile) -> ParsedDocument:
-    """A plain UTF-8 text file as a document: paragraphs (blank-line separated) as blocks.
+    """A plain UTF-8 text file as a document: paragraphs (blank-line separated) as blocks, and the
+    tables that pdf-to-text flattened one cell per line, re-assembled (extractors.documents.tables).
+
+    A table's caption becomes a caption block and its cells a table block, so that no sentence
+    passage runs through the cells: each table row is read as a row, once.
 
     Offsets are into the file's own text, so a span can be checked against the file itself.
 
@@ -80,34 +87,70 @@ def parse_text_file(paper: PaperFile) -> ParsedDocument:
     text = read_text_file(paper.path)
     if not text.strip():
         raise InputError(f"{paper.path}: the file holds no text")
+    found = flattened_tables_with_captions(text)
+    tables = [table for table, _ in found]
+    cuts = _table_cuts(found)
     blocks: list[Block] = []
     sections: list[Section] = []
     current = "other"
     for m in re.finditer(r"[^\n](?:.|\n(?!\s*\n))*", text):
-        block_text = m.group(0)
-        if not block_text.strip():
-            continue
-        heading = heading_kind(block_text)
-        if heading:
-            current = heading
-            sections.append(Section(title=block_text.strip(), kind=heading, char_start=m.start(), char_end=m.end()))
-        blocks.append(
-            Block(
-                kind="heading" if heading else "text",
-                text=block_text,
-                page=1,
-                bbox=(0.0, 0.0, 0.0, 0.0),
-                char_start=m.start(),
-                char_end=m.end(),
-                section=current,  # type: ignore[arg-type]
+        for start, end, kind in _split_block(m.start(), m.end(), cuts):
+            block_text = text[start:end]
+            if not block_text.strip():
+                continue
+            heading = heading_kind(block_text) if kind == "text" else None
+            if heading:
+                current = heading
+                sections.append(Section(title=block_text.strip(), kind=heading, char_start=start, char_end=end))
+            blocks.append(
+                Block(
+                    kind="heading" if heading else kind,  # type: ignore[arg-type]
+                    text=block_text,
+                    page=1,
+                    bbox=(0.0, 0.0, 0.0, 0.0),
+                    char_start=start,
+                    char_end=end,
+                    section=current,  # type: ignore[arg-type]
+                )
             )
-        )
     for i, section in enumerate(sections):
         end = sections[i + 1].char_start if i + 1 < len(sections) else len(text)
         sections[i] = section.model_copy(update={"char_end": end})
     return ParsedDocument(
-        paper_id=paper.paper_id, source=paper.source, kind="text", text=text, blocks=blocks, sections=sections
+        paper_id=paper.paper_id,
+        source=paper.source,
+        kind="text",
+        text=text,
+        blocks=blocks,
+        sections=sections,
+        tables=tables,
     )
+
+
+def _table_cuts(found: list[tuple[Table, tuple[int, int]]]) -> list[tuple[int, int, str]]:
+    """The [start, end) ranges of the tables' captions ('caption') and cells ('table'), in order."""
+    cuts = sorted([(t.char_start, t.char_end, "table") for t, _ in found] + [(s, e, "caption") for _, (s, e) in found])
+    merged: list[tuple[int, int, str]] = []
+    for cut in cuts:
+        if not merged or cut[0] >= merged[-1][1]:
+            merged.append(cut)
+    return merged
+
+
+def _split_block(start: int, end: int, cuts: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A paragraph cut around the tables' captions and cells that fall inside it."""
+    pieces: list[tuple[int, int, str]] = []
+    at = start
+    for cut_start, cut_end, kind in cuts:
+        if cut_end <= at or cut_start >= end:
+            continue
+        if cut_start > at:
+            pieces.append((at, cut_start, "text"))
+        pieces.append((max(at, cut_start), min(end, cut_end), kind))
+        at = min(end, cut_end)
+    if at < end:
+        pieces.append((at, end, "text"))
+    return [(s, e, k) for s, e, k in pieces if e > s]
 
 
 def parse_document(paper: PaperFile, max_pages: int = 200) -> ParsedDocument:

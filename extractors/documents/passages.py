@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from extractors.documents.tables import cell_header, table_passages
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import dimension_of
 from schemas.document import Block, ParsedDocument
@@ -93,28 +94,7 @@ def make_passages(doc: ParsedDocument, max_chars: int = PASSAGE_CHARS) -> list[P
                 group = []
             if s >= 0:
                 group.append((s, e))
-    for table in doc.tables:
-        if len(table.row_spans) < 2:
-            continue
-        header = doc.text[table.row_spans[0][0] : table.row_spans[0][1]]
-        context = "\n".join(x for x in (table.caption, header) if x)  # the header row is the last line
-        for start, end in table.row_spans[1:]:
-            passages.append(
-                Passage(
-                    passage_id=f"{doc.paper_id}:{start}:{end}",
-                    paper_id=doc.paper_id,
-                    text=doc.text[start:end],
-                    context=context,
-                    char_start=start,
-                    char_end=end,
-                    origin="table",
-                    page=table.page,
-                    bbox=table.bbox,
-                    section=doc.section_at(start),
-                    sentence_spans=[(0, end - start)],
-                    table_number=table.number,
-                )
-            )
+    passages += table_passages(doc)  # one per body row, its header and caption as context
     passages.sort(key=lambda p: p.char_start)
     return passages
 
@@ -142,24 +122,9 @@ def _passage(doc: ParsedDocument, block: Block, start: int, end: int, sentences:
     return passage
 
 
-CELL_SEPARATOR = " | "
-
-
 def column_header(passage: Passage, offset: int) -> str | None:
     """For a table-row passage, the header cell above the cell holding `offset` (passage-relative)."""
-    if passage.origin != "table" or not passage.context:
-        return None
-    header = passage.context.splitlines()[-1].split(CELL_SEPARATOR)
-    cells = passage.text.split(CELL_SEPARATOR)
-    if len(header) != len(cells):
-        return None
-    end = 0
-    for cell, head in zip(cells, header, strict=True):
-        end += len(cell)
-        if offset < end:
-            return head
-        end += len(CELL_SEPARATOR)
-    return None
+    return cell_header(passage, offset) if passage.origin == "table" else None
 
 
 def is_candidate(passage: Passage, properties: set[str] | None = None) -> bool:

@@ -1091,6 +1091,30 @@ def _with_modifiers(text: str, start: int) -> int:
     return offset + accepted[-1][0] if accepted else start
 
 
+# Alloys by composition ("Ti-6Al-4V", "Fe-9Cr-1Mo", "Al-4.5Cu"), steel and alloy grades ("AISI 316L", "SUS304",
+# "SAE 1045", "Inconel 718", "Zircaloy-4"): the materials of metallurgy tables, which no formula describes.
+_ALLOY = re.compile(
+    r"(?<![\w-])(?:[A-Z][a-z]?(?:-\d+(?:\.\d+)?[A-Z][a-z]?)+(?:-\d+(?:\.\d+)?[A-Z][a-z]?)*"
+    r"|(?:AISI|SAE|SUS|ASTM|UNS|JIS|DIN|EN)[\s-]?[A-Z]?\d{3,5}[A-Z]{0,2}"
+    r"|(?:Inconel|Incoloy|Hastelloy|Monel|Nimonic|Zircaloy|Haynes|Stellite|Invar|Kovar)(?:[\s-]?[A-Z]?\d{1,4}[A-Z]?)?)"
+    r"(?![\w-])"
+)
+
+
+def _alloy_mentions(text: str) -> list[tuple[int, int, _Core]]:
+    """Alloys named by composition or by grade; a composition's element symbols must all be elements."""
+    found = []
+    symbols = _element_symbols()
+    for m in _ALLOY.finditer(text):
+        word = m.group(0)
+        if word[0].isupper() and "-" in word and word.split("-")[0].isalpha():
+            parts = re.findall(r"[A-Z][a-z]?", word)
+            if not all(part in symbols for part in parts):
+                continue
+        found.append((m.start(), m.end(), _Core("name", None)))
+    return found
+
+
 def find_materials(text: str, abbreviations: Mapping[str, str] | None = None) -> list[MaterialMention]:
     """Every material mention in a text, in order, without overlaps.
 
@@ -1105,7 +1129,7 @@ def find_materials(text: str, abbreviations: Mapping[str, str] | None = None) ->
     """
     abbrs = dict(abbreviations or {})
     abbrs.update(_abbreviations(text))
-    raw = _name_mentions(text) + _chunk_mentions(text, abbrs)
+    raw = _name_mentions(text) + _chunk_mentions(text, abbrs) + _alloy_mentions(text)
     for key, long in abbrs.items():
         if _single_core(key, {}) or " " in key:
             continue  # found by the passes above

@@ -263,11 +263,35 @@ def _si_of(unit_text: str) -> tuple[float, float, str] | None:
     return float(one.magnitude - zero.magnitude), float(zero.magnitude), f"{one.units:~}"
 
 
-def header_units(context: str) -> list[str]:
-    """Units named in a table header, in order: 'Band gap (eV)' -> ['eV'], 'Tc [K]' -> ['K']."""
-    found = []
-    for m in re.finditer(r"[(\[]([^()\[\]]{1,15})[)\]]", context):
-        unit = m.group(1).strip()
-        if '"' not in unit and unit not in found and dimension_of(unit) not in (None, "dimensionless"):
-            found.append(unit)
+def strip_marks(cell: str) -> str:
+    """A header or label without trailing footnote marks: 'Eg (eV)a' -> 'Eg (eV)', 'estimation*)' -> 'estimation'."""
+    s = cell.strip()
+    for _ in range(2):
+        s = re.sub(r"(?:\^\{?[a-z*†‡§¶#]{1,3}\}?|[*†‡§¶#]+\)?|(?<=[)\]])[a-f])$", "", s).rstrip()
+    return s
+
+
+_UNIT_PATTERNS = (
+    re.compile(r"\(\s*(?:in\s+)?([^()]{1,24}?)\s*\)"),  # Eg (eV), (in eV)
+    re.compile(r"\[\s*(?:in\s+)?([^\[\]]{1,24}?)\s*\]"),  # Eg [eV]
+    re.compile(r"(?:\s/|,)\s*([^,/()\[\]]{1,20}(?:/[^,()\[\]]{1,12})?)\s*$"),  # Band gap / eV, Yield strength, MPa
+    re.compile(r"\bin\s+(?:units\s+of\s+)?([A-Za-zµμ°Å][^\s,;.)]{0,10})"),  # gaps in eV
+)
+
+
+def header_units(text: str) -> list[str]:
+    """Units a header or caption states, as written (each checked by pint): 'Band gap / eV' -> ['eV'].
+
+    After a slash or comma the unit is the longest run of words that pint reads ('Band gap / eV PBE',
+    a group header with its sub-header, gives 'eV')."""
+    found: list[str] = []
+    for pattern in _UNIT_PATTERNS:
+        for m in pattern.finditer(text):
+            words = strip_marks(m.group(1)).split()
+            for n in range(len(words), 0, -1):
+                unit = " ".join(words[:n])
+                if dimension_of(unit) not in (None, "dimensionless"):
+                    if unit not in found:
+                        found.append(unit)
+                    break
     return found

@@ -6,19 +6,16 @@ extractor, decides what becomes a fact.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from extractors.documents.passages import column_header, sentence_spans
-from extractors.quantities.materials import find_materials
-from extractors.quantities.tagger import tag_quantities
-from extractors.quantities.units import dimension_of
+from extractors.documents.passages import sentence_spans
 from extractors.records.context import PaperContext
 from extractors.records.pairing import sentence_pairs
+from extractors.records.table_records import table_proposals
 from schemas.passage import Passage
 from schemas.record import ExtractorInfo, Proposal
-from schemas.vocabulary import Vocabulary, load_vocabulary
+from schemas.vocabulary import load_vocabulary
 
 
 @dataclass
@@ -41,12 +38,6 @@ class RecordExtractor(Protocol):
     ) -> list[PassageProposals]:
         """Proposals for each passage; `context` holds the paper's material mentions (None: passages alone)."""
         ...
-
-
-def unit_fits(unit: str | None, canonical: str) -> bool:
-    if not canonical:
-        return unit is None or dimension_of(unit) in (None, "dimensionless")
-    return unit is not None and dimension_of(unit) == dimension_of(canonical)
 
 
 class NoExtractor:
@@ -77,7 +68,7 @@ class RuleExtractor:
         for passage in passages:
             found = PassageProposals(passage)
             if passage.origin == "table":
-                found.proposals = _table_row(passage, properties, vocab)
+                found.proposals = table_proposals(passage, properties, document=context.text if context else None)
                 out.append(found)
                 continue
             paper = context or PaperContext.of_text(passage.text, passage.char_start)
@@ -96,30 +87,3 @@ class RuleExtractor:
                     )
             out.append(found)
         return out
-
-
-def _table_row(passage: Passage, properties: set[str] | None, vocab: Vocabulary) -> list[Proposal]:
-    """A table row: each cell under a property's column is that property, the row's formula its material."""
-    proposals = []
-    materials = find_materials(passage.text)
-    if not materials:
-        return proposals
-    mat = materials[0].text
-    for q in tag_quantities(passage.text, include_unitless=True):
-        column = column_header(passage, q.span[0])
-        if column is None:
-            continue
-        named = [m[0] for m in vocab.mentions(column) if not properties or m[0] in properties]
-        unit = q.unit or _header_unit(column)
-        fitting = [name for name in named if unit_fits(unit, vocab.get(name).unit)]  # type: ignore[union-attr]
-        if fitting:
-            value = passage.text[q.span[0] : q.span[1]]
-            proposals.append(Proposal(material=mat, property=fitting[0], value=value, unit=None if q.unit else unit))
-    return proposals
-
-
-def _header_unit(header: str) -> str | None:
-    m = re.search(r"\(([^()]{1,12})\)", header)
-    if m and dimension_of(m.group(1)) not in (None, "dimensionless"):
-        return m.group(1)
-    return None

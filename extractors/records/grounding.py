@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from extractors.documents.passages import column_header, sentence_spans
+from extractors.documents.tables import cell_quantities, header_properties
 from extractors.quantities.formulas import normalize_formula
 from extractors.quantities.materials import is_material
 from extractors.quantities.tagger import tag_quantities
@@ -104,13 +105,28 @@ def _sentence_around(passage: Passage, start: int, end: int) -> tuple[int, int]:
     return 0, len(passage.text)
 
 
+_CLAUSE_BREAK = re.compile(r";|,\s*(?:and|while|whereas|but|which)\b|\b(?:while|whereas)\b")
+
+
 def _conditions(quantities: list[Quantity], value_q: Quantity, sentence: tuple[int, int], text: str) -> list[Condition]:
+    """Temperatures, pressures, wavelengths and frequencies of the value's sentence that belong to the value.
+
+    A condition belongs to the value nearest to it: in "the band gap is 3.2 eV and the permittivity is 25
+    at 1 kHz" the frequency is the permittivity's, and in "10^5 cm-1 at 350 nm" the wavelength is the
+    absorption coefficient's.
+    """
+    inside = [q for q in quantities if sentence[0] <= q.span[0] < sentence[1]]
+    conditions = [q for q in inside if q.unit and CONDITION_DIMENSIONS.get(q.dimension or "") and q is not value_q]
+    values = [q for q in inside if q not in conditions]
+
+    def distance(a: Quantity, b: Quantity) -> int:
+        return max(a.span[0] - b.span[1], b.span[0] - a.span[1], 0)
+
     found = []
-    for q in quantities:
-        if q is value_q or not (sentence[0] <= q.span[0] < sentence[1]) or not q.unit:
-            continue
-        name = CONDITION_DIMENSIONS.get(q.dimension or "")
-        if name:
+    for q in conditions:
+        between = text[min(q.span[1], value_q.span[1]) : max(q.span[0], value_q.span[0])]
+        if min(values, key=lambda v: distance(q, v)) is value_q and not _CLAUSE_BREAK.search(between):
+            name = CONDITION_DIMENSIONS[q.dimension or ""]
             found.append(Condition(name=name, value=q.value, unit=q.unit, text=text[q.span[0] : q.span[1]]))
     return found
 
@@ -144,14 +160,15 @@ def ground_proposal(
     if prop is None:
         return reject(f"unknown property {proposal.property!r}")
     text = passage.text
-    quantities = tag_quantities(text, include_unitless=True)
+    # a table row is tagged cell by cell: "3.37a" is 3.37 with a footnote mark, "4.06 / – / 1.48" three cells
+    quantities = cell_quantities(passage) if passage.origin == "table" else tag_quantities(text, include_unitless=True)
     q = find_quantity(proposal.value, quantities, text)
     if q is None:
         return reject(f"value {proposal.value!r} not found in the passage")
     unit = q.unit
     column = column_header(passage, q.span[0])
     if column is not None:
-        named = {name for name, _, _ in vocab.mentions(column)}
+        named = set(header_properties(column))
         if named and prop.name not in named:
             return reject(f"value {proposal.value!r} is in the {column!r} column, not {prop.name}")
         column_unit = next(iter(header_units(column)), None)

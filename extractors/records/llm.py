@@ -24,6 +24,7 @@ from extractors.records.decoding import (
     generate_constrained,
 )
 from extractors.records.extractor import PassageProposals
+from extractors.records.model import LoadedModel
 from extractors.records.prompts import render_messages
 from schemas.errors import ExtractionError
 from schemas.options import SHIPPED_ADAPTER_DIR, ExtractionOptions, adapter_sha256
@@ -67,7 +68,7 @@ class QueuedCompleter:
 class ModelCompleter:
     """The real model: batched, grammar-constrained greedy decoding."""
 
-    loaded: object
+    loaded: LoadedModel
     batch_size: int = 8
     max_new_tokens: int = 160
     constrained: bool = True

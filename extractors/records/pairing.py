@@ -245,3 +245,18 @@ def _material_for(
         return min(others, key=lambda t: min(abs(t[1] - end), abs(t[2] - start)))[0]
     # 5. the sentence names none: the last one before it in the paragraph, then the paper's subject
     return context.before(offset) or context.subject
+
+
+def value_is_lookalike(sentence: str, span: tuple[int, int], prop: str, vocab: Vocabulary) -> bool:
+    """Whether another extractor's value (its span in the sentence) fails the rules' checks for `prop`.
+
+    True where the sentence does not name the property, or where the value is a look-alike of it.
+    """
+    mentions = [m for m in vocab.mentions(sentence) if m[0] == prop]
+    q = next((q for q in tag_quantities(sentence, include_unitless=True) if q.span[0] <= span[0] < q.span[1]), None)
+    if not mentions or q is None or _debris(sentence):
+        return True
+    mention = min(mentions, key=lambda m: min(abs(m[2] - q.span[0]), abs(m[1] - q.span[1])))
+    if SUPERCONDUCTING_GAP.search(sentence[max(0, mention[1] - 25) : mention[2] + 5]):
+        return True
+    return _lookalike(sentence, q, mention)
