@@ -345,3 +345,12 @@ def test_an_angle_is_no_percent() -> None:
 
 def test_a_temperature_in_a_rate_is_a_difference() -> None:
     assert to_canonical(10, "°C/min", "K/s") == pytest.approx(10 / 60)
+
+
+def test_every_canonical_unit_of_the_vocabulary_has_a_dimension() -> None:
+    """The vocabulary writes units in pint's syntax ('cm**2/(V*s)'): each must read, or its property finds nothing."""
+    from schemas.vocabulary import load_vocabulary
+
+    unread = [p.name for p in load_vocabulary().properties if p.unit and dimension_of(p.unit) is None]
+    assert unread == []
+    assert dimension_of("cm**2/(V*s)") == dimension_of("cm^2/Vs") and dimension_of("g/cm**3") == dimension_of("g cm-3")

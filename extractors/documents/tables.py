@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from extractors.quantities.tagger import tag_quantities
-from extractors.quantities.units import dimension_of, header_units, strip_marks, ureg
+from extractors.quantities.units import dimension_of, header_units, strip_marks
 from schemas.document import ParsedDocument, Table
 from schemas.passage import Passage
 from schemas.quantity import Quantity
@@ -130,11 +130,9 @@ class HeaderQuantity:
 
 @cache
 def canonical_dimension(prop: str) -> str | None:
-    """The dimension of a property's canonical unit (pint syntax, so pint reads it, not the paper-unit parser)."""
+    """The dimension of a property's canonical unit (None for a dimensionless property)."""
     canonical = load_vocabulary().get(prop).unit  # type: ignore[union-attr]
-    if not canonical:
-        return None
-    return str(ureg.parse_expression(canonical).dimensionality)
+    return dimension_of(canonical) if canonical else None
 
 
 def _fits(prop: str, unit: str | None) -> bool:

@@ -211,8 +211,17 @@ except ImportError:  # pragma: no cover
 
 @lru_cache(maxsize=4096)
 def dimension_of(text: str) -> str | None:
-    """The pint dimensionality of a unit as written ('[temperature]'), 'dimensionless', or None."""
+    """The pint dimensionality of a unit as written ('[temperature]'), 'dimensionless', or None.
+
+    Takes a paper's spelling ('cm2/Vs', 'W m-1 K-1') and pint's own syntax, in which the vocabulary's
+    canonical units are written ('cm**2/(V*s)', 'g/cm**3').
+    """
     unit = parse_unit(text)
+    if unit is None and "**" in text:
+        try:
+            unit = cast(pint.Unit, ureg.parse_expression(text).units)
+        except (pint.errors.PintError, SyntaxError, TypeError, ValueError):
+            return None
     if unit is None:
         return None
     dim = str(ureg.Quantity(1, unit).dimensionality)

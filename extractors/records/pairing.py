@@ -43,7 +43,9 @@ LOOKALIKE_BEFORE = re.compile(
     r"band edge|edge|superconducting|CDW|charge density wave|pseudogap|spin gap|Zeeman|Hubbard|U\s*=|U_?eff|"
     r"Coulomb|Schottky|phonon|vibrational|stokes|detuning|bias|voltage|potential|overpotential|"
     r"per atom|per formula|mismatch|enhancement|error|deviation|uncertainty|underestimat|overestimat|"
-    r"opened? by|lowered by|raised by|by about|by ~|by approximately)\b",
+    r"opened? by|lowered by|raised by|by about|by ~|by approximately|"
+    # transition temperatures that are not a superconducting Tc
+    r"fracture|FATT|ductile|brittle|martensitic|Verwey|Morin|metal-insulator|spin-reorientation|order-disorder)\b",
     re.IGNORECASE,
 )
 SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energy )?gap|\bCDW gap", re.IGNORECASE)
