@@ -1092,11 +1092,12 @@ def _with_modifiers(text: str, start: int) -> int:
 
 
 # Alloys by composition ("Ti-6Al-4V", "Fe-9Cr-1Mo", "Al-4.5Cu"), steel and alloy grades ("AISI 316L", "SUS304",
-# "SAE 1045", "Inconel 718", "Zircaloy-4"): the materials of metallurgy tables, which no formula describes.
+# "SAE 1045", "Inconel 718", "Zircaloy-4"), battery cathodes by code ("NCM811"): materials no formula describes.
 _ALLOY = re.compile(
     r"(?<![\w-])(?:[A-Z][a-z]?(?:-\d+(?:\.\d+)?[A-Z][a-z]?)+(?:-\d+(?:\.\d+)?[A-Z][a-z]?)*"
     r"|(?:AISI|SAE|SUS|ASTM|UNS|JIS|DIN|EN)[\s-]?[A-Z]?\d{3,5}[A-Z]{0,2}"
-    r"|(?:Inconel|Incoloy|Hastelloy|Monel|Nimonic|Zircaloy|Haynes|Stellite|Invar|Kovar)(?:[\s-]?[A-Z]?\d{1,4}[A-Z]?)?)"
+    r"|(?:Inconel|Incoloy|Hastelloy|Monel|Nimonic|Zircaloy|Haynes|Stellite|Invar|Kovar)(?:[\s-]?[A-Z]?\d{1,4}[A-Z]?)?"
+    r"|(?:NCM|NMC)[-\s]?\d{3,4}|LNMO|LMFP)"  # battery cathodes by code
     r"(?![\w-])"
 )
 

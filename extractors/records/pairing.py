@@ -166,7 +166,8 @@ def _lookalike(sentence: str, q: Quantity, mention: tuple[str, int, int]) -> boo
     start, end = q.span
     # what lies between the property and the value (the property stands before it, or just after it)
     between = sentence[mention[2] : start] if mention[2] <= start else sentence[end : mention[1]]
-    near_before = sentence[max(0, start - 30) : start]
+    # the words just before the value, but not the property's own name ("average voltage of 3.7 V")
+    near_before = sentence[max(0, start - 30, mention[2] if mention[2] <= start else 0) : start]
     if LOOKALIKE_BEFORE.search(between) or LOOKALIKE_BEFORE.search(near_before):
         return True
     # "pump energies at the band gap", "90 meV above the band gap": an energy placed relative to the gap
