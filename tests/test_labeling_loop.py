@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 from extractors.learning import evaluation
 from extractors.learning.training import TrainConfig, read_examples, train_adapter
 from extractors.pipeline import extract_paper
-from extractors.records.extractor import RuleExtractor
 from flows.store import open_db, write_paper
 from labeling.app import create_app
 from labeling.cli import label_app
 from schemas.options import ExtractionOptions
+from schemas.record import ExtractorInfo
 
 PAPERS = {
     "znse.txt": "Optical constants of ZnSe\n\nResults\n\n"
@@ -47,15 +47,34 @@ GOLD = [
 
 @pytest.mark.slow
 def test_labels_train_an_adapter_that_extracts_grounded_records(tmp_path: Path) -> None:
-    from extractors.records.llm import LLMExtractor
+    from extractors.records.llm import LLMExtractor, QueuedCompleter
     from extractors.records.model import load_model
 
-    # 1. The model's records (here the rule-based stand-in's) in a database.
+    # 1. A model's records in a database: a fake model whose answers (one per candidate passage) make the
+    #    mistakes a reviewer corrects: a photon energy and a laser taken for band gaps, a gap taken for an
+    #    exciton binding energy.
+    def said(*records: tuple[str, str, str]) -> str:
+        return json.dumps([{"material": m, "property": p, "value": v} for m, p, v in records])
+
+    answers = {
+        "znse.txt": [said(("ZnSe", "band_gap", "1.96 eV"))],
+        "gan.txt": [
+            said(("GaN", "exciton_binding_energy", "3.40 eV"), ("GaN", "exciton_binding_energy", "25 meV")),
+            said(("GaN", "thermal_conductivity", "230 W/(m K)")),
+        ],
+        "cdte.txt": [
+            said(
+                ("CdTe", "band_gap", "1.50 eV"), ("CdTe", "band_gap", "2.33 eV"), ("CrI3", "curie_temperature", "61 K")
+            )
+        ],
+    }
+    info = ExtractorInfo(name="llm", base_model="fake", prompt_version="extract-v1")
     db = tmp_path / "papers.duckdb"
     with open_db(db) as con:
         for name, text in PAPERS.items():
             (tmp_path / name).write_text(text, encoding="utf-8")
-            write_paper(con, extract_paper(tmp_path / name, RuleExtractor()))
+            fake = LLMExtractor(QueuedCompleter(answers[name]), info)
+            write_paper(con, extract_paper(tmp_path / name, fake))
 
     # 2. A reviewer works through the queue in the app.
     client = TestClient(
@@ -72,7 +91,7 @@ def test_labels_train_an_adapter_that_extracts_grounded_records(tmp_path: Path) 
             body = {"passage_id": entry["passage_id"], "item_id": item["item_id"], "version": item["version"]}
             if f["value"] == "1.96 eV":  # the photon energy, not the gap: correct the value
                 body |= {"action": "correct", "fields": {"value": "2.70 eV"}}
-            elif f["value"] == "3.40 eV":  # the rules took it for the exciton binding energy: correct the property
+            elif f["value"] == "3.40 eV":  # the model took it for the exciton binding energy: correct the property
                 body |= {"action": "correct", "fields": {"property": "band_gap"}}
             elif f["value"] == "2.33 eV":  # the laser, not the gap
                 body |= {"action": "reject"}

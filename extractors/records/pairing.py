@@ -52,7 +52,8 @@ SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energ
 # "0.2 eV below the CB", "0.3 eV larger than ...": a position or a difference, not the property itself
 LOOKALIKE_RIGHT_AFTER = re.compile(
     r"^\s*(?:(?:below|above|under|beneath)\s+(?:the\s+)?(?:CB|VB|CBM|VBM|conduction|valence|Fermi|band|vacuum|mid-?gap)"
-    r"|(?:higher|lower|larger|smaller|wider|narrower|greater|less)\s+than)\b",
+    r"|(?:higher|lower|larger|smaller|wider|narrower|greater|less)\s+than"
+    r"|(?:photon|laser|excitation|pump|probe|incident)\b|laser|lamp|light|beam|radiation|pulses?)\b",
     re.IGNORECASE,
 )
 CHANGE_RIGHT_BEFORE = re.compile(r"\b(?:by|of only|from)\s*(?:about|~|≈|approximately)?\s*$", re.IGNORECASE)
