@@ -45,7 +45,8 @@ LOOKALIKE_BEFORE = re.compile(
     r"per atom|per formula|mismatch|enhancement|error|deviation|uncertainty|underestimat|overestimat|"
     r"opened? by|lowered by|raised by|by about|by ~|by approximately|"
     # transition temperatures that are not a superconducting Tc
-    r"fracture|FATT|ductile|brittle|martensitic|Verwey|Morin|metal-insulator|spin-reorientation|order-disorder)\b",
+    r"fracture|FATT|ductile|brittle|martensitic|Verwey|Morin|metal-insulator|spin-reorientation|order-disorder|"
+    r"thermal energy|k_?B ?T)\b",
     re.IGNORECASE,
 )
 SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energy )?gap|\bCDW gap", re.IGNORECASE)
@@ -56,7 +57,8 @@ LOOKALIKE_RIGHT_AFTER = re.compile(
     r"|(?:photon|laser|excitation|pump|probe|incident)\b|laser|lamp|light|beam|radiation|pulses?)\b",
     re.IGNORECASE,
 )
-CHANGE_RIGHT_BEFORE = re.compile(r"\b(?:by|of only|from)\s*(?:about|~|≈|approximately)?\s*$", re.IGNORECASE)
+# "changed by 0.2 eV", "from 1.2 eV" (a change), "larger than 25 meV" (a bound for comparison, not a value)
+CHANGE_RIGHT_BEFORE = re.compile(r"\b(?:by|of only|from|than)\s*(?:about|~|≈|approximately)?\s*$", re.IGNORECASE)
 RELATIVE_TO = re.compile(
     r"\b(?:at|above|below|near|across|under|beyond|exceeding|than|within|inside)\s+(?:the|its|their)\s+"
     r"(?:\w+\s+)?$",
