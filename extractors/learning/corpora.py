@@ -191,28 +191,14 @@ def _bandgap_200_gold_rows(corpus_dir: Path) -> dict[str, list[dict]]:
 
 
 def bandgap_200_gold(corpus_dir: Path, split: str = "dev") -> list[dict]:
-    """Per-paper gold of the bandgap-200 split, in the evaluation format of DESIGN.md."""
-    gold = _bandgap_200_gold_rows(corpus_dir)
-    items = []
-    for row in bandgap_200_papers(corpus_dir):
-        if split != "all" and row["split"] != split:
-            continue
-        records = [
-            {
-                "material": g["material"],
-                "synonyms": g["names"],
-                "property": "band_gap",
-                "value": g["value"],
-                "value_max": g["value_max"],
-                "unit": "eV",
-                "qualifier": g["qualifier"],
-            }
-            for g in gold.get(row["doi"], [])
-        ]
-        items.append(
-            {"id": row["doi"], "path": str(corpus_dir / "bandgap-200-arxiv" / row["text_file"]), "records": records}
-        )
-    return items
+    """Per-paper gold of a bandgap-200 split ("train", "dev" or "all"), in the evaluation format of DESIGN.md.
+
+    The items of `gold.bandgap_200` (the curators' synonyms only, table and several-values flags, and
+    the paper's fold group), restricted to the split.
+    """
+    from extractors.learning.gold import bandgap_200
+
+    return [item for item in bandgap_200(corpus_dir) if split == "all" or item["split"] == split]
 
 
 def build_bandgap_200(corpus_dir: Path) -> Iterator[dict]:
