@@ -24,6 +24,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, Literal
 
 from extractors.documents.papers import open_paper, parse_text_file
 from extractors.documents.passages import is_candidate, make_passages
@@ -86,7 +87,7 @@ def value_matches(text: str, value: float, value_max: float | None, unit: str) -
         if (
             _close(v, value)
             and ((value_max is None) == (vmax is None))
-            and (value_max is None or _close(vmax, value_max))
+            and (value_max is None or (vmax is not None and _close(vmax, value_max)))
         ):
             hits.append(q)
     return hits
@@ -94,7 +95,7 @@ def value_matches(text: str, value: float, value_max: float | None, unit: str) -
 
 def align(
     passage: Passage, names: list[str], value: float, value_max: float | None, unit: str, prop: str
-) -> dict | None | bool:
+) -> dict[str, Any] | Literal[False] | None:
     """The record as spans of this passage; False if the value is here but the material is not; None if absent."""
     hits = value_matches(passage.text, value, value_max, unit)
     if not hits:
@@ -124,11 +125,13 @@ def _examples_from_document(
     corpus: str, paper: str, split: str, passages: list[Passage], gold: list[dict], prop: str, rng: random.Random
 ) -> Iterator[dict]:
     """Label candidate passages of one paper with its gold; yield positives and sampled negatives."""
-    positives, negatives = [], []
+    positives: list[dict] = []
+    negatives: list[dict] = []
     for p in passages:
         if not is_candidate(p, {prop}):
             continue
-        records, broken, touched = [], False, False
+        records: list[dict] = []
+        broken, touched = False, False
         for g in gold:
             got = align(p, g["names"], g["value"], g["value_max"], g["unit"], prop)
             if got is False:
@@ -161,7 +164,7 @@ def _split_by_hash(key: str) -> str:
 def bandgap_200_papers(corpus_dir: Path) -> list[dict]:
     """papers.csv rows, each with its split: every third paper (in file order) is dev, by stratum."""
     rows = list(csv.DictReader((corpus_dir / "bandgap-200-arxiv" / "papers.csv").open(encoding="utf-8")))
-    seen = Counter()
+    seen: Counter[bool] = Counter()
     for row in rows:
         stratum = int(row["n_gold_records"]) > 0
         row["split"] = "dev" if seen[stratum] % 3 == 1 else "train"
@@ -228,10 +231,10 @@ def build_cde_bandgap(corpus_dir: Path) -> Iterator[dict]:
         )
     for (doc_id, sentence), gold in by_sentence.items():
         p = Passage(passage_id="s", paper_id=doc_id, text=sentence, char_start=0, char_end=len(sentence))
-        records = []
+        records: list[dict] | None = []
         for g in gold:
             got = align(p, g["names"], g["value"], g["value_max"], g["unit"], "band_gap")
-            if not got:
+            if not got or records is None:
                 records = None
                 break
             if not any(r["value"] == got["value"] for r in records):
@@ -334,12 +337,14 @@ def _polyie_examples(
         path.write_text(text, encoding="utf-8")
         passages = make_passages(parse_text_file(open_paper(path)))
     properties = sorted({g["property"] for g in gold})
-    positives, negatives = [], []
+    positives: list[dict] = []
+    negatives: list[dict] = []
     for p in passages:
         if not is_candidate(p, set(properties)):
             continue
         inside = [g for g in gold if p.char_start <= g["value_span"][0] < p.char_end]
-        records, broken = [], False
+        records: list[dict] = []
+        broken = False
         for g in inside:
             start = g["value_span"][0] - p.char_start
             quantity = next((q for q in tag_quantities(p.text) if q.span[0] <= start < q.span[1] and q.unit), None)
@@ -388,16 +393,19 @@ def _ground_examples(
     """
     info = ExtractorInfo(name="corpus")
     properties = sorted({g["property"] for g in gold})
-    positives, negatives = [], []
+    positives: list[dict] = []
+    negatives: list[dict] = []
     for p in passages:
         if not properties or not is_candidate(p, set(properties)):
             continue
         quantities = tag_quantities(p.text)
-        records, broken = [], False
+        records: list[dict] = []
+        broken = False
         for g in (g for g in gold if p.char_start <= g["value_span"][0] < p.char_end):
             start, end = g["value_span"][0] - p.char_start, g["value_span"][1] - p.char_start
             quantity = next((q for q in quantities if q.span[0] < end and start < q.span[1] and q.unit), None)
             span = g["material_span"]
+            material: str | None
             if span and p.char_start <= span[0] and span[1] <= p.char_end:
                 material = p.text[span[0] - p.char_start : span[1] - p.char_start]
             else:
@@ -458,7 +466,7 @@ def build_measeval(corpus_dir: Path) -> Iterator[dict]:
     for split_dir, text_dir in (("train", "text"), ("trial", "txt")):
         for tsv in sorted((base / split_dir / "tsv").glob("*.tsv")):
             text = (base / split_dir / text_dir / f"{tsv.stem}.txt").read_text(encoding="utf-8")
-            rows = list(csv.DictReader(tsv.open(encoding="utf-8"), delimiter="\t"))
+            rows: list[dict[str, Any]] = list(csv.DictReader(tsv.open(encoding="utf-8"), delimiter="\t"))
             for row in rows:
                 row["links"] = json.loads(row["other"]) if row["other"].strip() else {}
             by_id = {row["annotId"]: row for row in rows}
