@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from extractors.documents.papers import open_paper, parse_text_file
 from extractors.documents.passages import is_candidate, make_passages
+from extractors.learning.gold import _detokenize, bandgap_200, bandgap_200_papers
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import to_canonical
 from extractors.records.grounding import find_material, ground_proposal
@@ -161,17 +162,6 @@ def _split_by_hash(key: str) -> str:
     return "dev" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 5 == 0 else "train"
 
 
-def bandgap_200_papers(corpus_dir: Path) -> list[dict]:
-    """papers.csv rows, each with its split: every third paper (in file order) is dev, by stratum."""
-    rows = list(csv.DictReader((corpus_dir / "bandgap-200-arxiv" / "papers.csv").open(encoding="utf-8")))
-    seen: Counter[bool] = Counter()
-    for row in rows:
-        stratum = int(row["n_gold_records"]) > 0
-        row["split"] = "dev" if seen[stratum] % 3 == 1 else "train"
-        seen[stratum] += 1
-    return rows
-
-
 def _bandgap_200_gold_rows(corpus_dir: Path) -> dict[str, list[dict]]:
     by_doi: dict[str, list[dict]] = {}
     for row in csv.DictReader((corpus_dir / "bandgap-200-arxiv" / "gold_bandgaps.csv").open(encoding="utf-8")):
@@ -199,8 +189,6 @@ def bandgap_200_gold(corpus_dir: Path, split: str = "dev") -> list[dict]:
     The items of `gold.bandgap_200` (the curators' synonyms only, table and several-values flags, and
     the paper's fold group), restricted to the split.
     """
-    from extractors.learning.gold import bandgap_200
-
     return [item for item in bandgap_200(corpus_dir) if split == "all" or item["split"] == split]
 
 
@@ -279,17 +267,6 @@ def build_bert_psie(corpus_dir: Path) -> Iterator[dict]:
                 yield from _examples_from_document(
                     f"bert-psie-{tag}", paper, _split_by_hash(paper), make_passages(doc), gold.get(index, []), prop, rng
                 )
-
-
-def _detokenize(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
-    """Join word tokens into text the way it was printed; the [start, end) of every token."""
-    text, spans = "", []
-    for i, tok in enumerate(tokens):
-        glue = i == 0 or tok in {",", ".", ")", ";", ":", "%", "]"} or tokens[i - 1] in {"(", "["}
-        text += "" if glue else " "
-        spans.append((len(text), len(text) + len(tok)))
-        text += tok
-    return text, spans
 
 
 def build_polyie(corpus_dir: Path) -> Iterator[dict]:

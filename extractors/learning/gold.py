@@ -176,8 +176,6 @@ def bandgap_200(corpus_dir: Path) -> list[GoldItem]:
     and the several-values flag; value_class -> value_class (5: derived by the curator from a stated
     difference). The item carries the paper's split of `corpora.bandgap_200_papers` in "split".
     """
-    from extractors.learning.corpora import bandgap_200_papers
-
     base = corpus_dir / "bandgap-200-arxiv"
     by_doi: dict[str, list[GoldRecord]] = {}
     with (base / "gold_bandgaps.csv").open(encoding="utf-8-sig") as fh:
@@ -280,12 +278,6 @@ def bert_psie(corpus_dir: Path) -> list[GoldItem]:
                 }
             )
     return items
-
-
-def _detokenize(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
-    from extractors.learning.corpora import _detokenize as detokenize
-
-    return detokenize(tokens)
 
 
 # PolyIE property words the vocabulary does not resolve by itself (misspelt or bare), and the properties
@@ -606,3 +598,25 @@ def folds(items: list[GoldItem], k: int = 5) -> list[list[GoldItem]]:
     for item in items:
         out[fold_of(str(item.get("group") or item["id"]), k)].append(item)
     return out
+
+
+def bandgap_200_papers(corpus_dir: Path) -> list[dict]:
+    """papers.csv rows, each with its split: every third paper (in file order) is dev, by stratum."""
+    rows = list(csv.DictReader((corpus_dir / "bandgap-200-arxiv" / "papers.csv").open(encoding="utf-8")))
+    seen: Counter[bool] = Counter()
+    for row in rows:
+        stratum = int(row["n_gold_records"]) > 0
+        row["split"] = "dev" if seen[stratum] % 3 == 1 else "train"
+        seen[stratum] += 1
+    return rows
+
+
+def _detokenize(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """Join word tokens into text the way it was printed; the [start, end) of every token."""
+    text, spans = "", []
+    for i, tok in enumerate(tokens):
+        glue = i == 0 or tok in {",", ".", ")", ";", ":", "%", "]"} or tokens[i - 1] in {"(", "["}
+        text += "" if glue else " "
+        spans.append((len(text), len(text) + len(tok)))
+        text += tok
+    return text, spans
