@@ -46,7 +46,7 @@ LOOKALIKE_BEFORE = re.compile(
     r"opened? by|lowered by|raised by|by about|by ~|by approximately|"
     # transition temperatures that are not a superconducting Tc
     r"fracture|FATT|ductile|brittle|martensitic|Verwey|Morin|metal-insulator|spin-reorientation|order-disorder|"
-    r"thermal energy|k_?B ?T)\b",
+    r"thermal energy|k_?B ?T|photonic|phononic|modulation|opening|Rabi)\b",
     re.IGNORECASE,
 )
 SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energy )?gap|\bCDW gap", re.IGNORECASE)
