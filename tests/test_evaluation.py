@@ -260,7 +260,7 @@ def test_gold_sets_from_the_corpus(corpus: Path) -> None:
     sofc = {r["property"] for i in sets["sofc-exp"] for r in i["records"]}
     assert sofc == {"electrical_conductivity", "open_circuit_voltage"}
     for name, items in sets.items():
-        assert all(i["group"] and i["properties"] for i in items), name
+        assert all(i["group"] and i["properties"] and i["split"] in ("train", "dev") for i in items), name
         assert all(r["property"] in i["properties"] for i in items for r in i["records"]), name
     dev = bandgap_200_gold(corpus, split="dev")
     assert 40 <= len(dev) <= 50 and {i["id"] for i in dev} <= {i["id"] for i in bandgap}

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from extractors.documents.papers import open_paper, parse_text_file
 from extractors.documents.passages import is_candidate, make_passages
-from extractors.learning.gold import _detokenize, bandgap_200, bandgap_200_papers
+from extractors.learning.gold import _detokenize, bandgap_200, bandgap_200_papers, split_by_hash
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import to_canonical
 from extractors.records.grounding import find_material, ground_proposal
@@ -158,10 +158,6 @@ def _examples_from_document(
     yield from negatives[: max(NEGATIVES_PER_POSITIVE * len(positives), 1)]
 
 
-def _split_by_hash(key: str) -> str:
-    return "dev" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 5 == 0 else "train"
-
-
 def _bandgap_200_gold_rows(corpus_dir: Path) -> dict[str, list[dict]]:
     by_doi: dict[str, list[dict]] = {}
     for row in csv.DictReader((corpus_dir / "bandgap-200-arxiv" / "gold_bandgaps.csv").open(encoding="utf-8")):
@@ -232,7 +228,7 @@ def build_cde_bandgap(corpus_dir: Path) -> Iterator[dict]:
                 "id": f"cde:{doc_id}:{hashlib.sha1(sentence.encode()).hexdigest()[:8]}",
                 "corpus": "cde-bandgap",
                 "paper": doc_id,
-                "split": _split_by_hash(doc_id),
+                "split": split_by_hash(doc_id),
                 "passage": {"text": sentence, "context": ""},
                 "properties": ["band_gap"],
                 "records": records,
@@ -265,7 +261,7 @@ def build_bert_psie(corpus_dir: Path) -> Iterator[dict]:
                 doc = parse_text_file(open_paper(path))
                 paper = f"{tag}-{index}"
                 yield from _examples_from_document(
-                    f"bert-psie-{tag}", paper, _split_by_hash(paper), make_passages(doc), gold.get(index, []), prop, rng
+                    f"bert-psie-{tag}", paper, split_by_hash(paper), make_passages(doc), gold.get(index, []), prop, rng
                 )
 
 
@@ -471,9 +467,7 @@ def build_measeval(corpus_dir: Path) -> Iterator[dict]:
                 )
             if gold:
                 paper = tsv.stem.rsplit("-", 1)[0]
-                yield from _ground_examples(
-                    "measeval", tsv.stem, _split_by_hash(paper), _text_passages(text), gold, rng
-                )
+                yield from _ground_examples("measeval", tsv.stem, split_by_hash(paper), _text_passages(text), gold, rng)
 
 
 # SOFC-Exp VALUE slots whose name means a vocabulary property. The vocabulary would resolve

@@ -102,6 +102,8 @@ class PaperScore(BaseModel):
 
 
 class EvalReport(BaseModel):
+    """One extractor's scores over a list of gold items: counts and error causes per property, and costs."""
+
     per_property: dict[str, Counts] = {}
     overall: Counts = Counts()
     papers: int = 0
