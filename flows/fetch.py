@@ -4,24 +4,39 @@ Every request is polite: it carries a User-Agent, waits out a minimum interval p
 retries rate limits, server errors, timeouts and dropped connections with exponential backoff.
 A bad paper gives a FetchedPaper with an `error`; only a staging folder that cannot be written
 (for instance a full disk) stops the batch.
+
+Every request is also guarded, because the URLs come from the open web (a urls: list, an arXiv or
+OpenAlex answer, a redirect): unless `allow_private_hosts`, a host that is or resolves to a
+loopback, private, link-local or other non-public address is refused, before the first request
+and on every redirect (redirects are followed here, one hop at a time), and the client of
+`make_client` connects only to the addresses it has just checked, so a DNS answer that changes
+in between cannot slip through. Each download (and each API call) has a total deadline,
+`download_deadline_s`, besides the per-read `timeout_s`: a server dripping one byte at a time
+cannot hold a worker.
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import ipaddress
 import logging
 import os
 import re
+import socket
+import ssl
 import tempfile
 import threading
 import time
+import urllib.request
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from extractors.documents.papers import sha256_file
@@ -34,7 +49,7 @@ SOURCE_HELP = "use a folder, urls:FILE, arxiv:QUERY or openalex:FILTER"
 FOLDER_SUFFIXES = {".pdf", ".txt"}
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_WAIT_S = 60.0
-CHUNK_BYTES = 1 << 16
+MAX_REDIRECTS = 10
 PDF_MAGIC = b"%PDF-"
 # PDF readers (and extractors.documents.papers.open_paper) accept the header anywhere in the first KiB.
 HEAD_BYTES = 1024
@@ -51,6 +66,11 @@ ATOM = {
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _PREFIX = re.compile(r"[A-Za-z][\w.+-]*")
 _SECONDS = re.compile(r"\d+(\.\d+)?")
+PRIVATE_HINT = "pass --allow-private-hosts to allow"
+LOCAL_FILES_HINT = "pass --allow-local-files to allow"
+# NAT64 gateways map this prefix onto IPv4 addresses, 64:ff9b::7f00:1 onto 127.0.0.1 included.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class HostRateLimiter:
@@ -82,9 +102,227 @@ class _BadDownload(Exception):
     """The body is not a PDF we keep; str() is the one-line reason."""
 
 
+class _Refused(Exception):
+    """A request to a non-public address without the allowance; str() is the one-line reason."""
+
+
+# --- private addresses ----------------------------------------------------------------------
+
+
+def address_kind(address: IPAddress) -> str | None:
+    """What makes an address non-public ('loopback', 'private', 'link-local', ...), or None for a public one.
+
+    An IPv6 address that carries an IPv4 one (IPv4-mapped ::ffff:a.b.c.d, 6to4, NAT64) is judged by
+    the IPv4 address it reaches: Python 3.11 judges the IPv6 form, for which ::ffff:127.0.0.1 is not loopback.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return address_kind(embedded)
+    checks = (
+        ("unspecified", address.is_unspecified),
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+        ("reserved", address.is_reserved),
+        ("non-public", not address.is_global),  # e.g. shared address space 100.64.0.0/10
+    )
+    return next((kind for kind, hit in checks if hit), None)
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to, in the resolver's order (raises socket.gaierror)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _ip_literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").partition("%")[0])
+    except ValueError:
+        return None
+
+
+def public_addresses(host: str, port: int) -> list[str]:
+    """The addresses to connect to for `host`, every one of them checked to be public.
+
+    Raises:
+        _Refused: the host is, or resolves to (any of its addresses), a non-public address.
+        socket.gaierror: the host does not resolve.
+    """
+    literal = _ip_literal(host)
+    if literal is not None:
+        kind = address_kind(literal)
+        if kind:
+            raise _Refused(f"refused: {host} is {_a(kind)} address; {PRIVATE_HINT}")
+        return [str(literal)]
+    addresses = _resolve(host, port)
+    for address in addresses:
+        kind = address_kind(ipaddress.ip_address(address.partition("%")[0]))
+        if kind:
+            raise _Refused(f"refused: {host} resolves to {_a(kind)} address {address}; {PRIVATE_HINT}")
+    return addresses
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def _check_url_host(url: httpx.URL, settings: FetchSettings) -> None:
+    """Refuse a request URL whose host is not public (unless allowed); before any byte is sent."""
+    if settings.allow_private_hosts or url.scheme not in ("http", "https"):
+        return  # other schemes fail in httpx as unsupported, with their own message
+    port = url.port or (443 if url.scheme == "https" else 80)
+    public_addresses(url.raw_host.decode("ascii"), port)
+
+
+# --- the total deadline ---------------------------------------------------------------------
+
+_DEADLINE = threading.local()  # .at: time.monotonic() by which the current thread's request must be done
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Give this thread's requests until now + seconds; the guarded streams clip every socket wait to it."""
+    previous: float | None = getattr(_DEADLINE, "at", None)
+    at = time.monotonic() + seconds
+    _DEADLINE.at = at if previous is None else min(at, previous)
+    try:
+        yield
+    finally:
+        _DEADLINE.at = previous
+
+
+def _remaining_s() -> float | None:
+    at: float | None = getattr(_DEADLINE, "at", None)
+    return None if at is None else at - time.monotonic()
+
+
+def _past_deadline() -> bool:
+    remaining = _remaining_s()
+    return remaining is not None and remaining <= 0
+
+
+def _deadline_text(settings: FetchSettings) -> str:
+    return f"download took longer than {settings.download_deadline_s:g} s (download_deadline_s)"
+
+
+def _clip(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
+    """A socket timeout no longer than what is left of the deadline (raises `expired` when none is)."""
+    remaining = _remaining_s()
+    if remaining is None:
+        return timeout
+    if remaining <= 0:
+        raise expired("the download deadline has passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _GuardedStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most until the deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        tls = self._stream.start_tls(ssl_context, server_hostname, _clip(timeout, httpcore.ConnectTimeout))
+        return _GuardedStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """Connects only to public addresses, the very ones it has just checked (no second DNS answer).
+
+    A check before the request alone would leave a gap: a name that resolves to a public address
+    for the check and to 127.0.0.1 for the connection (DNS rebinding).
+    """
+
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _clip(timeout, httpcore.ConnectTimeout)
+        if self._allow_private:
+            addresses = [host]
+        else:
+            try:
+                addresses = public_addresses(host, port)
+            except socket.gaierror as err:
+                raise httpcore.ConnectError(str(err)) from err
+        failure: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                stream = self._backend.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as err:
+                failure = err
+                continue
+            return _GuardedStream(stream)
+        raise failure or httpcore.ConnectError(f"{host} has no address")
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("propmine does not fetch over Unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    """httpx's own transport over `_GuardedBackend` (httpx takes no network backend, so its pool is replaced)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's defaults
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_GuardedBackend(allow_private),
+        )
+
+
+def _proxy_configured() -> bool:
+    """Whether the environment names an HTTP(S) proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY), as httpx reads it."""
+    return any(scheme in urllib.request.getproxies() for scheme in ("http", "https", "all"))
+
+
 def make_client(settings: FetchSettings) -> httpx.Client:
-    """An HTTP client to share across many fetches (it reuses connections); close it when done."""
-    return httpx.Client(headers={"User-Agent": settings.user_agent}, timeout=settings.timeout_s, follow_redirects=True)
+    """An HTTP client to share across many fetches (it reuses connections); close it when done.
+
+    It connects only to public addresses unless `allow_private_hosts`, and clips every socket wait
+    to the current download's deadline. With a proxy in the environment the proxy connects, so
+    only the check before each request (on the host name, resolved here) applies.
+    """
+    headers = {"User-Agent": settings.user_agent}
+    if _proxy_configured():
+        return httpx.Client(headers=headers, timeout=settings.timeout_s, follow_redirects=False)
+    transport = _GuardedTransport(settings.allow_private_hosts)
+    return httpx.Client(headers=headers, timeout=settings.timeout_s, follow_redirects=False, transport=transport)
 
 
 @contextmanager
@@ -102,28 +340,52 @@ def _client_or_new(client: httpx.Client | None, settings: FetchSettings) -> Iter
 def _send(
     client: httpx.Client, url: str, settings: FetchSettings, params: dict[str, Any] | None = None
 ) -> httpx.Response:
-    """GET a URL politely, retrying transient failures; the body is left unread for the caller.
+    """GET a URL politely, following redirects and retrying transient failures; the body is left unread.
+
+    Redirects are followed here, one hop at a time, so every hop's host is checked (and rate
+    limited) like the first. Call it inside `_deadline`: a timeout past the deadline is final.
 
     Returns:
-        The first response whose status is not retryable (the caller closes it).
+        The first response that is neither a redirect nor retryable (the caller closes it).
 
     Raises:
-        _RequestFailed: every attempt timed out, failed to connect or got a retryable status,
-            or the URL cannot be requested at all.
+        _RequestFailed: every attempt timed out, failed to connect or got a retryable status, a
+            host was refused, the deadline passed, or the URL cannot be requested at all.
     """
     try:
         request = client.build_request("GET", url, params=params, headers={"User-Agent": settings.user_agent})
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as err:
         raise _RequestFailed(f"not a usable URL ({err})") from err
+    for _ in range(MAX_REDIRECTS + 1):
+        response = _send_hop(client, request, settings)
+        if response.next_request is None:
+            return response
+        response.close()
+        request = response.next_request
+    raise _RequestFailed(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _send_hop(client: httpx.Client, request: httpx.Request, settings: FetchSettings) -> httpx.Response:
+    """One request (no redirect followed), retried on transient failures; see `_send`."""
     host = request.url.host
     attempts = settings.max_retries + 1
     attempt = 0
     while True:
         attempt += 1
-        _LIMITER.wait(host, settings.interval_for(host))
         try:
-            response = client.send(request, stream=True)
+            _check_url_host(request.url, settings)
+            _LIMITER.wait(host, settings.interval_for(host))
+            response = client.send(request, stream=True, follow_redirects=False)
+        except _Refused as err:
+            raise _RequestFailed(str(err)) from err
+        except socket.gaierror as err:  # the check's own lookup; httpx would say the same as a ConnectError
+            reason = f"cannot connect to {host} ({err})"
+            if attempt == attempts:
+                raise _RequestFailed(f"{reason} ({attempts} attempts)") from err
+            delay = _backoff_s(attempt, settings)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as err:
+            if _past_deadline():
+                raise _RequestFailed(_deadline_text(settings)) from err
             reason = _transport_reason(err, host, settings)
             if attempt == attempts:
                 raise _RequestFailed(f"{reason} ({attempts} attempts)") from err
@@ -139,7 +401,10 @@ def _send(
                 raise _RequestFailed(f"{reason} ({attempts} attempts)")
             retry_after = _retry_after_s(response) if response.status_code in (429, 503) else None
             delay = _backoff_s(attempt, settings) if retry_after is None else retry_after
-        logger.warning("%s: %s; retry %d/%d in %.1f s", url, reason, attempt, attempts - 1, delay)
+        remaining = _remaining_s()
+        if remaining is not None and delay >= remaining:
+            raise _RequestFailed(f"{reason}; no retry: it would pass the {settings.download_deadline_s:g} s deadline")
+        logger.warning("%s: %s; retry %d/%d in %.1f s", request.url, reason, attempt, attempts - 1, delay)
         time.sleep(delay)
 
 
@@ -175,8 +440,10 @@ def fetch_paper(
 ) -> FetchedPaper:
     """Make one reference a local file with its sha256; a bad paper gives `error`, never an exception.
 
-    A path is hashed where it is. A URL is downloaded into `staging_dir` as `<sha256>.pdf`
-    (content-addressed: the same bytes twice leave one file, and the second fetch is `cached`).
+    A path is hashed where it is (one named by a urls: list only with `allow_local_files`). A
+    URL is downloaded into `staging_dir` as `<sha256>.pdf` (content-addressed: the same bytes
+    twice leave one file, and the second fetch is `cached`), within `download_deadline_s`, from
+    public hosts only unless `allow_private_hosts`.
 
     Args:
         client: an HTTP client to reuse (see `make_client`); a new one per call when None.
@@ -186,13 +453,15 @@ def fetch_paper(
             that stops a whole batch, not one paper.
     """
     if ref.kind == "path":
+        if ref.listed_in and not settings.allow_local_files:
+            return _failed(ref, f"refused: {ref.listed_in} names a local file; {LOCAL_FILES_HINT}")
         return _hash_local(ref)
     staging_dir = Path(staging_dir)
     try:
         staging_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise _staging_error(staging_dir, err) from err
-    with _client_or_new(client, settings) as http:
+    with _client_or_new(client, settings) as http, _deadline(settings.download_deadline_s):
         return _download(http, ref, staging_dir, settings)
 
 
@@ -274,15 +543,19 @@ def _copy_body(response: httpx.Response, fh: IO[bytes], settings: FetchSettings)
         The sha256 (hex) and size of the body.
 
     Raises:
-        _BadDownload: not a PDF, over max_pdf_mb, truncated, or the connection failed midway.
-            A body that breaks off is not retried: the next batch run tries the paper again.
+        _BadDownload: not a PDF, over max_pdf_mb, truncated, past the deadline, or the connection
+            failed midway. A body that breaks off is not retried: the next batch run tries the paper again.
     """
     limit = settings.max_pdf_mb * 2**20
     digest = hashlib.sha256()
     head = b""
     size = 0
     try:
-        for chunk in response.iter_bytes(CHUNK_BYTES):
+        # Chunks as they arrive (no re-chunking, which would wait for 64 KiB), so the deadline is checked
+        # on every one even when the client is not `make_client`'s, whose reads stop at the deadline.
+        for chunk in response.iter_bytes():
+            if _past_deadline():
+                raise _BadDownload(_deadline_text(settings))
             if len(head) < HEAD_BYTES:
                 head += chunk[: HEAD_BYTES - len(head)]
                 if len(head) == HEAD_BYTES:
@@ -293,6 +566,8 @@ def _copy_body(response: httpx.Response, fh: IO[bytes], settings: FetchSettings)
             digest.update(chunk)
             _write_chunk(fh, chunk)
     except httpx.TimeoutException as err:
+        if _past_deadline():
+            raise _BadDownload(_deadline_text(settings)) from err
         raise _BadDownload(f"timed out mid-download (no data for {settings.timeout_s:g} s)") from err
     except httpx.DecodingError as err:
         raise _BadDownload(f"the body does not decode ({err})") from err
@@ -346,7 +621,8 @@ def list_references(source: str, settings: FetchSettings, client: httpx.Client |
     Args:
         source: a folder (its *.pdf and *.txt, recursively, sorted); `urls:FILE`, a text file
             with one URL or path per line (relative paths are relative to FILE's folder; blank
-            lines and `#` lines are skipped); `arxiv:QUERY`, an arXiv API search query;
+            lines and `#` lines are skipped; a path or file:// URL is read only with
+            `allow_local_files`, else that paper fails as refused); `arxiv:QUERY`, an arXiv API search query;
             `openalex:FILTER`, an OpenAlex works filter (works without an open PDF are skipped).
         client: an HTTP client to reuse; a new one when None.
 
@@ -357,14 +633,14 @@ def list_references(source: str, settings: FetchSettings, client: httpx.Client |
     prefix, colon, rest = source.partition(":")
     kind = prefix.strip().lower() if colon else ""
     if kind == "urls":
-        return _list_urls_file(Path(rest.strip()).expanduser())
+        return _list_urls_file(Path(rest.strip()).expanduser())  # fetch_paper applies allow_local_files
     if kind in ("arxiv", "openalex"):
         query = rest.strip()
         if not query:
             raise InputError(f"{source}: the {kind} query is empty")
         search = _search_arxiv if kind == "arxiv" else _search_openalex
         with _client_or_new(client, settings) as http:
-            refs = search(http, query, settings)
+            refs = search(http, query, settings)  # each API call has its own deadline (_get_api)
         logger.info("%s: %d papers with a PDF link", source, len(refs))
         return refs
     folder = Path(source).expanduser()
@@ -392,16 +668,29 @@ def _list_urls_file(path: Path) -> list[PaperRef]:
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"urls:{path}: cannot read the list ({err})") from err
     refs = []
+    listed_in = f"urls:{path}"
     for line in text.splitlines():
         entry = line.strip()
         if not entry or entry.startswith("#"):
             continue
-        if _URL_SCHEME.match(entry):
+        local = _file_url_path(entry)
+        if local is None and _URL_SCHEME.match(entry):
             refs.append(PaperRef(reference=entry, kind="url"))
-        else:
-            local = Path(entry).expanduser()
-            refs.append(PaperRef(reference=str(local if local.is_absolute() else path.parent / local), kind="path"))
+            continue
+        local = local or Path(entry).expanduser()
+        reference = str(local if local.is_absolute() else path.parent / local)
+        refs.append(PaperRef(reference=reference, kind="path", listed_in=listed_in))
     return refs
+
+
+def _file_url_path(entry: str) -> Path | None:
+    """The local path of a file:// URL (file:///a/b.pdf, file://localhost/a/b.pdf), else None."""
+    if not entry.lower().startswith("file://"):
+        return None
+    parts = urlsplit(entry)
+    if parts.netloc.lower() not in ("", "localhost"):
+        return None  # a file on another machine: left a URL, which fails as an unsupported protocol
+    return Path(urllib.request.url2pathname(parts.path))
 
 
 def _get_api(
@@ -412,16 +701,18 @@ def _get_api(
     Raises:
         InputError: no answer after the retries, or an error status (with the API's own message).
     """
-    try:
-        response = _send(client, url, settings, params)
-    except _RequestFailed as err:
-        raise InputError(f"{api} API at {url}: {err}") from err
-    try:
-        response.read()
-    except httpx.HTTPError as err:
-        raise InputError(f"{api} API at {url}: the answer broke off ({err})") from err
-    finally:
-        response.close()
+    with _deadline(settings.download_deadline_s):
+        try:
+            response = _send(client, url, settings, params)
+        except _RequestFailed as err:
+            raise InputError(f"{api} API at {url}: {err}") from err
+        try:
+            response.read()
+        except httpx.HTTPError as err:
+            reason = _deadline_text(settings) if _past_deadline() else f"the answer broke off ({err})"
+            raise InputError(f"{api} API at {url}: {reason}") from err
+        finally:
+            response.close()
     if not response.is_success:
         detail = _api_message(response)
         raise InputError(f"{api} API at {url}: {_status_text(response)}" + (f": {detail}" if detail else ""))

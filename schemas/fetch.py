@@ -21,6 +21,10 @@ class PaperRef(BaseModel):
     arxiv_id: str | None = Field(default=None, description="The arXiv identifier with its version, e.g. 2101.00001v2")
     title: str | None = Field(default=None, description="The title, when the source gave one")
     landing_url: str | None = Field(default=None, description="The paper's web page (not the PDF)")
+    listed_in: str | None = Field(
+        default=None,
+        description="The urls: list that named this local path; such a path is read only with allow_local_files",
+    )
 
 
 class FetchSettings(BaseModel):
@@ -54,21 +58,56 @@ class FetchSettings(BaseModel):
     )
     max_pdf_mb: float = Field(default=100.0, gt=0, description="Downloads larger than this are stopped and discarded")
     max_results: int = Field(default=100, ge=1, description="At most this many papers from an arXiv or OpenAlex search")
+    download_deadline_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Most seconds one download (or one API call) may take in all, retries and redirects included: "
+        "timeout_s only bounds the wait between two bytes, so a server dripping bytes would hold a worker forever",
+    )
+    allow_private_hosts: bool = Field(
+        default=False,
+        description="Allow requests to loopback, private, link-local and other non-public addresses "
+        "(checked after DNS, on every redirect); off, a page on the web cannot make propmine reach a local service",
+        json_schema_extra={"env": "PROPMINE_FETCH_ALLOW_PRIVATE"},
+    )
+    allow_local_files: bool = Field(
+        default=False,
+        description="Let a urls: list name local files (paths or file:// URLs); off, a list from elsewhere "
+        "cannot make propmine read, and store the text of, files on this machine",
+    )
 
     def interval_for(self, host: str) -> float:
         """The minimum seconds between two requests to this host."""
         return max(self.min_interval_s, self.host_min_interval_s.get(host.lower(), 0.0))
 
+    def allowing(self, private_hosts: bool = False, local_files: bool = False) -> FetchSettings:
+        """These settings with the allowances a user passed on the command line turned on (a flag only widens)."""
+        return self.model_copy(
+            update={
+                "allow_private_hosts": self.allow_private_hosts or private_hosts,
+                "allow_local_files": self.allow_local_files or local_files,
+            }
+        )
+
+    @staticmethod
+    def env_variable(name: str) -> str:
+        """The environment variable for a field: PROPMINE_FETCH_<FIELD>, unless the field names its own."""
+        extra = FetchSettings.model_fields[name].json_schema_extra
+        custom = extra.get("env") if isinstance(extra, dict) else None
+        return custom if isinstance(custom, str) else f"PROPMINE_FETCH_{name.upper()}"
+
     @classmethod
     def from_env(cls) -> FetchSettings:
         """Settings with every PROPMINE_FETCH_<FIELD> variable applied (a dict field as JSON).
+
+        allow_private_hosts is read from PROPMINE_FETCH_ALLOW_PRIVATE (1/true/yes or 0/false/no).
 
         Raises:
             ConfigError: a variable that does not parse, named in the message.
         """
         values: dict[str, object] = {}
         for name, field in cls.model_fields.items():
-            variable = f"PROPMINE_FETCH_{name.upper()}"
+            variable = cls.env_variable(name)
             env = os.environ.get(variable)
             if env is None:
                 continue
@@ -80,7 +119,8 @@ class FetchSettings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as err:
             first = err.errors()[0]
-            variable = f"PROPMINE_FETCH_{str(first['loc'][0]).upper()}" if first["loc"] else "PROPMINE_FETCH_*"
+            name = str(first["loc"][0]) if first["loc"] else ""
+            variable = cls.env_variable(name) if name in cls.model_fields else "PROPMINE_FETCH_*"
             raise ConfigError(f"{variable}: {first['msg']}") from err
 
 

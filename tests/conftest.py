@@ -14,6 +14,9 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("PROPMINE_CORPUS_DIR") or REPO.parent / "shared" / "corpus")
 if CORPUS.is_dir():
     os.environ.setdefault("PROPMINE_CORPUS_DIR", str(CORPUS))
+# The tests' HTTP servers listen on 127.0.0.1, which the fetcher refuses without this allowance (issue 14
+# item 7); tests/test_fetch_hosts.py builds FetchSettings itself and tests the refusal.
+os.environ.setdefault("PROPMINE_FETCH_ALLOW_PRIVATE", "1")
 
 
 def load_samples_module(name: str = "make_samples"):

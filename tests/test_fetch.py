@@ -285,6 +285,7 @@ def settings(server: FakeServer) -> FetchSettings:
         backoff_s=0.01,
         min_interval_s=0,
         host_min_interval_s={},
+        allow_private_hosts=True,  # the fake servers listen on 127.0.0.1; test_fetch_hosts.py tests the refusal
     )
 
 
