@@ -54,6 +54,45 @@ def pairs_of(sentence: str, properties: set[str] | None = None) -> list[tuple[st
             [("ZnO", 3.4)],
             id="below_the_band",
         ),
+        pytest.param(
+            "The optical band gaps of chitosan, Cu2O and PPy – rGO–Fe3O4 were found to be 4.1 eV, 2.1 eV and 1.7 eV"
+            " respectively.",
+            [("chitosan", 4.1), ("Cu2O", 2.1), ("PPy – rGO–Fe3O4", 1.7)],
+            id="respectively_item_the_recognizer_splits",
+        ),
+        pytest.param(
+            "The band gaps of the PTQ-C4, PTQ-C6 and PTQ-C10 films obtained from the absorption edge are 1.92, 1.95"
+            " and 1.97 eV, respectively.",
+            [("PTQ-C4", 1.92), ("PTQ-C6", 1.95), ("PTQ-C10", 1.97)],
+            id="respectively_sample_codes_absorption_edge",
+        ),
+        pytest.param(
+            "Computed band gaps are 1.52 eV, 1.61 eV and 1.70 eV for 2% Sn-doped ZnO, 4% Sn-doped ZnO and undoped"
+            " ZnO, which agrees with experiment.",
+            [("2% Sn-doped ZnO", 1.52), ("4% Sn-doped ZnO", 1.61), ("undoped ZnO", 1.7)],
+            id="value_list_for_material_list",
+        ),
+        pytest.param(
+            "The band gap of GaN and AlN computed with U = 5 eV is 3.1 eV and 5.9 eV, respectively.",
+            [("GaN", 3.1), ("AlN", 5.9)],
+            id="hubbard_u_is_not_a_value",
+        ),
+        pytest.param(
+            "The band gap of (Zn1-xMgx)O rises from 3.30 eV of ZnO (x = 0) to 3.62 eV of (Zn0.8Mg0.2)O (x = 0.2).",
+            [("ZnO", 3.3), ("(Zn0.8Mg0.2)O", 3.62)],
+            id="from_value_of_one_to_value_of_another",
+        ),
+        pytest.param(
+            "The band gap difference between GaAs (about 1.42 eV) and InP (about 1.34 eV) is small.",
+            [("GaAs", 1.42), ("InP", 1.34)],
+            id="difference_between_parenthesised_values",
+        ),
+        pytest.param("The band gap of ZnO increases from 3.30 eV to 3.40 eV under strain.", [], id="change_of_one"),
+        pytest.param(
+            "α-WO3/ZnO and β-WO3/ZnO have band gaps of 2.6 eV and 2.9 eV, respectively.",
+            [("α-WO3/ZnO", 2.6), ("β-WO3/ZnO", 2.9)],
+            id="greek_phase_prefix_is_not_a_property_symbol",
+        ),
     ],
 )
 def test_band_gap_pairs(sentence: str, expected: list[tuple[str, float]]) -> None:

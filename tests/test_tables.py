@@ -384,3 +384,23 @@ def test_text_table_rows_ground_with_spans_into_the_file(tmp_path: Path) -> None
     assert ("band_gap", "5.9–6.1") in spans
     boron = next(r for r in records if r.property == "band_gap" and r.value == 5.9)
     assert boron.value_max == 6.1 and boron.qualifier == "range"
+
+
+def test_transposed_text_table_takes_its_unit_from_the_row_label(tmp_path: Path) -> None:
+    """A flattened table with a property per row ("Eg [eV]") and a material per column: the unit stands only in
+    the row's label, which grounding accepts, and each column's material gets its value."""
+    paper = tmp_path / "layers.txt"
+    cells = ["Layer", "c-TiO2", "SnO2", "NiO", "χ [eV]", "4.0 [12]", "4.5 [13]", "1.8 [14]"]
+    cells += ["Eg [eV]", "3.05 [15]", "3.6 [16]", "3.7 [17]", "ε", "9", "9", "11"]
+    paper.write_text(
+        "Band gaps of oxide layers in a solar cell\n\nWe model a cell made of several oxide layers.\n\n"
+        "TABLE I: Parameters of the layers used in the model.\n" + "\n".join(cells) + "\n\nThe parameters follow.\n",
+        encoding="utf-8",
+    )
+    result = extract_paper(paper, RuleExtractor(), properties={"band_gap"})
+    assert [(r.material, r.value, r.unit) for r in result.records] == [
+        ("c-TiO2", 3.05, "eV"),
+        ("SnO2", 3.6, "eV"),
+        ("NiO", 3.7, "eV"),
+    ]
+    assert all(r.evidence.text.startswith("Eg [eV]") for r in result.records)

@@ -81,6 +81,14 @@ def _numbers(text: str) -> list[float]:
     return [float(n.replace("−", "-").replace("–", "-").replace(",", ".")) for n in _NUMBER.findall(text)]
 
 
+def _row_label_states(passage: Passage, quantities: list[Quantity], prop: str, unit: str) -> bool:
+    """Whether a table row's label (its text before its first value) names `prop` with `unit`."""
+    if passage.origin != "table" or not quantities:
+        return False
+    label = passage.text[: min(q.span[0] for q in quantities)]
+    return prop in header_properties(label) and unit in header_units(label)
+
+
 def find_quantity(value_text: str, quantities: list[Quantity], text: str) -> Quantity | None:
     """The tagged quantity a proposal's value text refers to: same text, else same numbers."""
     value_text = value_text.strip()
@@ -175,8 +183,11 @@ def ground_proposal(
         if unit is None and column_unit:
             unit = column_unit
     if unit is None and proposal.unit:
-        # A bare table cell takes its unit from the header, which must say it.
-        if proposal.unit not in passage.context:
+        # A bare table cell takes its unit from the header, which must say it, or, in a transposed table
+        # (a property per row), from the row's label: "Eg [eV] | 3.05 | 1.66".
+        if proposal.unit not in passage.context and not _row_label_states(
+            passage, quantities, prop.name, proposal.unit
+        ):
             return reject(f"unit {proposal.unit!r} not found in the passage or its table header")
         unit = proposal.unit
     value_canonical = value_max_canonical = None

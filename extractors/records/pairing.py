@@ -40,7 +40,7 @@ LOOKALIKE_BEFORE = re.compile(
     r"reduction|reduced|increase[sd]?|decrease[sd]?|narrowing|widening|renormali[sz]ation|shrinkage|"
     r"difference|splitting|split|width|bandwidth|broadening|cut-?off|smearing|resolution|threshold|tolerance|"
     r"work function|electron affinity|ionization|Fermi|VBM|CBM|valence band maximum|conduction band minimum|"
-    r"band edge|edge|superconducting|CDW|charge density wave|pseudogap|spin gap|Zeeman|Hubbard|U\s*=|U_?eff|"
+    r"band edge|(?<!absorption )edge|superconducting|CDW|charge density wave|pseudogap|spin gap|Zeeman|Hubbard|U_?eff|"
     r"Coulomb|Schottky|phonon|vibrational|stokes|detuning|bias|voltage|potential|overpotential|"
     r"per atom|per formula|mismatch|enhancement|error|deviation|uncertainty|underestimat|overestimat|"
     r"opened? by|lowered by|raised by|by about|by ~|by approximately|"
@@ -49,6 +49,7 @@ LOOKALIKE_BEFORE = re.compile(
     r"thermal energy|k_?B ?T|photonic|phononic|modulation|opening|Rabi)\b",
     re.IGNORECASE,
 )
+HUBBARD_U = re.compile(r"\bU(?:_?eff)?\s*=\s*$")  # "U = 6 eV": a model parameter in eV
 SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energy )?gap|\bCDW gap", re.IGNORECASE)
 # "0.2 eV below the CB", "0.3 eV larger than ...": a position or a difference, not the property itself
 LOOKALIKE_RIGHT_AFTER = re.compile(
@@ -108,20 +109,30 @@ def sentence_pairs(
     quantities = [q for q in tag_quantities(sentence) if q.unit]
     if not quantities:
         return []
+    found = context.in_span(offset, offset + len(sentence))
+    # a property symbol inside a longer material name is part of the name: "α" of "α-P/H-MoSe2", "ZT" of "ZT-MoSe2"
+    mentions = [
+        p
+        for p in mentions
+        if not any(m.start - offset <= p[1] and p[2] <= m.end - offset and m.end - m.start > p[2] - p[1] for m in found)
+    ]
+    if not mentions:
+        return []
     mats = [
         m
-        for m in context.in_span(offset, offset + len(sentence))
+        for m in found
         if not any(q.span[0] < m.end - offset and m.start - offset < q.span[1] for q in quantities)
         and not any(p[1] < m.end - offset and m.start - offset < p[2] for p in mentions)
     ]
+    bound = _compared_pairs(sentence, offset, quantities, mats)
     attached: list[tuple[Quantity, tuple[str, int, int]]] = []
     for q in quantities:
         mention = _attach(sentence, q, mentions, vocab)
-        if mention is not None and not _lookalike(sentence, q, mention):
+        if mention is not None and (q.span in bound or not _lookalike(sentence, q, mention)):
             attached.append((q, mention))
     if not attached:
         return []
-    chosen = _respectively(sentence, offset, attached, mats)
+    chosen = bound | _respectively(sentence, offset, [a for a in attached if a[0].span not in bound], mats)
     pairs = []
     for q, mention in attached:
         material = chosen.get(q.span) or _material_for(sentence, offset, q, mention, mats, context)
@@ -170,8 +181,16 @@ def _lookalike(sentence: str, q: Quantity, mention: tuple[str, int, int]) -> boo
     # what lies between the property and the value (the property stands before it, or just after it)
     between = sentence[mention[2] : start] if mention[2] <= start else sentence[end : mention[1]]
     # the words just before the value, but not the property's own name ("average voltage of 3.7 V")
-    near_before = sentence[max(0, start - 30, mention[2] if mention[2] <= start else 0) : start]
-    if LOOKALIKE_BEFORE.search(between) or LOOKALIKE_BEFORE.search(near_before):
+    near = max(0, start - 30, mention[2] if mention[2] <= start else 0)
+    near_before = sentence[near:start]
+    # searched with some text before the window, so that "absorption edge" is seen whole, but only words
+    # that end inside it count
+    wider = max(0, near - 20)
+    if (
+        LOOKALIKE_BEFORE.search(between)
+        or any(m.end() > near - wider for m in LOOKALIKE_BEFORE.finditer(sentence[wider:start]))
+        or HUBBARD_U.search(near_before)
+    ):
         return True
     # "pump energies at the band gap", "90 meV above the band gap": an energy placed relative to the gap
     before_property = sentence[max(0, mention[1] - 40) : mention[1]]
@@ -185,26 +204,168 @@ def _lookalike(sentence: str, q: Quantity, mention: tuple[str, int, int]) -> boo
     return bool(re.match(r"[+±]", sentence[start : start + 1])) or (q.value < 0)
 
 
+def _compared_pairs(
+    sentence: str, offset: int, quantities: list[Quantity], mats: list[MaterialMention]
+) -> dict[tuple[int, int], MaterialMention]:
+    """Two values compared across two materials, each value bound to its own material. A change or a
+    difference is a look-alike of the property, but not where each end names its material:
+
+    "increased from 1.44 eV of CuInS2 to 1.54 eV of (Cu0.9Li0.1)InS2", "the difference between ZnSe
+    (about 2.7 eV) and CuInS2 (about 1.5 eV)".
+    """
+    ends = {m.end - offset: m for m in mats}
+    starts = {m.start - offset: m for m in mats}
+    out: dict[tuple[int, int], MaterialMention] = {}
+    ordered = sorted(quantities, key=lambda q: q.span[0])
+    for q1, q2 in zip(ordered, ordered[1:], strict=False):
+        if q1.value < 0 or q2.value < 0:
+            continue
+        # from V1 of M1 to V2 of M2
+        first = re.match(r"\s*(?:of|for|in)\s+(?:the\s+)?", sentence[q1.span[1] :])
+        m1 = starts.get(q1.span[1] + first.end()) if first else None
+        second = re.match(r"\s*(?:of|for|in)\s+(?:the\s+)?", sentence[q2.span[1] :])
+        m2 = starts.get(q2.span[1] + second.end()) if second else None
+        if (
+            m1
+            and m2
+            and re.search(r"\bfrom\s*(?:about|~|≈)?\s*$", sentence[max(0, q1.span[0] - 20) : q1.span[0]])
+            and re.fullmatch(
+                r"\s*(?:\([^()]*\))?\s*,?\s*to\s*(?:about|~|≈)?\s*", sentence[m1.end - offset : q2.span[0]]
+            )
+        ):
+            out[q1.span], out[q2.span] = m1, m2
+            continue
+        # between M1 (V1) and M2 (V2)
+        open1 = re.search(r"\(\s*(?:about|~|≈|ca\.)?\s*$", sentence[: q1.span[0]])
+        open2 = re.search(r"\(\s*(?:about|~|≈|ca\.)?\s*$", sentence[: q2.span[0]])
+        if not (open1 and open2):
+            continue
+        m1 = ends.get(len(sentence[: open1.start()].rstrip()))
+        m2 = ends.get(len(sentence[: open2.start()].rstrip()))
+        if (
+            m1
+            and m2
+            and re.search(r"\bbetween\s+(?:the\s+)?$", sentence[max(0, m1.start - offset - 15) : m1.start - offset])
+            and re.fullmatch(r"[^()]*\)\s*,?\s*and\s+(?:the\s+)?", sentence[q1.span[1] : m2.start - offset])
+        ):
+            out[q1.span], out[q2.span] = m1, m2
+    return out
+
+
 def _respectively(
     sentence: str,
     offset: int,
     attached: list[tuple[Quantity, tuple[str, int, int]]],
     mats: list[MaterialMention],
 ) -> dict[tuple[int, int], MaterialMention]:
-    """'A, B and C have gaps of 1.1, 1.6 and 2.0 eV, respectively': the n-th material takes the n-th value."""
+    """Lists of values and lists of materials of the same length: the n-th material takes the n-th value.
+
+    "A, B and C have gaps of 1.1, 1.6 and 2.0 eV, respectively", "gaps of 1.1 and 1.6 eV for A and B,
+    respectively", and without "respectively" where the value list is followed by its material list:
+    "gaps of 2.06 eV, 2.21 eV and 1.93 eV for A, B and C".
+    """
     found = RESPECTIVELY.search(sentence)
-    if not found or len(attached) < 2:
+    if found and len(attached) >= 2:
+        values = [q for q, _ in attached if q.span[0] < found.start()]
+        if len(values) < 2:
+            return {}
+        first, last = min(q.span[0] for q in values), max(q.span[1] for q in values)
+        for start, end in ((0, first), (last, found.start())):  # the materials before the values, or after them
+            listed = _listed(sentence, offset, [m for m in mats if start <= m.start - offset and m.end - offset <= end])
+            if len(listed) != len(values):
+                listed = _segmented(sentence, offset, start, end, len(values), mats, at_end=start == 0) or []
+            if listed and len(listed) == len(values):
+                return {q.span: m for q, m in zip(values, listed, strict=True)}
         return {}
-    values = [q for q, _ in attached if q.span[0] < found.start()]
-    first = min(q.span[0] for q in values) if values else 0
-    listed = _listed(sentence, offset, [m for m in mats if m.end - offset <= first])
-    if len(values) != len(listed):
-        listed = _listed(
-            sentence, offset, [m for m in mats if m.start - offset >= first]
-        )  # "... of 1.1 and 1.6 eV for A and B, respectively"
-    if len(values) != len(listed):
+    return _value_list_for(sentence, offset, [q for q, _ in attached], mats)
+
+
+def _value_list_for(
+    sentence: str, offset: int, values: list[Quantity], mats: list[MaterialMention]
+) -> dict[tuple[int, int], MaterialMention]:
+    """ "2.06 eV, 2.21 eV and 1.93 eV for A, B and C": a run of values, then "for" and as many materials."""
+    run: list[Quantity] = []
+    for q in sorted(values, key=lambda q: q.span[0]):
+        if run and not _JOINERS.match(sentence[run[-1].span[1] : q.span[0]]):
+            if len(run) >= 2:
+                break
+            run = []
+        run.append(q)
+    if len(run) < 2:
         return {}
-    return {q.span: m for q, m in zip(values, listed, strict=True)}
+    after = re.match(r"\s*,?\s*(?:for|of|in)\s+", sentence[run[-1].span[1] :])
+    if after is None:
+        return {}
+    start = run[-1].span[1] + after.end()
+    end = _clause_end(sentence, start)
+    listed = _listed(sentence, offset, [m for m in mats if start <= m.start - offset and m.end - offset <= end])
+    if len(listed) != len(run) or (listed and listed[0].start - offset - start > 12):
+        listed = _segmented(sentence, offset, start, end, len(run), mats, at_end=False) or []
+    if len(listed) != len(run):
+        return {}
+    return {q.span: m for q, m in zip(run, listed, strict=True)}
+
+
+def _clause_end(sentence: str, start: int) -> int:
+    """Where the clause that starts at `start` ends: a semicolon, ", which", ", while", or the sentence's end."""
+    stop = re.search(r";|,\s*(?:which|while|whereas|where|respectively)\b|\.\s*$", sentence[start:])
+    return start + stop.start() if stop else len(sentence)
+
+
+_SEPARATORS = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+")
+_LEADING_WORDS = re.compile(r"^(?:(?:of|for|in|the|a|an|pure|pristine|both|all)\s+)*", re.IGNORECASE)
+_TRAILING_WORDS = re.compile(
+    r"(?:\s+(?:films?|samples?|crystals?|nanowires?|nanofibers?|nanoparticles?|NPs|powders?|layers?|"
+    r"monolayers?|compounds?|composites?|materials?|thin films?))+$",
+    re.IGNORECASE,
+)
+# A sample or compound code: capitals and digits joined by hyphens ("NI-TAT-NI-C8", "PTB7-Th", "Y6-BO")
+_CODE = re.compile(r"[A-Z][A-Za-z0-9]*(?:[-‐–][A-Za-z0-9]+)+|[A-Z]{2,}[0-9]+[A-Za-z0-9]*")
+
+
+def _segmented(
+    sentence: str, offset: int, start: int, end: int, n: int, mats: list[MaterialMention], at_end: bool
+) -> list[MaterialMention] | None:
+    """A list of n materials in sentence[start:end] read by its separators (", ", " and ") where the recognizer
+    found fewer or more mentions than list items ("polyaniline, V2O5 and PAni – CNT–V2O5").
+
+    Each item must hold a recognized mention or be one sample code; its mention is widened to the item
+    (less articles and words such as "films"), so "PAni – CNT–V2O5" stays whole. `at_end`: the list ends
+    where the region ends (materials before their values), else it starts where the region starts.
+    """
+    region = sentence[start:end]
+    cuts = [(m.start(), m.end()) for m in _SEPARATORS.finditer(region)]
+    bounds = [0, *[c for cut in cuts for c in cut], len(region)]
+    pieces = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+    if len(pieces) < n or (not at_end and len(pieces) != n):
+        return None
+    pieces = pieces[-n:] if at_end else pieces
+    items: list[MaterialMention] = []
+    for index, (a, b) in enumerate(pieces):
+        inside = [m for m in mats if start + a <= m.start - offset and m.end - offset <= start + b]
+        words = list(re.finditer(r"\S+", region[a:b]))
+        if index == 0 and at_end:  # the list's first item ends a longer text: "... of the polyaniline"
+            a = inside[0].start - offset - start if inside else (a + words[-1].start() if words else b)
+        if index == n - 1:  # the last item runs on: "CNT–V2O5 were calculated as", "C16 films estimated"
+            b = inside[-1].end - offset - start if inside else (a + words[0].end() if words else a)
+        text = region[a:b]
+        lead = _LEADING_WORDS.match(text)
+        a += lead.end() if lead else 0
+        text = _TRAILING_WORDS.sub("", region[a:b]).rstrip(" ,;:")
+        b = a + len(text)
+        if not text or len(text) > 40 or len(text.split()) > 4:
+            return None
+        if inside:
+            kind = inside[0].kind
+            formula = inside[0].formula if len(inside) == 1 and inside[0].text == text else None
+        elif _CODE.fullmatch(text):
+            kind, formula = "name", None
+        else:
+            return None
+        items.append(
+            MaterialMention(text=text, start=offset + start + a, end=offset + start + b, kind=kind, formula=formula)
+        )
+    return items
 
 
 def _listed(sentence: str, offset: int, mats: list[MaterialMention]) -> list[MaterialMention]:
