@@ -439,6 +439,7 @@ def _figures(
 ) -> list[Figure]:
     """A figure per "Fig. N" caption: the raster image or the cluster of vector drawings beside it."""
     figures = []
+    clusters: dict[int, list[tuple]] = {}  # a page's drawings are clustered once, whatever its number of captions
     for page, cap in captions:
         m = _CAPTION.match(cap.text)
         if not m:
@@ -449,12 +450,15 @@ def _figures(
             if p == page and _area(bbox) > 2000:
                 candidates.append(("raster", bbox))
         table_boxes = [t.bbox for t in tables if t.page == page]
-        vector = [
-            d
-            for d in drawings.get(page, [])
-            if _area(d) < 0.5 * 595 * 842 and not any(_inside(d, tb, 4) for tb in table_boxes)
-        ]
-        for cluster in _cluster(vector):
+        if page not in clusters:
+            clusters[page] = _cluster(
+                [
+                    d
+                    for d in drawings.get(page, [])
+                    if _area(d) < 0.5 * 595 * 842 and not any(_inside(d, tb, 4) for tb in table_boxes)
+                ]
+            )
+        for cluster in clusters[page]:
             if _area(cluster) > 3000:  # grow the plot by its tick labels and axis titles
                 near = [box for p, box in labels if p == page and _near(box, cluster, 20)]
                 candidates.append(("vector", _union([cluster, *near])))

@@ -10,6 +10,7 @@ The readers (extractors.figures.reading) take these types; they sit here, below 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RENDER_DPI = 200  # pixels per inch of the rendered region: tick labels at 6 pt are ~17 px high
+# A region drawn huge (a 16 KB PDF can draw an image 10,000 pt wide) is rendered at a lower resolution so
+# that it has at most this many pixels: 48 MB as RGB, about 0.8 GB at the digitizer's peak. A letter page
+# at RENDER_DPI has 9.4 million; a 3000 pt image comes out at 95 dpi.
+MAX_RENDER_PIXELS = 16_000_000
+MIN_RENDER_DPI = 50  # below this, even large print is a few pixels high: the figure is skipped, not read
 MARGIN_PT = 4.0  # the region is grown by this much so that strokes on its edge are kept
 Y_TITLE_REACH_PT = 30.0  # vertical text this far left of the region is read too (the y-axis title)
 
@@ -66,6 +72,7 @@ class FigureImage:
     spans: list[TextSpan] = field(default_factory=list)
     paths: list[VectorPath] = field(default_factory=list)
     paper_id: str | None = None
+    skip_reason: str | None = None  # set when the region was not rendered (`image` is then a 1x1 placeholder)
 
     def to_pixels(self, x: float, y: float) -> tuple[float, float]:
         return (x - self.region[0]) * self.scale, (y - self.region[1]) * self.scale
@@ -97,8 +104,14 @@ class FigureReader(Protocol):
     def read(self, figure: FigureImage) -> list[FigureData]: ...
 
 
-def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Iterator[FigureImage]:
-    """Each figure the parser found in the PDF at `path`, rendered, with its text spans and paths."""
+def figure_images(
+    path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI, max_pixels: int = MAX_RENDER_PIXELS
+) -> Iterator[FigureImage]:
+    """Each figure the parser found in the PDF at `path`, rendered, with its text spans and paths.
+
+    A region is rendered at `dpi`, or lower so that it has at most `max_pixels` pixels; one that would
+    need less than MIN_RENDER_DPI comes with a `skip_reason` and a placeholder image instead.
+    """
     from PIL import Image
 
     drawings: dict[int, list[dict]] = {}  # a page's drawings, read once however many figures it has
@@ -115,8 +128,22 @@ def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Ite
                 min(page.rect.height, y1 + MARGIN_PT),
             )
             clip = pymupdf.Rect(region)
-            pix = page.get_pixmap(clip=clip, dpi=dpi, alpha=False)
+            scale, skip_reason = render_scale(clip, dpi, max_pixels)
+            if skip_reason is not None:
+                log.info("figure %s on page %s: %s", figure.number, figure.page, skip_reason)
+                yield FigureImage(
+                    figure=figure,
+                    source=doc.source,
+                    image=Image.new("RGB", (1, 1), "white"),
+                    region=region,
+                    scale=scale,
+                    paper_id=doc.paper_id,
+                    skip_reason=skip_reason,
+                )
+                continue
+            pix = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), clip=clip, alpha=False)
             image = Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
+            del pix  # the pixmap's buffer and the image's are the same size: keep one
             spans, paths = [], []
             if figure.kind == "vector":
                 spans = _text_spans(page, clip)
@@ -128,11 +155,39 @@ def figure_images(path: Path, doc: ParsedDocument, dpi: int = RENDER_DPI) -> Ite
                 source=doc.source,
                 image=image,
                 region=region,
-                scale=pix.width / clip.width,
+                scale=image.width / clip.width if clip.width else scale,
                 spans=spans,
                 paths=paths,
                 paper_id=doc.paper_id,
             )
+
+
+def render_scale(clip: pymupdf.Rect, dpi: int, max_pixels: int) -> tuple[float, str | None]:
+    """Pixels per point to render `clip` at: `dpi`, or less so that the pixmap has at most `max_pixels`.
+
+    Returns:
+        The scale, and a one-line reason when even MIN_RENDER_DPI would need more than `max_pixels`
+        (the figure is then skipped rather than read from a blur).
+    """
+    scale = dpi / 72
+    if _pixels_at(clip, scale) <= max_pixels:
+        return scale, None
+    area = max(clip.width * clip.height, 1e-9)
+    scale = min(scale, math.sqrt(max_pixels / area))
+    while scale > 0 and _pixels_at(clip, scale) > max_pixels:  # the pixmap's edges are rounded outwards
+        scale *= 0.999
+    if scale * 72 < MIN_RENDER_DPI:
+        needed = _pixels_at(clip, MIN_RENDER_DPI / 72) / 1e6
+        return scale, (
+            f"too large to render: {clip.width:.0f} x {clip.height:.0f} pt would need {needed:.0f} megapixels "
+            f"at {MIN_RENDER_DPI} dpi, over the limit of {max_pixels / 1e6:g}"
+        )
+    return scale, None
+
+
+def _pixels_at(clip: pymupdf.Rect, scale: float) -> int:
+    box = (clip * pymupdf.Matrix(scale, scale)).irect  # the pixmap's size, as get_pixmap rounds it
+    return max(box.width, 0) * max(box.height, 0)
 
 
 def _text_spans(page: pymupdf.Page, clip: pymupdf.Rect) -> list[TextSpan]:

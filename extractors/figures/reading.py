@@ -36,6 +36,9 @@ def read_figures(path: Path, doc: ParsedDocument, reader: FigureReader) -> list[
     """Every figure of the paper through `reader`: read, skipped (with the reason) or failed."""
     out: list[FigureData] = []
     for image in figure_images(path, doc):
+        if image.skip_reason is not None:  # too large to render: never handed to the reader
+            out.append(image.blank(image.skip_reason, reader=reader.name))
+            continue
         try:
             plots = reader.read(image)
         except FigureSkip as skip:

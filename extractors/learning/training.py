@@ -4,6 +4,11 @@ Examples are JSON Lines as `extractors.learning.corpora` and `propmine label exp
 {"id", "passage": {"text", "context"}, "properties": [...] | null, "records": [{material, property, value, unit}]}.
 Each becomes the extractor's own prompt (extractors.records.prompts) and its canonical answer; the loss is
 taken on the answer tokens only. Checkpoints (adapter + optimizer + step) allow resuming.
+
+A checkpoint is never unpickled: resuming is on by default, so a file planted in the output folder
+would otherwise run code. The adapter is safetensors (peft), the trainer state is its tensors in
+safetensors plus everything else (step, hyperparameters, RNG states) in JSON; checkpoints of the old
+pickle format (`trainer_state.pt`) are refused with one line.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ import json
 import logging
 import math
 import random
+import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +27,11 @@ from extractors.records.prompts import PROMPT_VERSION, render_answer, render_mes
 from schemas.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
+
+STATE_FORMAT = "propmine-trainer-state-v1"
+STATE_JSON = "trainer_state.json"  # step, optimizer and scheduler settings, RNG states: no code, only data
+STATE_TENSORS = "trainer_state.safetensors"  # the optimizer's moments and the torch RNG state
+LEGACY_STATE = "trainer_state.pt"  # the pickle of earlier versions: never loaded
 
 
 @dataclass
@@ -116,6 +127,11 @@ def train_adapter(
 
     Returns:
         The model card as a dict.
+
+    Raises:
+        InputError: the training file is missing or malformed.
+        ConfigError: no example fits, or (resuming) the checkpoint is of the old pickle format, incomplete,
+            unreadable or made for another model or settings.
     """
     import torch
     from peft import LoraConfig, PeftModel, get_peft_model
@@ -127,6 +143,9 @@ def train_adapter(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     examples = read_examples(data)
+    checkpoint = out / "checkpoint"
+    # Checked before the model loads: a refused checkpoint costs the user no waiting.
+    state = load_trainer_state(checkpoint) if resume and _recover_checkpoint(out) else None
     random.seed(config.seed)
     torch.manual_seed(config.seed)
     loaded = loaded or load_model(base_model=base_model, adapter=None)
@@ -136,12 +155,10 @@ def train_adapter(
         raise ConfigError(f"{data}: no example fits in {config.max_length} tokens")
     steps_per_epoch = math.ceil(len(encoded) / config.batch_size)
     total_steps = config.max_steps or max(1, int(steps_per_epoch * config.epochs))
-    checkpoint = out / "checkpoint"
     start_step = 0
-    if resume and (checkpoint / "adapter_config.json").is_file():
+    if state is not None:
         model = PeftModel.from_pretrained(model, checkpoint, is_trainable=True)
-        state = torch.load(checkpoint / "trainer_state.pt", weights_only=False)
-        start_step = state["step"]
+        start_step = state.step
         log.info("resuming from step %d", start_step)
     else:
         lora = LoraConfig(
@@ -152,7 +169,6 @@ def train_adapter(
             task_type="CAUSAL_LM",
         )
         model = get_peft_model(model, lora)
-        state = None
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
@@ -164,8 +180,15 @@ def train_adapter(
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
     if state is not None:
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        try:
+            optimizer.load_state_dict(state.optimizer)
+            scheduler.load_state_dict(state.scheduler)
+        except (ValueError, KeyError, TypeError, RuntimeError) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ConfigError(
+                f"{checkpoint}: the checkpoint does not fit this model and settings ({reason}); "
+                "delete it or pass --no-resume to start afresh"
+            ) from err
     rng = random.Random(config.seed)
     batches: list = []
     epoch = 0
@@ -175,6 +198,8 @@ def train_adapter(
             batches = list(_batches(encoded, config.batch_size, rng, tok.pad_token_id))
             epoch += 1
         batches.pop(0)
+    if state is not None:
+        state.restore_rng()  # dropout continues as in an unbroken run
     log_path = out / "loss.jsonl"
     clock = time.perf_counter()
     tokens = 0
@@ -204,11 +229,7 @@ def train_adapter(
             )
             loss_log.flush()
             if (step + 1) % config.checkpoint_every == 0 and step + 1 < total_steps:
-                model.save_pretrained(checkpoint)
-                torch.save(
-                    {"step": step + 1, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-                    checkpoint / "trainer_state.pt",
-                )
+                save_checkpoint(out, model, step + 1, optimizer, scheduler)
     seconds = time.perf_counter() - clock
     model.save_pretrained(out)
     card = {
@@ -231,8 +252,6 @@ def train_adapter(
     }
     (out / "adapter_card.json").write_text(json.dumps(card, indent=2), encoding="utf-8")
     if checkpoint.exists():
-        import shutil
-
         shutil.rmtree(checkpoint)
     return card
 
@@ -240,3 +259,164 @@ def train_adapter(
 def _mean_last_losses(path: Path, n: int = 10) -> float | None:
     losses = [json.loads(line)["loss"] for line in path.read_text().splitlines() if line.strip()]
     return round(sum(losses[-n:]) / len(losses[-n:]), 4) if losses else None
+
+
+@dataclass
+class TrainerState:
+    """What a checkpoint holds besides the adapter: where training stopped and how to go on from there."""
+
+    step: int
+    optimizer: dict[str, Any]
+    scheduler: dict[str, Any]
+    torch_rng: Any = None  # torch.get_rng_state(), a uint8 tensor
+    cuda_rng: list[Any] = field(default_factory=list)
+    python_rng: Any = None  # random.getstate()
+
+    def restore_rng(self) -> None:
+        import torch
+
+        if self.torch_rng is not None:
+            torch.set_rng_state(self.torch_rng)
+        if self.cuda_rng and torch.cuda.is_available() and len(self.cuda_rng) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(self.cuda_rng)
+        if self.python_rng is not None:
+            random.setstate(self.python_rng)
+
+
+def save_checkpoint(out: Path, model: Any, step: int, optimizer: Any, scheduler: Any) -> Path:
+    """Write out/checkpoint (the adapter and the trainer state) whole, or leave the previous one.
+
+    The files are written to checkpoint.partial and swapped in by renames, so a run killed while
+    saving finds a complete checkpoint (the new or the previous one) when it resumes.
+    """
+    checkpoint, partial, previous = out / "checkpoint", out / "checkpoint.partial", out / "checkpoint.previous"
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(partial, safe_serialization=True)
+    save_trainer_state(partial, step, optimizer, scheduler)
+    if checkpoint.exists():
+        shutil.rmtree(previous, ignore_errors=True)
+        checkpoint.rename(previous)
+    partial.rename(checkpoint)
+    shutil.rmtree(previous, ignore_errors=True)
+    return checkpoint
+
+
+def _recover_checkpoint(out: Path) -> bool:
+    """Whether out/checkpoint exists (after finishing a swap that a kill interrupted)."""
+    checkpoint, previous = out / "checkpoint", out / "checkpoint.previous"
+    if not checkpoint.exists() and previous.is_dir():
+        previous.rename(checkpoint)  # killed between the two renames: the previous checkpoint is whole
+    shutil.rmtree(out / "checkpoint.partial", ignore_errors=True)
+    return checkpoint.exists()
+
+
+def save_trainer_state(folder: Path, step: int, optimizer: Any, scheduler: Any) -> None:
+    """Write the trainer state as STATE_TENSORS (every tensor) and STATE_JSON (the rest, tensors by name)."""
+    import torch
+    from safetensors.torch import save_file
+
+    tensors: dict[str, Any] = {}
+    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    tree = {
+        "format": STATE_FORMAT,
+        "step": step,
+        "optimizer": _encode(optimizer.state_dict(), tensors),
+        "scheduler": _encode(scheduler.state_dict(), tensors),
+        "torch_rng": _encode(torch.get_rng_state(), tensors),
+        "cuda_rng": _encode(cuda_rng, tensors),
+        "python_rng": _encode(random.getstate(), tensors),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(folder / STATE_TENSORS))
+    (folder / STATE_JSON).write_text(json.dumps(tree), encoding="utf-8")
+
+
+def load_trainer_state(checkpoint: Path) -> TrainerState:
+    """Read a checkpoint's trainer state without unpickling anything.
+
+    Raises:
+        ConfigError: the checkpoint is in the old pickle format, incomplete, or not a trainer state;
+            the message says to delete it or pass --no-resume.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    fresh = f"delete {checkpoint} or pass --no-resume to start afresh"
+    if (checkpoint / LEGACY_STATE).exists() or (checkpoint / "adapter_model.bin").exists():
+        raise ConfigError(
+            f"{checkpoint}: a checkpoint in the old pickle format, which propmine does not load "
+            f"(unpickling a file can run code); {fresh}"
+        )
+    missing = [
+        name
+        for name in ("adapter_config.json", "adapter_model.safetensors", STATE_JSON, STATE_TENSORS)
+        if not (checkpoint / name).is_file()
+    ]
+    if missing:
+        raise ConfigError(f"{checkpoint}: not a complete checkpoint (no {', '.join(missing)}); {fresh}")
+    try:
+        tree = json.loads((checkpoint / STATE_JSON).read_text(encoding="utf-8"))
+        tensors = load_file(str(checkpoint / STATE_TENSORS))
+        if not isinstance(tree, dict) or tree.get("format") != STATE_FORMAT:
+            raise ValueError(f"format is not {STATE_FORMAT}")
+        step = tree["step"]
+        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+            raise ValueError(f"step {step!r} is not a step number")
+        optimizer, scheduler = _decode(tree["optimizer"], tensors), _decode(tree["scheduler"], tensors)
+        if not isinstance(optimizer, dict) or not isinstance(scheduler, dict):
+            raise ValueError("the optimizer or scheduler state is not a mapping")
+        return TrainerState(
+            step=step,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            torch_rng=_decode(tree.get("torch_rng"), tensors),
+            cuda_rng=_decode(tree.get("cuda_rng", []), tensors),
+            python_rng=_decode(tree.get("python_rng"), tensors),
+        )
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, SafetensorError) as err:
+        reason = f"{type(err).__name__}: {err}".splitlines()[0]
+        raise ConfigError(f"{checkpoint}: unreadable trainer state ({reason}); {fresh}") from err
+
+
+def _encode(value: Any, tensors: dict[str, Any]) -> Any:
+    """`value` as JSON, its tensors moved into `tensors` and named: {"tensor": name}, {"tuple": [...]},
+    {"dict": [[key, value], ...]} (keys may be ints, as an optimizer's parameter ids are)."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        name = f"t{len(tensors)}"
+        tensors[name] = value.detach().to("cpu").clone().contiguous()
+        return {"tensor": name}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, tensors) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, tensors) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, (str, int)) for k in value):
+            raise TypeError("a trainer state key is neither a string nor an integer")
+        return {"dict": [[k, _encode(v, tensors)] for k, v in value.items()]}
+    raise TypeError(f"cannot save a {type(value).__name__} in a trainer state")
+
+
+def _decode(value: Any, tensors: dict[str, Any]) -> Any:
+    """The inverse of `_encode`; anything else is a ValueError."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_decode(v, tensors) for v in value]
+    if isinstance(value, dict) and len(value) == 1:
+        (tag, inner), *_ = value.items()
+        if tag == "tensor" and isinstance(inner, str) and inner in tensors:
+            return tensors[inner]
+        if tag == "tuple" and isinstance(inner, list):
+            return tuple(_decode(v, tensors) for v in inner)
+        if tag == "dict" and isinstance(inner, list):
+            pairs = []
+            for pair in inner:
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], (str, int))):
+                    raise ValueError("a mapping entry is not a [key, value] pair")
+                pairs.append((pair[0], _decode(pair[1], tensors)))
+            return dict(pairs)
+    raise ValueError(f"unexpected value in the trainer state: {str(value)[:60]}")

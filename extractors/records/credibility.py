@@ -1,6 +1,7 @@
 """Credibility: how far a record's value can be trusted, scored from its method context, with reasons.
 
-`method_context` reads the method around a record (extractors.records.method); `record_features` turns the
+`method_context` reads the method around a record (extractors.records.method), with the paper-level part
+(the Methods section, the whole paper) read once per paper in a `PaperMethods`; `record_features` turns the
 record into named 0/1 features; `score_features` weighs them with a versioned rules file
 (schemas.credibility) into a score in [0, 1] and the reasons behind it. `fit_rules` fits the same
 weights to labels (logistic regression), and `robust_outliers` finds values far from other
@@ -11,7 +12,11 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
 
 from extractors.documents.passages import column_header
 from extractors.records.method import find_method, value_clause, value_tail
@@ -50,11 +55,57 @@ def methods_text(document: ParsedDocument | None) -> str:
     return "\n".join(parts)
 
 
+@dataclass(frozen=True)
+class PaperMethods:
+    """What the Methods section and the whole paper say of the method, read once for all of a paper's records.
+
+    Reading them costs dozens of regular expressions over the whole text: done per record, a paper's
+    scoring time grew with records x length. `complete` continues a record's own method with them
+    exactly as `find_method` would with the two texts as its last sources.
+    """
+
+    from_methods: Method | None = None  # what find_method reads in the Methods section alone (None: nothing)
+    from_paper: Method | None = None  # and in the whole paper
+
+    @classmethod
+    def read(cls, methods: str, paper: str) -> PaperMethods:
+        def alone(source: MethodSource, text: str) -> Method | None:
+            method = find_method([(source, text)])
+            return None if method.kind == "unknown" else method
+
+        return cls(from_methods=alone("methods section", methods), from_paper=alone("paper", paper))
+
+    def complete(self, method: Method) -> Method:
+        """`method` (read from a record's own sources) continued with the Methods section, then the paper.
+
+        As in find_method: the first source that tells the kind decides it (and the method starts afresh
+        from it), a later one of the same kind may only name a more specific technique or functional.
+        """
+        for found in (self.from_methods, self.from_paper):
+            if found is None:
+                continue
+            if method.kind == "unknown":
+                method = Method(kind=found.kind, detail=found.detail, found_in=found.found_in)
+            elif method.detail in (None, "DFT") and found.kind == method.kind and found.detail not in (None, "DFT"):
+                method = method.model_copy(update={"detail": found.detail})
+        return method
+
+
 def method_context(
-    record: Record, passage: Passage | None, methods: str = "", paper: str = "", paragraph: str = ""
+    record: Record,
+    passage: Passage | None,
+    methods: str = "",
+    paper: str = "",
+    paragraph: str = "",
+    shared: PaperMethods | None = None,
 ) -> Method:
     """The method of a record from its column, citation, clause, sentence, paragraph (or table caption
-    and header), the Methods section and the paper."""
+    and header), the Methods section and the paper.
+
+    Args:
+        shared: the Methods section and paper already read (PaperMethods.read); `methods` and `paper`
+            are read here when it is None, which costs a scan of the whole paper per call.
+    """
     sentence = record.evidence.text
     at = record.spans.value[0] - record.evidence.char_start
     sources: list[tuple[MethodSource, str]] = []
@@ -68,9 +119,8 @@ def method_context(
         sources.append(("table context", passage.context + "\n" + passage.text))
     else:
         sources.append(("passage", paragraph or (passage.text if passage else "")))
-    sources.append(("methods section", methods))
-    sources.append(("paper", paper))
-    return find_method(sources)
+    shared = shared or PaperMethods.read(methods, paper)
+    return shared.complete(find_method(sources))
 
 
 def record_features(record: Record) -> dict[str, float]:
@@ -141,18 +191,26 @@ def score_record(record: Record, rules: CredibilityRules | None = None) -> Recor
 
 
 def score_paper(result: PaperResult, rules: CredibilityRules | None = None) -> None:
-    """Give every record of a paper its method context and credibility (in place)."""
-    methods = methods_text(result.document)
-    paper = result.document.text if result.document else ""
-    passages = sorted(result.passages, key=lambda p: p.char_start)
+    """Give every record of a paper its method context and credibility (in place).
+
+    The paper-level evidence is read once and passages and paragraphs are found by bisection, so the
+    time grows with records + text, not records x text.
+    """
+    rules = rules or load_credibility_rules(DEFAULT_RULES)
+    shared = PaperMethods.read(methods_text(result.document), result.document.text if result.document else "")
+    passages: dict[str, _Spans] = {}
+    for p in sorted(result.passages, key=lambda p: p.char_start):
+        passages.setdefault(p.origin, _Spans()).add(p.char_start, p.char_end, p)
+    blocks = _Spans.of_blocks(result.document)
     scored = []
     for record in result.records:
         at = record.spans.value[0]
-        passage = next(
-            (p for p in passages if p.char_start <= at < p.char_end and p.origin == record.evidence.origin), None
+        group = passages.get(record.evidence.origin)
+        passage = group.first_holding(at) if group else None
+        paragraph = blocks.first_holding(at) or ""
+        record = record.model_copy(
+            update={"method": method_context(record, passage, paragraph=paragraph, shared=shared)}
         )
-        paragraph = paragraph_at(result.document, at)
-        record = record.model_copy(update={"method": method_context(record, passage, methods, paper, paragraph)})
         scored.append(score_record(record, rules))
     result.records = scored
 
@@ -163,6 +221,47 @@ def paragraph_at(document: ParsedDocument | None, offset: int) -> str:
         return ""
     block = next((b for b in document.blocks if b.char_start <= offset < b.char_end), None)
     return document.text[block.char_start : block.char_end] if block else ""
+
+
+class _Spans:
+    """Items with [start, end) character spans: the first one (in the order added) that holds an offset.
+
+    Added in order of start (as the parser writes blocks and passages), the look-up is a bisection.
+    """
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.items: list[Any] = []
+        self._reach: list[int] | None = None  # the largest end among the items up to each one
+        self._ordered = True
+
+    def add(self, start: int, end: int, item: Any) -> None:
+        self.starts.append(start)
+        self.ends.append(end)
+        self.items.append(item)
+        self._reach = None
+
+    @classmethod
+    def of_blocks(cls, document: ParsedDocument | None) -> _Spans:
+        """The texts of a document's blocks, found as paragraph_at finds them."""
+        spans = cls()
+        for b in document.blocks if document else []:
+            spans.add(b.char_start, b.char_end, document.text[b.char_start : b.char_end] if document else "")
+        return spans
+
+    def first_holding(self, offset: int) -> Any:
+        """The first item whose span holds `offset`, or None."""
+        if self._reach is None:
+            self._reach = list(accumulate(self.ends, max))
+            self._ordered = all(a <= b for a, b in zip(self.starts, self.starts[1:], strict=False))
+        if not self._ordered:  # not added in order of start: look at each
+            return next(
+                (x for s, e, x in zip(self.starts, self.ends, self.items, strict=True) if s <= offset < e), None
+            )
+        candidates = bisect_right(self.starts, offset)  # the items starting at or before the offset
+        i = bisect_right(self._reach, offset)  # the first item ending after the offset
+        return self.items[i] if i < candidates else None
 
 
 def robust_outliers(values: Sequence[float], threshold: float = 3.5) -> list[bool]:
