@@ -59,7 +59,9 @@ def _synonym_regex(synonym: str) -> re.Pattern[str]:
     is_symbol = len(synonym) <= 4 and not synonym.islower()
     flags = 0 if is_symbol else re.IGNORECASE
     plural = "" if is_symbol else "(?:s|es)?"  # "band gaps of 1.1 and 1.6 eV", "Curie temperatures"
-    return re.compile(rf"(?<![\w-]){escaped}{plural}(?![\w])", flags)
+    # a word may follow a hyphen ("narrow-band-gap", "wide-bandgap"); a symbol may not ("Ti-Eg")
+    before = r"(?<![\w-])" if is_symbol else r"(?<!\w)"
+    return re.compile(rf"{before}{escaped}{plural}(?![\w])", flags)
 
 
 @cache

@@ -89,6 +89,23 @@ def pairs_of(sentence: str, properties: set[str] | None = None) -> list[tuple[st
         ),
         pytest.param("The band gap of ZnO increases from 3.30 eV to 3.40 eV under strain.", [], id="change_of_one"),
         pytest.param(
+            "ZnGeN2 films were grown by MOCVD on GaN templates with band gaps up to 3.4 eV.",
+            [("ZnGeN2", 3.4)],
+            id="not_the_support",
+        ),
+        pytest.param(
+            "The larger current was due to the wider band gap (2.7 eV) of ZnS shells than that of CdSe cores.",
+            [("ZnS", 2.7)],
+            id="parenthesised_value_then_of_material",
+        ),
+        pytest.param(
+            "Hydrogenation opens a 3.1 eV band gap in graphane.", [("graphane", 3.1)], id="value_gap_in_material"
+        ),
+        pytest.param(
+            "Bi2Se3 is a narrow-band-gap (~0.3 eV) topological insulator.", [("Bi2Se3", 0.3)], id="hyphenated_property"
+        ),
+        pytest.param("The spin-gap of CuGeO3 is 2 meV.", [], id="spin_gap"),
+        pytest.param(
             "α-WO3/ZnO and β-WO3/ZnO have band gaps of 2.6 eV and 2.9 eV, respectively.",
             [("α-WO3/ZnO", 2.6), ("β-WO3/ZnO", 2.9)],
             id="greek_phase_prefix_is_not_a_property_symbol",

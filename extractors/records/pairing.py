@@ -40,7 +40,7 @@ LOOKALIKE_BEFORE = re.compile(
     r"reduction|reduced|increase[sd]?|decrease[sd]?|narrowing|widening|renormali[sz]ation|shrinkage|"
     r"difference|splitting|split|width|bandwidth|broadening|cut-?off|smearing|resolution|threshold|tolerance|"
     r"work function|electron affinity|ionization|Fermi|VBM|CBM|valence band maximum|conduction band minimum|"
-    r"band edge|(?<!absorption )edge|superconducting|CDW|charge density wave|pseudogap|spin gap|Zeeman|Hubbard|U_?eff|"
+    r"band edge|(?<!absorption )edge|superconducting|CDW|charge density wave|pseudo-?gap|spin[\s-]gap|mobility[\s-]gap|Zeeman|Hubbard|U_?eff|"
     r"Coulomb|Schottky|phonon|vibrational|stokes|detuning|bias|voltage|potential|overpotential|"
     r"per atom|per formula|mismatch|enhancement|error|deviation|uncertainty|underestimat|overestimat|"
     r"opened? by|lowered by|raised by|by about|by ~|by approximately|"
@@ -59,7 +59,7 @@ LOOKALIKE_RIGHT_AFTER = re.compile(
     re.IGNORECASE,
 )
 # "changed by 0.2 eV", "from 1.2 eV" (a change), "larger than 25 meV" (a bound for comparison, not a value)
-CHANGE_RIGHT_BEFORE = re.compile(r"\b(?:by|of only|from|than)\s*(?:about|~|≈|approximately)?\s*$", re.IGNORECASE)
+CHANGE_RIGHT_BEFORE = re.compile(r"\b(?:by|from|than)\s*(?:about|~|≈|approximately)?\s*$", re.IGNORECASE)
 RELATIVE_TO = re.compile(
     r"\b(?:at|above|below|near|across|under|beyond|exceeding|than|within|inside)\s+(?:the|its|their)\s+"
     r"(?:\w+\s+)?$",
@@ -72,6 +72,9 @@ COMPARED = re.compile(
 )
 REFERS_BACK = re.compile(
     r"\s*(?:its|their|this|these|the (?:film|films|sample|samples|compound|material|crystal))\b", re.I
+)
+SUPPORT_BEFORE = re.compile(
+    r"\b(?:on|onto|with|by|using|than|to|from|over|under|into)\s+(?:a |an |the |bulk )?$", re.IGNORECASE
 )
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 _JOINERS = re.compile(r"^[\s,;:]*(?:and|or|&|as well as|,|/)?[\s,;:]*$", re.IGNORECASE)
@@ -194,7 +197,8 @@ def _lookalike(sentence: str, q: Quantity, mention: tuple[str, int, int]) -> boo
         return True
     # "pump energies at the band gap", "90 meV above the band gap": an energy placed relative to the gap
     before_property = sentence[max(0, mention[1] - 40) : mention[1]]
-    if LOOKALIKE_BEFORE.search(before_property[-25:]) or (end <= mention[1] and RELATIVE_TO.search(before_property)):
+    named = sentence[max(0, mention[1] - 25) : mention[2]]  # the property's own words: "spin-gap", "pseudogap"
+    if LOOKALIKE_BEFORE.search(named) or (end <= mention[1] and RELATIVE_TO.search(before_property)):
         return True
     if CHANGE_RIGHT_BEFORE.search(sentence[max(0, start - 20) : start]):
         return True
@@ -391,7 +395,9 @@ def _material_for(
     # 2. right after the value: "2.3 eV (ZnO)", "2.3 eV for ZnO", "2.3 eV in the ZnO film"
     for m, s, _ in rel:
         gap = sentence[end:s]
-        if s >= end and re.fullmatch(r"\s*(?:\(|\[)?\s*(?:for|of|in|of the|for the|in the|in bulk|for bulk)?\s*", gap):
+        if s >= end and re.fullmatch(
+            r"\s*[)\]]?\s*(?:\(|\[)?\s*(?:for|of|in|of the|for the|in the|in bulk|for bulk)?\s*", gap
+        ):  # "(2.7 eV) of ZnSe" too
             return m
     # right before it: "ZnO (2.3 eV)", "ZnO: 2.3 eV", "ZnO, 2.3 eV"
     for m, _, e in reversed(rel):
@@ -402,9 +408,16 @@ def _material_for(
     for m, s, _ in rel:
         if p_end <= s < start and s - p_end <= 40 and re.search(r"\b(?:of|for|in)\b", sentence[p_end:s]):
             return m
-    before_property = [(m, e) for m, _, e in rel if e <= p_start]
-    if before_property:
-        return max(before_property, key=lambda t: t[1])[0]
+    if p_start >= end and re.fullmatch(r"\s*", sentence[end:p_start]):  # "a 4 eV band gap of Ti–CNT"
+        for m, s, _ in rel:
+            if re.fullmatch(r"\s*(?:of|for|in)\s+(?:the\s+)?", sentence[p_end:s]):
+                return m
+    before_property = [(m, s, e) for m, s, e in rel if e <= p_start]
+    # not a material named as a support, a tool or a comparison: "grown on GaAs substrates with band gaps ...",
+    # "ZnSiP2 has a small lattice mismatch with Si, has a band gap of ..."
+    subjects = [t for t in before_property if not SUPPORT_BEFORE.search(sentence[max(0, t[1] - 20) : t[1]])]
+    if subjects or before_property:
+        return max(subjects or before_property, key=lambda t: t[2])[0]
     # 4. the nearest material elsewhere in the sentence, unless it is only compared with ("higher than that of
     #    bulk BaTiO3") or the sentence is about a material named before it ("Its Curie temperature ...")
     others = [t for t in rel if not COMPARED.search(sentence[max(0, t[1] - 30) : t[1]])]
