@@ -12,7 +12,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,7 +23,11 @@ from labeling.cli import label_app
 from schemas.errors import ConfigError, InputError, PropmineError
 from schemas.options import DEFAULT_MAX_PAGES, ExtractionOptions, canonical_properties
 from schemas.record import Record
+from schemas.result import PaperResult
 from schemas.settings import Settings
+
+if TYPE_CHECKING:
+    from extractors.pipeline import Pipeline
 
 app = typer.Typer(
     name="propmine",
@@ -116,6 +120,23 @@ def run_options(
 def fail(message: str, code: int = 2) -> NoReturn:
     err_console.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+AllowPrivateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private-hosts",
+        help="Allow downloads from loopback, private and link-local addresses (a local mirror, tests) "
+        "[env: PROPMINE_FETCH_ALLOW_PRIVATE]",
+    ),
+]
+AllowLocalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-local-files",
+        help="Let a urls: list name local files (paths or file:// URLs) [env: PROPMINE_FETCH_ALLOW_LOCAL_FILES]",
+    ),
+]
 
 
 @app.command()
@@ -249,25 +270,42 @@ def extract(
     figures: FiguresOpt = None,
 ) -> None:
     """Extract grounded property records from PDFs or text files, and from their plots."""
+    from extractors.documents.papers import open_paper
     from extractors.pipeline import Pipeline
 
     options = run_options(extractor, base_model, adapter, property, max_pages, figures)
+    # The cheap checks first: a missing file or a bad --db is one line before the model loads, and the
+    # database is never found unwritable after the work.
+    results: list[PaperResult] = []
+    readable: list[Path] = []
+    for file in files:
+        try:
+            open_paper(file)
+            readable.append(file)
+        except PropmineError as err:
+            err_console.print(f"[red]error:[/red] {err}", highlight=False)
+            results.append(PaperResult(source=str(file), status="failed", errors=[f"parse: {err}"]))
+    if not readable:
+        raise typer.Exit(2)
+    if db is not None:
+        from flows.extract_paper import check_database
+
+        check_database(db)
     pipeline = Pipeline.load(options)
     records: list[Record] = []
-    failed = 0
-    results = []
-    for file in files:
+    for file in readable:
         result = pipeline.extract(file)
         results.append(result)
         for message in result.errors:
             err_console.print(f"[red]error:[/red] {message.removeprefix('parse: ')}", highlight=False)
-        failed += result.status == "failed"
         records.extend(result.records)
+    failed = sum(r.status == "failed" for r in results)
+    write_error: str | None = None
     if db is not None:
-        from flows.extract_paper import run_parameters, write_results
-
-        write_results(db, results, "extract", run_parameters(pipeline))
+        write_error = _write_or_keep(db, results, pipeline)
     if failed == len(files):
+        if write_error:
+            fail(write_error)
         raise typer.Exit(2)
     if options.extractor == "rules" and format == OutFormat.table:
         err_console.print("note: records from the rule-based stand-in extractor (--extractor rules)")
@@ -283,8 +321,34 @@ def extract(
         )
     else:
         _emit(rows, format, list(Record.model_fields))
+    if write_error:
+        fail(write_error)
     if failed:
         raise typer.Exit(2)
+
+
+def _write_or_keep(db: Path, results: list[PaperResult], pipeline: Pipeline) -> str | None:
+    """Write the results into db; when that fails, save them (flows.extract_paper.keep_results) and say where.
+
+    Returns:
+        None when written; else the one line to show (the cause, and where the results are).
+    """
+    from flows.extract_paper import keep_results, run_parameters, write_results
+
+    try:
+        write_results(db, results, "extract", run_parameters(pipeline))
+        return None
+    except PropmineError as err:
+        cause = str(err)
+    try:
+        kept = keep_results(db, results)
+    except PropmineError as err:
+        return f"{cause}; {err}"
+    if kept.parent == db.parent and kept.name == f"{db.stem}.staging":
+        how = f"the next `propmine batch SOURCE --db {db}` writes them"
+    else:
+        how = f"`propmine batch SOURCE --db {db} --staging {kept}` writes them"
+    return f"{cause}; the results of {len(results)} file(s) are kept in {kept / 'results'} ({how})"
 
 
 @app.command()
@@ -428,9 +492,25 @@ def batch(
     merge_every: Annotated[
         int, typer.Option("--merge-every", min=1, help="Merge staged results into the DB after this many papers")
     ] = 10,
+    paper_time_budget: Annotated[
+        float,
+        typer.Option(
+            "--paper-time-budget",
+            min=0,
+            help="Seconds one paper may take to extract; past it the paper is marked failed and the batch goes on "
+            "(0: no limit)",
+        ),
+    ] = 600.0,
+    allow_private_hosts: AllowPrivateOpt = False,
+    allow_local_files: AllowLocalOpt = False,
 ) -> None:
-    """Mine a corpus into DuckDB with the Prefect flow mine-corpus: resumable, and re-runs skip finished papers."""
+    """Mine a corpus into DuckDB with the Prefect flow mine-corpus: resumable, and re-runs skip finished papers.
+
+    Ctrl-C stops after the paper in hand and writes what is finished (twice: at once, dropping that paper);
+    the same command resumes.
+    """
     options = run_options(extractor, base_model, adapter, property, max_pages, figures)
+    from flows.extract_paper import StopRequest
     from flows.store import batch_lock
 
     with batch_lock(db):  # refuse at once if another batch holds the DB (the flow takes the lock for real)
@@ -438,14 +518,28 @@ def batch(
     _quiet_prefect()
     from flows.mine_corpus import mine_corpus
 
-    summary = mine_corpus(
-        source,
-        str(db),
-        options,
-        staging=str(staging) if staging else None,
-        merge_every=merge_every,
-        progress=sys.stderr.isatty(),
-    )
+    stop = StopRequest()
+    try:
+        with stop.on_sigint(lambda message: err_console.print(f"[yellow]Ctrl-C:[/yellow] {message}", highlight=False)):
+            summary = mine_corpus(
+                source,
+                str(db),
+                options,
+                staging=str(staging) if staging else None,
+                merge_every=merge_every,
+                progress=sys.stderr.isatty(),
+                paper_time_budget_s=paper_time_budget,
+                stop=stop,
+                allow_private_hosts=allow_private_hosts,
+                allow_local_files=allow_local_files,
+            )
+    except KeyboardInterrupt:
+        err_console.print(
+            "interrupted: papers finished so far are staged and written by the next run; run the same command "
+            "again to resume",
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
     table = Table(title=f"batch {summary.run_id}: {summary.source}")
     for col in ("papers", "skipped", "resumed", "extracted", "success", "partial", "failed", "records", "seconds"):
         table.add_column(col, justify="right")
@@ -468,6 +562,14 @@ def batch(
     err_console.print(table)
     for line in summary.errors:
         err_console.print(f"[red]failed:[/red] {line}", highlight=False)
+    if stop.requested:
+        left = summary.references - summary.skipped - summary.extracted
+        err_console.print(
+            f"interrupted: {summary.extracted} paper(s) written to {db}, {left} not done; run the same command "
+            "again to resume (finished papers are skipped)",
+            highlight=False,
+        )
+        raise typer.Exit(130)
 
 
 @app.command()
@@ -484,6 +586,8 @@ def serve(
     adapter: AdapterOpt = None,
     max_pages: MaxPagesOpt = None,
     figures: FiguresOpt = None,
+    allow_private_hosts: AllowPrivateOpt = False,
+    allow_local_files: AllowLocalOpt = False,
 ) -> None:
     """Run mine-corpus on a schedule on this machine (Prefect's flow.serve); stop with Ctrl-C."""
     options = run_options(extractor, base_model, adapter, property, max_pages, figures)
@@ -497,6 +601,8 @@ def serve(
             "source": source,
             "db": str(db.resolve()),
             "options": options.model_dump(),
+            "allow_private_hosts": allow_private_hosts,
+            "allow_local_files": allow_local_files,
         },
     )
 

@@ -8,11 +8,18 @@ loaded once. Results are staged as files and merged by this process alone (DuckD
 every `merge_every` papers and at the end, so a killed run loses at most the paper in hand: the
 next run merges what was staged and skips what was merged. A lock file keeps a second batch off
 the same database.
+
+Each paper has a time budget (flows.extract_paper.run_paper): past it the paper ends as failed
+and the batch goes on. A stop request (Ctrl-C, through the CLI) ends the loop after the paper in
+hand, or at once, dropping it; what is finished is merged either way. A merge that finds the
+database busy or unwritable mid-batch leaves the results staged for the next merge; only the
+last merge of the run must succeed.
 """
 
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +29,7 @@ from prefect.cache_policies import NONE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors.pipeline import Pipeline
-from flows.extract_paper import extract_task, run_parameters
+from flows.extract_paper import StopRequest, extract_task, run_parameters
 from flows.fetch import fetch_paper, list_references, make_client
 from flows.staging import load_fetch_index, save_fetch_index, stage_result, staging_dir_for
 from flows.store import (
@@ -37,6 +44,10 @@ from flows.store import (
 from schemas.fetch import FetchedPaper, FetchSettings, PaperRef
 from schemas.options import ExtractionOptions
 from schemas.result import BatchSummary, PaperResult
+from schemas.storage import DatabaseBusy, DatabaseWriteError
+
+# A batch runs unattended: its last merge waits longer for a busy database than a person would.
+FINAL_MERGE_WAIT_S = 120.0
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +72,39 @@ def fetch_task(
 
 
 @task(name="merge", cache_policy=NONE)
-def merge_task(db: Path, staging: Path, run_id: str | None) -> list[PaperResult]:
-    with open_db(db) as con:
+def merge_task(db: Path, staging: Path, run_id: str | None, wait_s: float = FINAL_MERGE_WAIT_S) -> list[PaperResult]:
+    """Merge the staged results into the database (waiting up to wait_s for a busy file).
+
+    Raises:
+        DatabaseBusy: another process kept the file for longer than wait_s.
+        DatabaseWriteError: the file cannot be written; the results stay staged.
+    """
+    with open_db(db, wait_s=wait_s) as con:
         merged = merge_staged(con, staging, run_id)
         if merged:
             flag_outliers(con)
     return merged
+
+
+def _warm_up(pipeline: Pipeline) -> None:
+    """Pass a two-line paper with no values through the pipeline, so that what loads once (spaCy's model,
+    modules imported on first use: seconds) is not charged to the first paper's time budget."""
+    with tempfile.TemporaryDirectory(prefix="propmine-warm-up-") as tmp:
+        path = Path(tmp) / "warm-up.txt"
+        path.write_text("Results\n\nThe samples were prepared as described before and measured twice.\n", "utf-8")
+        try:
+            pipeline.extract(path)
+        except Exception:  # only a warm-up: the papers themselves will say what is wrong
+            log.debug("warm-up failed", exc_info=True)
+
+
+def _merge_on_the_way(db: Path, staging: Path, run_id: str | None) -> list[PaperResult]:
+    """A merge in the middle of a batch: a busy or full database only postpones it to the next one."""
+    try:
+        return merge_task(db, staging, run_id, wait_s=5.0)
+    except (DatabaseBusy, DatabaseWriteError) as err:
+        log.warning("merge postponed, the results stay staged: %s", err)
+        return []
 
 
 # prefect's flow decorator asks for TaskRunner[PrefectFuture[Any]]; TaskRunner is invariant in its future
@@ -79,6 +117,10 @@ def mine_corpus(
     staging: str | None = None,
     merge_every: int = 10,
     progress: bool = False,
+    paper_time_budget_s: float = 600.0,
+    stop: StopRequest | None = None,
+    allow_private_hosts: bool = False,
+    allow_local_files: bool = False,
 ) -> BatchSummary:
     """Mine every paper of `source` (a folder, urls:FILE, arxiv:QUERY, openalex:FILTER) into the DuckDB file `db`.
 
@@ -88,9 +130,17 @@ def mine_corpus(
         staging: the folder for downloads and staged results (default: beside the database).
         merge_every: staged results are merged into the database after this many papers.
         progress: show a progress bar on the terminal.
+        paper_time_budget_s: seconds one paper may take to extract; past it the paper fails and the batch goes on
+            (0: no limit).
+        stop: a stop request (Ctrl-C): checked between papers, and `stop.now` drops the paper in hand.
+            When it was set, the summary counts what was done; the papers not started are left for the next run.
+        allow_private_hosts: allow downloads from loopback, private and link-local addresses (also
+            PROPMINE_FETCH_ALLOW_PRIVATE=1).
+        allow_local_files: let a urls: list name local files.
 
     Raises:
-        InputError: the source cannot be listed, another batch holds the database, or the staging folder is full.
+        InputError: the source cannot be listed, another batch holds the database, the staging folder is full,
+            or the last merge found the database busy or unwritable (the results stay staged).
     """
     options = options or ExtractionOptions.resolve()
     clock = time.perf_counter()
@@ -99,7 +149,7 @@ def mine_corpus(
     staging_dir.mkdir(parents=True, exist_ok=True)
     with batch_lock(db_path):
         resumed = merge_task(db_path, staging_dir, None)
-        settings = FetchSettings.from_env()
+        settings = FetchSettings.from_env().allowing(private_hosts=allow_private_hosts, local_files=allow_local_files)
         for partial in (staging_dir / "pdfs").glob(".partial-*"):  # downloads a killed run left half-written
             partial.unlink(missing_ok=True)
         with make_client(settings) as client:  # one connection pool for every download
@@ -117,7 +167,7 @@ def mine_corpus(
 
         pipeline = Pipeline.load(options)
         key = options.key()
-        with open_db(db_path) as con:
+        with open_db(db_path, wait_s=FINAL_MERGE_WAIT_S) as con:
             done = finished_papers(con, key)
             run_id = start_run(con, "batch", run_parameters(pipeline, source=source))
         summary = BatchSummary(run_id=run_id, source=source, references=len(refs), resumed=len(resumed))
@@ -129,7 +179,11 @@ def mine_corpus(
                 seen.add(f.sha256)
         summary.skipped = len(fetched) - len(todo)
         merged: list[PaperResult] = []
+        if paper_time_budget_s > 0 and any(item.path and not item.error for item in todo):
+            _warm_up(pipeline)
         for n, item in enumerate(_progress(todo, progress), start=1):
+            if stop is not None and stop.requested:
+                break
             if item.error or not item.path:
                 result = PaperResult(
                     source=item.ref.reference,
@@ -139,11 +193,16 @@ def mine_corpus(
                     errors=[f"fetch: {item.error or 'no file'}"],
                 )
             else:
-                result = extract_task(item.path, item.ref.reference, pipeline, item.ref.doi)
+                found = extract_task(
+                    item.path, item.ref.reference, pipeline, item.ref.doi, budget_s=paper_time_budget_s, stop=stop
+                )
+                if found is None:  # stopped at once: the half-done paper is dropped, redone next run
+                    break
+                result = found
             stage_result(result, staging_dir)
             summary.extracted += 1
             if n % merge_every == 0:
-                merged += merge_task(db_path, staging_dir, run_id)
+                merged += _merge_on_the_way(db_path, staging_dir, run_id)
         merged += merge_task(db_path, staging_dir, run_id)
         for result in merged:
             summary.success += result.status == "success"
@@ -153,7 +212,7 @@ def mine_corpus(
             if result.status == "failed":
                 summary.errors.append(f"{result.source}: {'; '.join(result.errors)}")
         summary.seconds = round(time.perf_counter() - clock, 2)
-        with open_db(db_path) as con:
+        with open_db(db_path, wait_s=FINAL_MERGE_WAIT_S) as con:
             finish_run(con, run_id, summary.extracted, summary.records)
     return summary
 

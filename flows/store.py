@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from extractors.records.credibility import cross_paper_outliers, score_features
 from schemas.credibility import DEFAULT_RULES, load_credibility_rules
@@ -25,7 +26,7 @@ from schemas.document import ParsedDocument
 from schemas.errors import InputError
 from schemas.record import Credibility, Method, Record
 from schemas.result import PaperResult
-from schemas.storage import open_duckdb
+from schemas.storage import DatabaseWriteError, open_duckdb, write_transaction
 from schemas.tables import PAPER_TABLES
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,30 @@ def record_row(record: Record, run_id: str | None) -> dict[str, Any]:
     }
 
 
-_KEYED_TABLES = ("papers", "passages", "records")  # tables with a primary key; the others only take plain inserts
-
-
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
+    """Plain bulk insert through an Arrow table: one statement, columnar, no per-row binding.
+
+    write_paper deletes a paper's old rows first, so no INSERT OR REPLACE is needed: DuckDB's
+    OR REPLACE through executemany took 50 s and 3.7 GB for a 10k-passage paper
+    (benchmarks/store_writes.py). A key that repeats within the rows keeps its last row, as
+    OR REPLACE did.
+    """
     if not rows:
         return
+    key = _KEYS.get(table)
+    if key is not None and len({row[key] for row in rows}) < len(rows):
+        rows = list({row[key]: row for row in rows}.values())
     cols = list(rows[0])
-    verb = "INSERT OR REPLACE" if table in _KEYED_TABLES else "INSERT"  # a paper's old rows are deleted first anyway
-    sql = f"{verb} INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-    con.executemany(sql, [[row[c] for c in cols] for row in rows])
+    arrow = pa.table({c: [row[c] for row in rows] for c in cols})
+    name = f"_propmine_{table}_rows"
+    con.register(name, arrow)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {name}")
+    finally:
+        con.unregister(name)
+
+
+_KEYS = {"papers": "paper_id", "passages": "passage_id", "records": "record_id"}  # the tables with a primary key
 
 
 def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str | None = None) -> None:
@@ -93,8 +108,7 @@ def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str
     """
     paper_id = result.paper.paper_id if result.paper else f"unread:{result.source}"
     doc = result.document
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with write_transaction(con, f"paper {paper_id[:16]} ({result.source})"):
         for table in PAPER_TABLES:
             con.execute(f"DELETE FROM {table} WHERE paper_id = ?", [paper_id])
         # A source that once failed before it could be read (unread:SOURCE) is this paper now.
@@ -170,10 +184,6 @@ def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str
                         for c in result.curves
                     ],
                 )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 _AXES = {"x_label", "x_unit", "x_scale", "y_label", "y_unit", "y_scale", "x_range", "y_range", "x_categories"}
@@ -311,6 +321,11 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str | No
 
     A crash between the commit and the removal only means the same paper is written again next
     time, which gives the same rows (write_paper replaces a paper whole): merged exactly once in effect.
+    A result that cannot be stored is moved to STAGING/failed and its paper marked failed; a database
+    that cannot take writes at all (a full disk) stops the merge with every unmerged result still staged.
+
+    Raises:
+        DatabaseWriteError: the database file cannot be written; the message says the results are kept.
     """
     from flows.staging import read_staged, staged_results
 
@@ -319,6 +334,8 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str | No
         try:
             result = read_staged(path)
             write_paper(con, result, run_id)
+        except DatabaseWriteError as err:
+            raise _kept_in_staging(err, staging) from err
         except Exception as err:  # one paper that cannot be stored must not stop the batch
             log.exception("storing %s failed", path.name)
             result = PaperResult(
@@ -327,12 +344,24 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str | No
             failed = staging / "failed"
             failed.mkdir(exist_ok=True)
             path.replace(failed / path.name)  # kept for a look; the paper is tried again next run
-            write_paper(con, result, run_id)
+            try:
+                write_paper(con, result, run_id)
+            except DatabaseWriteError as write_err:
+                raise _kept_in_staging(write_err, staging) from write_err
             merged.append(result)
             continue
         path.unlink()
         merged.append(result)
     return merged
+
+
+def _kept_in_staging(err: DatabaseWriteError, staging: Path) -> DatabaseWriteError:
+    from flows.staging import staged_results
+
+    waiting = len(staged_results(staging))
+    return DatabaseWriteError(
+        f"{err}; {waiting} finished paper result(s) are kept in {staging / 'results'} and written by the next run"
+    )
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out_dir: str | Path) -> list[Path]:

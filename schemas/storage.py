@@ -4,6 +4,11 @@ DuckDB lets one process hold a database file at a time (a reader too, across pro
 opener waits a little for a file another process holds (a labeling server holds it for one request)
 before it gives up with one line naming the file. Opening for writing brings an older file up to
 SCHEMA_VERSION inside one transaction: a failing statement or a crash leaves the file as it was.
+A file that is not DuckDB's (by its header) is refused before DuckDB reads it, and DuckDB never
+installs or loads an extension on its own (a SQLite file would make it download one).
+
+Writes go through `write_transaction`, which undoes a failed transaction without letting the
+rollback hide the cause: a full disk is one line naming the file and the cause.
 
 Files are written through a temporary file in the same folder, flushed to disk and renamed over the
 target, so a reader, a crash or a kill sees the old file or the new one, never half of it.
@@ -46,6 +51,10 @@ _SCHEMA_LOCK = threading.Lock()
 
 class DatabaseBusy(InputError):
     """Another process holds the database file."""
+
+
+class DatabaseWriteError(InputError):
+    """The database file could not take a write (a full disk, a file size limit, an I/O error); nothing was written."""
 
 
 # ---------------------------------------------------------------- the DuckDB opener
@@ -101,6 +110,8 @@ def _check_db_path(path: Path, *, write: bool, create: bool) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise InputError(f"{path}: cannot create its folder: {err.strerror or err}") from err
+    if path.is_file():
+        _check_header(path)
     if not write:
         return
     if path.exists() and not os.access(path, os.W_OK):
@@ -111,6 +122,27 @@ def _check_db_path(path: Path, *, write: bool, create: bool) -> None:
         )
 
 
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not DuckDB's before DuckDB reads it: it would take a SQLite file for an attached
+    database and fetch its SQLite extension from the network."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the database file: {err.strerror or err}") from err
+    if not head:
+        return  # an empty file: DuckDB refuses it with its own message
+    if head[8:12] != _DUCKDB_MAGIC:
+        what = " (it is a SQLite database)" if head.startswith(b"SQLite format 3\x00") else ""
+        raise InputError(f"{path}: not a DuckDB database file{what}; give another --db")
+
+
+# DuckDB's main header: a checksum (8 bytes), then these four. No extension is installed or loaded on
+# its own: the ones propmine uses (json, parquet) are built in, and nothing is downloaded.
+_DUCKDB_MAGIC = b"DUCK"
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
 def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
     import duckdb
 
@@ -118,7 +150,7 @@ def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConne
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=dict(_CONFIG))
         except duckdb.IOException as err:
             message = str(err)
             # Only another holder is worth waiting for; "Could not set lock" alone can also mean a read-only disk.
@@ -196,21 +228,94 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             return
         if version is not None:
             _refuse_newer(version, path)
-        con.execute("BEGIN TRANSACTION")
+        step = f"from schema version {version} to {SCHEMA_VERSION}" if version else "its tables"
         try:
-            for start in range(version or SCHEMA_VERSION, SCHEMA_VERSION):
-                for statement in MIGRATIONS.get(start, []):
-                    con.execute(statement)
-            con.execute(DDL)
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-            con.execute("COMMIT")
-        except duckdb.Error as err:
-            con.execute("ROLLBACK")
-            step = f"from schema version {version} to {SCHEMA_VERSION}" if version else "its tables"
-            raise InputError(f"{path}: could not migrate the database {step} ({err}); the file is unchanged") from err
-        except BaseException:
-            con.execute("ROLLBACK")
+            with write_transaction(con, f"the migration {step}", path):
+                for start in range(version or SCHEMA_VERSION, SCHEMA_VERSION):
+                    for statement in MIGRATIONS.get(start, []):
+                        con.execute(statement)
+                con.execute(DDL)
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        except DatabaseWriteError:
             raise
+        except duckdb.Error as err:
+            raise InputError(f"{path}: could not migrate the database {step} ({err}); the file is unchanged") from err
+
+
+# ---------------------------------------------------------------- transactions
+
+# Messages of a database that cannot take writes at all (not of one bad row): no point trying the next paper.
+_STORAGE_FAULTS = ("could not write", "could not read", "no space left", "file too large", "disk quota", "invalidated")
+
+
+@contextmanager
+def write_transaction(con: duckdb.DuckDBPyConnection, what: str, path: str | Path | None = None) -> Iterator[None]:
+    """BEGIN ... COMMIT around the block; on any failure the transaction is undone and the real cause raised.
+
+    DuckDB ends a transaction whose COMMIT failed (a full disk while writing the .wal file), so a
+    ROLLBACK after it raises "no transaction is active" and would hide why the write failed: the
+    rollback here never raises over the error that made it necessary.
+
+    Args:
+        con: an open connection, with no transaction in progress.
+        what: what is written, for the message ("paper 3f2a...").
+        path: the database file, for the message (default: asked of the connection).
+
+    Raises:
+        DatabaseWriteError: the COMMIT failed, or a statement failed because the file cannot be
+            written or read (disk full, file size limit, I/O error); one line naming the cause.
+        Exception: whatever else the block raised (a bad row), unchanged, after the rollback.
+    """
+    import duckdb
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except duckdb.Error as err:
+        _rollback(con)
+        if isinstance(err, (duckdb.IOException, duckdb.FatalException)) or _is_storage_fault(str(err)):
+            raise DatabaseWriteError(_write_failure(con, path, what, err)) from err
+        raise
+    except BaseException:
+        _rollback(con)
+        raise
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as err:
+        _rollback(con)
+        raise DatabaseWriteError(_write_failure(con, path, what, err)) from err
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    import duckdb
+
+    with suppress(duckdb.Error):  # "no transaction is active" after a failed COMMIT; the caller raises the cause
+        con.execute("ROLLBACK")
+
+
+def _is_storage_fault(message: str) -> bool:
+    return any(s in message.lower() for s in _STORAGE_FAULTS)
+
+
+def _write_failure(con: duckdb.DuckDBPyConnection, path: str | Path | None, what: str, err: Exception) -> str:
+    """One line: which file, what was being written, the real cause, and what to do."""
+    if path is None:
+        with suppress(Exception):
+            found = con.execute(
+                "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+            ).fetchone()
+            path = found[0] if found else None
+    cause = (str(err).strip().splitlines() or ["unknown error"])[0]
+    for prefix in ("TransactionContext Error: ", "Failed to commit: ", "IO Error: ", "FATAL Error: "):
+        cause = cause.removeprefix(prefix)
+    lowered = cause.lower()
+    if "no space left" in lowered or "disk quota" in lowered:
+        hint = "; free some space and run again"
+    elif "file too large" in lowered:
+        hint = "; a file size limit (ulimit -f) stopped it"
+    else:
+        hint = ""
+    return f"{path or 'the database'}: could not write {what}, nothing of it was written: {cause}{hint}"
 
 
 # ---------------------------------------------------------------- atomic file writes

@@ -124,6 +124,75 @@ def test_kill_9_then_resume(prefect_api: str, tmp_path: Path) -> None:
     assert redone == 40 - done_before_kill  # what the killed run had finished was merged, not redone
 
 
+def test_ctrl_c_stops_after_the_paper_in_hand_and_keeps_what_is_finished(prefect_api: str, tmp_path: Path) -> None:
+    folder = tmp_path / "papers"
+    write_papers(folder, 40)
+    db = tmp_path / "mined.duckdb"
+    staged = tmp_path / "mined.staging" / "results"
+    args = [str(folder), "--db", str(db), "--extractor", "rules", "--merge-every", "1000"]
+
+    proc = run_batch(prefect_api, *args, wait=False)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and len(list(staged.glob("*.json"))) < 3 and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "stopping after the paper in hand" in stderr and "run the same command again to resume" in stderr, stderr
+    assert "Traceback" not in stderr
+    [(written,)] = query(db, "SELECT count(*) FROM papers WHERE status = 'success'")
+    assert 3 <= written < 40, "the stop must land in the middle of the batch"
+    assert f"interrupted: {written} paper(s) written" in stderr
+    assert not list(staged.glob("*.json"))  # everything finished was merged before the exit
+    assert query(db, "SELECT n_papers FROM runs WHERE finished_at IS NOT NULL") == [(written,)]
+
+    again = run_batch(prefect_api, *args)
+    assert again.returncode == 0, again.stderr
+    assert query(db, "SELECT count(*), count(DISTINCT paper_id) FROM papers WHERE status = 'success'") == [(40, 40)]
+    assert query(db, "SELECT n_papers FROM runs ORDER BY started_at") == [(written,), (40 - written,)]
+
+
+SLOW_PAPER = """
+import sys
+from extractors.pipeline import Pipeline
+
+real = Pipeline.extract
+
+
+def extract(self, path, source=None):
+    n = 0
+    while str(path).endswith("slow.txt"):  # a pathological paper: pure-Python work that never ends
+        n = (n + sum(range(200))) % 7
+    return real(self, path, source)
+
+
+Pipeline.extract = extract
+from flows.cli import main
+
+sys.argv = ["propmine", "batch", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_paper_past_its_time_budget_fails_and_the_batch_goes_on(prefect_api: str, tmp_path: Path) -> None:
+    folder = tmp_path / "papers"
+    write_papers(folder, 3)
+    (folder / "slow.txt").write_text("Results\n\nThe band gap of CdS is 2.4 eV.\n", encoding="utf-8")
+    db = tmp_path / "mined.duckdb"
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "PREFECT_LOGGING_LEVEL": "WARNING"}
+    args = [str(folder), "--db", str(db), "--extractor", "rules", "--paper-time-budget", "2"]
+    proc = subprocess.run(
+        [sys.executable, "-c", SLOW_PAPER, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    status = dict(query(db, "SELECT source, status FROM papers"))
+    assert status.pop(str(folder / "slow.txt")) == "failed"
+    assert sorted(status.values()) == ["success"] * 3
+    [(error,)] = query(db, "SELECT error FROM papers WHERE status = 'failed'")
+    assert error.startswith("time budget (2 s)"), error
+    assert f"failed: {folder / 'slow.txt'}: time budget (2 s)" in " ".join(proc.stderr.split())
+
+
 def test_a_second_batch_on_the_same_db_refuses(tmp_path: Path) -> None:
     db = tmp_path / "mined.duckdb"
     with batch_lock(db):
@@ -192,7 +261,7 @@ def test_url_batch_with_bad_urls(prefect_api: str, tmp_path: Path) -> None:
     }
     os.environ.update(env_waits)
     try:
-        proc = run_batch(prefect_api, f"urls:{urls}", "--db", str(db), "--extractor", "rules")
+        proc = run_batch(prefect_api, f"urls:{urls}", "--db", str(db), "--extractor", "rules", "--allow-private-hosts")
     finally:
         for key in env_waits:
             os.environ.pop(key)

@@ -99,7 +99,7 @@ def pairs_of(sentence: str, properties: set[str] | None = None) -> list[tuple[st
             id="parenthesised_value_then_of_material",
         ),
         pytest.param(
-            "Hydrogenation opens a 3.1 eV band gap in graphane.", [("graphane", 3.1)], id="value_gap_in_material"
+            "Hydrogenation yields a 3.5 eV band gap in graphene.", [("graphene", 3.5)], id="value_gap_in_material"
         ),
         pytest.param(
             "Bi2Se3 is a narrow-band-gap (~0.3 eV) topological insulator.", [("Bi2Se3", 0.3)], id="hyphenated_property"
