@@ -206,6 +206,7 @@ def test_names(text: str, material: str, formula: str | None) -> None:
         "the Ti–O bonds and U–Pb ages",
         "the Γ-X and Γ-M directions",
         "THERMAL PROPERTIES",
+        "a CdI2-type layered structure and NaCl-like packing",
     ],
     ids=[
         "variables",
@@ -225,10 +226,15 @@ def test_names(text: str, material: str, formula: str | None) -> None:
         "bonds_and_isotope_pairs",
         "k_path",
         "heading_in_capitals",
+        "structure_types",
     ],
 )
 def test_not_materials(text: str) -> None:
     assert mentions(text) == []
+
+
+def test_possessive_is_not_part_of_the_name() -> None:
+    assert [m.text for m in find_materials("light above ZnSiP2's 2.1 eV optical band gap")] == ["ZnSiP2"]
 
 
 def test_spans_in_a_sentence() -> None:

@@ -236,7 +236,10 @@ def _chunk_materials(chunk: str, abbr_items: tuple[tuple[str, str], ...]) -> tup
     while changed and end > start:
         changed = False
         piece = chunk[start:end]
-        if piece[-1] in _TRAIL or piece[-1] in _HYPHENS:
+        if re.search(r"['’]s$", piece) and len(piece) > 2:  # "ZnSiP2's 2.1 eV gap": the possessive is not part of it
+            end -= 2
+            changed = True
+        elif piece[-1] in _TRAIL or piece[-1] in _HYPHENS:
             dangling = dangling or piece[-1] in _HYPHENS
             end -= 1
             changed = True
@@ -280,6 +283,8 @@ def _chunk_materials(chunk: str, abbr_items: tuple[tuple[str, str], ...]) -> tup
             continue
         if core.single and not _SINGLE_KEEP_SUFFIX.fullmatch(rest):
             return ()
+        if re.fullmatch(r"(?:type|like|structured?)", rest, re.IGNORECASE):
+            return ()  # "CdI2-type layered structure", "NaCl-like": a structure type, not the material
         return ((start, start + len(head), core),)
     return ()
 

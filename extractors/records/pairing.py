@@ -38,7 +38,7 @@ LOOKALIKE_BEFORE = re.compile(
     r"\b(?:photon|laser|excitation|pump|probe|incident|kinetic|binding|Urbach|activation|formation|adsorption|"
     r"cohesive|exchange|migration|barrier|offset|discontinuit|shift|shifts|shifted|change|changes|changed|"
     r"reduction|reduced|increase[sd]?|decrease[sd]?|narrowing|widening|renormali[sz]ation|shrinkage|"
-    r"difference|splitting|split|width|bandwidth|broadening|cut-?off|smearing|resolution|threshold|tolerance|"
+    r"difference|splitting|split|(?<!gap )width|bandwidth|broadening|cut-?off|smearing|resolution|threshold|tolerance|"
     r"work function|electron affinity|ionization|Fermi|VBM|CBM|valence band maximum|conduction band minimum|"
     r"band edge|(?<!absorption )edge|superconducting|CDW|charge density wave|pseudo-?gap|spin[\s-]gap|mobility[\s-]gap|Zeeman|Hubbard|U_?eff|"
     r"Coulomb|Schottky|phonon|vibrational|stokes|detuning|bias|voltage|potential|overpotential|"
