@@ -106,6 +106,16 @@ def pairs_of(sentence: str, properties: set[str] | None = None) -> list[tuple[st
         ),
         pytest.param("The spin-gap of CuGeO3 is 2 meV.", [], id="spin_gap"),
         pytest.param(
+            "Indirect band gaps of 2.1 and 3.3 eV are found for gamma-Ga2O3 and delta-Ga2O3, respectively.",
+            [("gamma-Ga2O3", 2.1), ("delta-Ga2O3", 3.3)],
+            id="spelled_greek_phase_prefix",
+        ),
+        pytest.param(
+            "The absorption spectrum of the ZnO film shows the band gap transitions at 3.3 eV.",
+            [("ZnO", 3.3)],
+            id="gap_transitions_at",
+        ),
+        pytest.param(
             "α-WO3/ZnO and β-WO3/ZnO have band gaps of 2.6 eV and 2.9 eV, respectively.",
             [("α-WO3/ZnO", 2.6), ("β-WO3/ZnO", 2.9)],
             id="greek_phase_prefix_is_not_a_property_symbol",
@@ -200,3 +210,22 @@ def test_the_model_adds_only_what_passes_the_rules_checks(tmp_path) -> None:
     records = extract_paper(path, hybrid, properties={"band_gap"}).records
     assert sorted((r.material, r.value) for r in records) == [("GaN", 3.4), ("InN", 0.69)]
     assert hybrid.info.prompt_version == "extract-v1+rules-v2"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        pytest.param(
+            "Both CrI3 films have a Curie temperature of about 61 K, with a magnetic moment of 0.003 emu/g at 2 K.",
+            [("CrI3", "curie_temperature", 61.0)],
+            id="a_condition_at_is_not_the_value",
+        ),
+        pytest.param(
+            "The Sm0.5Sr0.5CoO3 cell gives an open circuit voltage of 1.05 V at 700 °C.",
+            [("Sm0.5Sr0.5CoO3", "open_circuit_voltage", 1.05)],
+            id="a_property_named_voltage_is_not_a_lookalike_of_itself",
+        ),
+    ],
+)
+def test_other_property_pairs(sentence: str, expected: list[tuple[str, str, float]]) -> None:
+    assert [(m, prop, v) for m, prop, v, _ in pairs_of(sentence)] == expected

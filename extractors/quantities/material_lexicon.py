@@ -507,10 +507,11 @@ def _modifier_word_re() -> re.Pattern[str]:
 
 @cache
 def _phase_prefix_re() -> re.Pattern[str]:
-    # wz-GaN, zb-, 2H-MoS2, 1T'-MoTe2, α-Fe2O3, c-TiO2, h-BN, mp-TiO2, H-MoSe2, ZT-MoSe2, SO-MoSe2, white-P
+    # wz-GaN, zb-, 2H-MoS2, 1T'-MoTe2, α-Fe2O3, gamma-Sb2O4, c-TiO2, h-BN, mp-TiO2, H-MoSe2, ZT-MoSe2, SO-MoSe2, white-P
     return re.compile(
         rf"((?:[α-ωµ][a-z]?|[a-z]{{1,3}}|\d?[A-Z]{{1,2}}'?|\d[A-Za-z]{{1,2}}'?|\d[A-Z]_?d|"
-        rf"(?i:black|white|red|blue|violet|gr[ae]y|fibrous|amorphous|bulk|monolayer|bilayer|few-layer|multilayer)))[{_HY}](.+)"
+        rf"(?i:black|white|red|blue|violet|gr[ae]y|fibrous|amorphous|bulk|monolayer|bilayer|few-layer|multilayer|"
+        rf"alpha|beta|gamma|delta|epsilon|kappa|theta|lambda)))[{_HY}](.+)"
     )
 
 

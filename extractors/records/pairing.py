@@ -60,6 +60,11 @@ LOOKALIKE_RIGHT_AFTER = re.compile(
 )
 # "changed by 0.2 eV", "from 1.2 eV" (a change), "larger than 25 meV" (a bound for comparison, not a value)
 CHANGE_RIGHT_BEFORE = re.compile(r"\b(?:by|from|than)\s*(?:about|~|≈|approximately)?\s*$", re.IGNORECASE)
+CONDITION_AT = re.compile(
+    r"(?<!lies )(?<!lie )(?<!located )(?<!found )(?<!is )(?<!was )(?<!be )(?<!occurs )(?<!appears )"
+    r"(?<!estimated )(?<!centered )(?<!centred )(?<!set )(?<!transition )(?<!transitions )\bat\s*(?:about|around|~|≈|ca\.)?\s*$",
+    re.IGNORECASE,
+)
 RELATIVE_TO = re.compile(
     r"\b(?:at|above|below|near|across|under|beyond|exceeding|than|within|inside)\s+(?:the|its|their)\s+"
     r"(?:\w+\s+)?$",
@@ -197,10 +202,18 @@ def _lookalike(sentence: str, q: Quantity, mention: tuple[str, int, int]) -> boo
         return True
     # "pump energies at the band gap", "90 meV above the band gap": an energy placed relative to the gap
     before_property = sentence[max(0, mention[1] - 40) : mention[1]]
-    named = sentence[max(0, mention[1] - 25) : mention[2]]  # the property's own words: "spin-gap", "pseudogap"
-    if LOOKALIKE_BEFORE.search(named) or (end <= mention[1] and RELATIVE_TO.search(before_property)):
+    # the words before the property, and those joined to it ("spin-gap"), but not its own ("open circuit voltage")
+    lead = max(0, mention[1] - 25)
+    named = sentence[lead : mention[2]]
+    if any(m.start() < mention[1] - lead for m in LOOKALIKE_BEFORE.finditer(named)) or (
+        end <= mention[1] and RELATIVE_TO.search(before_property)
+    ):
         return True
     if CHANGE_RIGHT_BEFORE.search(sentence[max(0, start - 20) : start]):
+        return True
+    # "a moment of 0.003 emu/g at 2 K", "absorption at 3.1 eV": a condition or another quantity's position,
+    # unless the property itself is placed there ("the band gap lies at 3.37 eV", "Tc at 420 K")
+    if CONDITION_AT.search(sentence[max(0, start - 30) : start]) and len(between.strip()) > 12:
         return True
     if LOOKALIKE_RIGHT_AFTER.match(sentence[end : end + 20]):
         return True
