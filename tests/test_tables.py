@@ -404,3 +404,19 @@ def test_transposed_text_table_takes_its_unit_from_the_row_label(tmp_path: Path)
         ("NiO", 3.7, "eV"),
     ]
     assert all(r.evidence.text.startswith("Eg [eV]") for r in result.records)
+
+
+def test_numbered_specimens_of_a_material_class_are_the_rows_materials() -> None:
+    """A metallurgy table labels its rows by specimen number under "Specimen steel No.": each row is steel No. N
+    (its span is the label cell), and a bare "No." column says nothing of the material, so gives nothing."""
+    context = "Table 3\nSpecimen steel No. | Tensile strength (kg/mm^2) | 0.02% yield strength (kg/mm^2)"
+    passage = _row("2 | 108 | 84", context)
+    info = ExtractorInfo(name="rules")
+    got = [ground_proposal(p, passage, info, "patent.pdf").record for p in table_proposals(passage)]
+    assert [(r.material, r.property, r.value, round(r.value_canonical)) for r in got if r] == [
+        ("Specimen steel No. 2", "tensile_strength", 108.0, 1059),
+        ("Specimen steel No. 2", "yield_strength", 84.0, 824),
+    ]
+    assert all(r.spans.material == (1000, 1001) for r in got if r)  # the label cell "2"
+    bare = _row("2 | 108 | 84", "Table 3\nNo. | Tensile strength (kg/mm^2) | 0.02% yield strength (kg/mm^2)")
+    assert table_proposals(bare) == []

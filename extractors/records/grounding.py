@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass
 
 from extractors.documents.passages import column_header, sentence_spans
-from extractors.documents.tables import cell_quantities, header_properties
+from extractors.documents.tables import cell_quantities, header_properties, passage_header, row_cells
 from extractors.quantities.formulas import normalize_formula
 from extractors.quantities.materials import is_material
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import dimension_of, header_units, to_canonical
 from extractors.records.context import PaperContext
 from extractors.records.method import detect_method
+from extractors.records.table_records import sample_designation
 from schemas.errors import InputError
 from schemas.passage import Passage
 from schemas.quantity import Quantity
@@ -79,6 +80,21 @@ def find_material(material: str, text: str) -> tuple[int, int] | None:
 
 def _numbers(text: str) -> list[float]:
     return [float(n.replace("−", "-").replace("–", "-").replace(",", ".")) for n in _NUMBER.findall(text)]
+
+
+def _designation_span(passage: Passage, material: str) -> tuple[int, int] | None:
+    """The row label's span where a table row names its material by a specimen number under a header that
+    names the material class ("Specimen steel No." | "2" -> "Specimen steel No. 2"; table_records)."""
+    header = passage_header(passage)
+    if not header or passage.origin != "table":
+        return None
+    spans = row_cells(passage.text, len(header))
+    if not spans:
+        return None
+    for j, (start, end) in enumerate(spans):
+        if sample_designation(header[j], passage.text[start:end]) == material:
+            return start, end
+    return None
 
 
 def _row_label_states(passage: Passage, quantities: list[Quantity], prop: str, unit: str) -> bool:
@@ -207,6 +223,7 @@ def ground_proposal(
     off = passage.char_start
     document = context.text if context is not None else None
     mat = find_material(proposal.material, text)
+    designated = None
     if mat is not None:
         mat_span = (off + mat[0], off + mat[1])
         material = text[mat[0] : mat[1]]
@@ -218,9 +235,11 @@ def ground_proposal(
     ):
         mat_span = (proposal.material_at, proposal.material_at + len(proposal.material))
         material = proposal.material
+    elif (designated := _designation_span(passage, proposal.material)) is not None:
+        mat_span, material = (off + designated[0], off + designated[1]), proposal.material
     else:
         return reject(f"material {proposal.material!r} not found in the passage")
-    if not is_material(material, context.abbreviations if context is not None else None):
+    if designated is None and not is_material(material, context.abbreviations if context is not None else None):
         return reject(f"{material!r} is not a material")
     mention = context.mention_at(*mat_span) if context is not None else None
     formula = mention.formula if mention is not None else normalize_formula(material)

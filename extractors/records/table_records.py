@@ -124,6 +124,27 @@ def looks_like_material(label: str) -> bool:
     )
 
 
+# A label column of numbered specimens of a material class: "Specimen steel No.", "Alloy No.", "Sample (glass)"
+_DESIGNATION_HEADER = re.compile(
+    r"^(?:(?:specimen|sample|test)\s+)?(?:(?:[a-z]+\s+)?(steel|alloy|glass|ceramic|polymer|composite|film|coating|"
+    r"weld|casting|sheet|plate|wire))s?\s*(?:no\.?|number|#|id|designation|code)?$",
+    re.IGNORECASE,
+)
+_DESIGNATION_LABEL = re.compile(r"[A-Za-z]{0,3}-?\d{1,4}[A-Za-z]?|[A-Z]{1,3}")
+
+
+def sample_designation(label_header: str, label: str) -> str | None:
+    """The material of a row labelled by a specimen number under a header that names the material class:
+    "Specimen steel No." and "2" -> "Specimen steel No. 2"; None where the label is not such a number or the
+    header names no material class ("No.", "Sample" alone say nothing of what the sample is)."""
+    head = re.sub(r"\s+", " ", strip_marks(label_header)).strip(" .:")
+    code = label.strip(" .:")
+    if not _DESIGNATION_HEADER.match(head) or not _DESIGNATION_LABEL.fullmatch(code):
+        return None
+    written = " ".join(strip_marks(label_header).split())
+    return f"{written} {code}"
+
+
 def _label_column(header: list[str]) -> int:
     for j, head in enumerate(header):
         if _LABEL_HEADER.match(strip_marks(head)):
@@ -212,7 +233,10 @@ def table_facts(passage: Passage, properties: set[str] | None = None, document: 
     facts: list[TableFact] = []
     if columns:
         material, material_at = label, None
-        if not looks_like_material(label):
+        designation = sample_designation(header[label_col], label)
+        if designation is not None:  # "Specimen steel No." | "2": the material is steel No. 2 of this paper
+            material = designation
+        elif not looks_like_material(label):
             named = _caption_material(caption) if _SOURCE.match(label) else None
             where = _find_before(document, passage.char_start, named) if document is not None and named else None
             if document is None or where is None:
