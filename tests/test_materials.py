@@ -370,3 +370,17 @@ def test_is_material(name: str, expected: bool) -> None:
 def test_is_material_knows_the_papers_abbreviations() -> None:
     assert not is_material("BPN")
     assert is_material("BPN", {"BPN": "biphenylene network"})
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("NI-TAT-NI-C12", True, id="compound_code"),
+        pytest.param("PBDB-T-2Cl", True, id="polymer_code"),
+        pytest.param("PBE-D3", False, id="method_two_parts"),
+        pytest.param("G0W0-LDA", False, id="method_pair"),
+        pytest.param("Ti-alloying", False, id="process"),
+    ],
+)
+def test_compound_codes_are_materials_methods_are_not(name: str, expected: bool) -> None:
+    assert is_material(name) is expected

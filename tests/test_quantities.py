@@ -354,3 +354,14 @@ def test_every_canonical_unit_of_the_vocabulary_has_a_dimension() -> None:
     unread = [p.name for p in load_vocabulary().properties if p.unit and dimension_of(p.unit) is None]
     assert unread == []
     assert dimension_of("cm**2/(V*s)") == dimension_of("cm^2/Vs") and dimension_of("g/cm**3") == dimension_of("g cm-3")
+
+
+def test_bare_numbers_of_a_list_take_its_unit_when_unitless_numbers_are_asked_for_too() -> None:
+    """Grounding tags with include_unitless: "3.3, 4.4, and 5.8 eV" must still give three energies there."""
+    text = "are estimated to be 3.3, 4.4, and 5.8 eV by the"
+    for unitless in (False, True):
+        assert [(q.value, q.unit) for q in tag_quantities(text, include_unitless=unitless)] == [
+            (3.3, "eV"),
+            (4.4, "eV"),
+            (5.8, "eV"),
+        ]

@@ -198,4 +198,9 @@ def is_material(name: str, abbreviations: Mapping[str, str] | None = None) -> bo
     name = name.strip()
     if not name or len(name) > 200:
         return False
-    return bool(find_materials(name, abbreviations))
+    return bool(find_materials(name, abbreviations)) or bool(_COMPOUND_CODE.fullmatch(name))
+
+
+# A compound or sample code of three or more hyphen-joined parts with a digit ("NI-TAT-NI-C12", "PBDB-T-2Cl"):
+# a name the paper gives a synthesized material, never a method ("PBE-D3", "G0W0-LDA" have two parts).
+_COMPOUND_CODE = re.compile(r"(?=[^\s]*\d)[A-Z][A-Za-z0-9]*(?:[-‐–][A-Za-z0-9]+){2,}")

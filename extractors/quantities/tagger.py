@@ -392,7 +392,11 @@ def _expand_lists(text: str, found: list[Quantity]) -> list[Quantity]:
         head = q.span[0]
         while q.unit and q.qualifier in ("exact", "approximate"):
             m = _LIST_BEFORE.search(text, max(0, head - 40), head)
-            if not m or any(o.span[1] > m.start(1) for o in out):
+            if not m:
+                break
+            # a bare number read already (include_unitless) is this list member: it takes the unit
+            out = [o for o in out if not (o.unit is None and o.span == (m.start(1), m.end(1)))]
+            if any(o.span[1] > m.start(1) for o in out):
                 break
             extra.insert(
                 0,
