@@ -106,6 +106,11 @@ def pairs_of(sentence: str, properties: set[str] | None = None) -> list[tuple[st
         ),
         pytest.param("The spin-gap of CuGeO3 is 2 meV.", [], id="spin_gap"),
         pytest.param(
+            "The direct band gap was 3.56 eV for PVDF nanofibers and 2.43 eV for the IL.",
+            [("PVDF", 3.56)],
+            id="a_value_for_an_unknown_name_is_left_out",
+        ),
+        pytest.param(
             "Indirect band gaps of 2.1 and 3.3 eV are found for gamma-Ga2O3 and delta-Ga2O3, respectively.",
             [("gamma-Ga2O3", 2.1), ("delta-Ga2O3", 3.3)],
             id="spelled_greek_phase_prefix",

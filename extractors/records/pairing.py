@@ -403,6 +403,7 @@ def _material_for(
     mats: list[MaterialMention],
     context: PaperContext,
 ) -> MaterialMention | None:
+    """The material of one value (steps 2-5 of the module docstring)."""
     start, end = q.span
     rel = [(m, m.start - offset, m.end - offset) for m in mats]
     # 2. right after the value: "2.3 eV (ZnO)", "2.3 eV for ZnO", "2.3 eV in the ZnO film"
@@ -416,6 +417,10 @@ def _material_for(
     for m, _, e in reversed(rel):
         if e <= start and re.fullmatch(r"\s*[(:=,]?\s*(?:~|≈|about)?\s*", sentence[e:start]):
             return m
+    # "2.43 eV for the IL": the value names its own material, one the recognizer does not know
+    named = re.match(r"\s*(?:for|of)\s+(?:the\s+)?([A-Za-z][\w\-/]*)", sentence[end:])
+    if named and not REFERS_BACK.match(" the " + named.group(1)) and not re.fullmatch(r"[a-z]+", named.group(1)):
+        return None
     # 3. the material the property phrase names: "band gap of (the) ZnO", "ZnO has/shows a band gap"
     p_start, p_end = mention[1], mention[2]
     for m, s, _ in rel:
