@@ -420,3 +420,48 @@ def test_numbered_specimens_of_a_material_class_are_the_rows_materials() -> None
     assert all(r.spans.material == (1000, 1001) for r in got if r)  # the label cell "2"
     bare = _row("2 | 108 | 84", "Table 3\nNo. | Tensile strength (kg/mm^2) | 0.02% yield strength (kg/mm^2)")
     assert table_proposals(bare) == []
+
+
+def _line(y: float, *cells: tuple[float, str]) -> list:
+    """Words of one printed table line: each cell (x, text) as words 5 pt apart per character."""
+    from extractors.documents.table_layout import Word
+
+    words = []
+    for x, text in cells:
+        for word in text.split():
+            words.append(Word(x, y, x + 5 * len(word), y + 10, word))
+            x += 5 * len(word) + 4
+    return words
+
+
+def test_a_row_wrapped_over_two_lines_stays_one_row() -> None:
+    """An unruled table whose label and range wrap: "monolayer black | 5.63–" then "phosphorus | 7.03", and an
+    uncertainty cut after "±": one row each, not a row of its own for the second line."""
+    from extractors.documents.table_layout import layout_table
+
+    words = _line(100, (70, "Sample"), (250, "Eg (eV)"), (350, "κ (W/mK)"))
+    words += _line(115, (70, "WSe2"), (250, "3.99"), (350, "13.9"))
+    words += _line(128, (70, "monolayer black"), (250, "5.63–"), (350, "165.7"))
+    words += _line(141, (70, "phosphorus"), (250, "7.03"))
+    words += _line(156, (70, "GaAs"), (250, "4.59 ±"), (350, "94.2"))
+    words += _line(169, (250, "0.14"))
+    words += _line(184, (70, "InP"), (250, "2.67"), (350, "284.2"))
+    found = layout_table(words, (60, 95, 500, 300))
+    assert found is not None
+    rows, _ = found
+    assert [r[:2] for r in rows[1:]] == [
+        ["WSe2", "3.99"],
+        ["monolayer black phosphorus", "5.63–7.03"],
+        ["GaAs", "4.59 ± 0.14"],
+        ["InP", "2.67"],
+    ]
+
+
+def test_method_columns_under_a_spanning_header_take_its_quantity() -> None:
+    """ "Eg (eV) Exp." | "HSE06" | "PBE": the PDF names the group in its first column only; every method column is
+    a band gap in eV, and a reference column is not."""
+    passage = _row(
+        "SnO2 | 2.11 | 0.42 | 5.11 | [12]", "Table 1. Reference materials.\nSystem | Eg (eV) Exp. | HSE06 | PBE | Ref."
+    )
+    got = [(f.proposal.property, f.proposal.value, f.proposal.unit) for f in table_facts(passage)]
+    assert got == [("band_gap", "2.11", "eV"), ("band_gap", "0.42", "eV"), ("band_gap", "5.11", "eV")]

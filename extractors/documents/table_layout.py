@@ -215,6 +215,21 @@ def header_from_words(words: list[Word], columns: list[tuple[float, float]]) -> 
     return [h or "" for h in _layout_header(_text_lines(words), columns)]
 
 
+def _dangling(cell: str) -> bool:
+    """A cell that visibly goes on: a range or an uncertainty cut at the line's end ("5.63–", "4.59 ±")."""
+    return bool(re.search(r"[–\-−±~,]\s*$", cell))
+
+
+def _continues(current: list[str], cells: dict[int, str]) -> bool:
+    """Whether a line's cells finish the row above: its label goes on in lower case and each of its value
+    cells ends a cell of that row that was cut short."""
+    label = cells.get(0, "")
+    values = {j: t for j, t in cells.items() if j != 0}
+    if label and not label[:1].islower():
+        return False
+    return bool(values) and all(current[j] and _dangling(current[j]) for j in values) or (bool(label) and not values)
+
+
 def _layout_body(rows: list[_Row], columns: list[tuple[float, float]]) -> list[list[str | None]]:
     """Printed lines into table rows: a line with a label starts a row, unless it only continues a
     wrapped label; a line without one continues the row's cells (or starts a row of its own when it
@@ -233,7 +248,12 @@ def _layout_body(rows: list[_Row], columns: list[tuple[float, float]]) -> list[l
             # a lone label line: a wrapped label, unless the row it would join is complete and far above
             starts = line.y0 - last_y > 1.6 * (line.y1 - line.y0) and all(current[1:])
         if current is not None and not starts and 0 not in cells:
-            starts = any(current[j] and cell_kind(current[j]) == "N" and cell_kind(t) == "N" for j, t in cells.items())
+            starts = any(
+                current[j] and cell_kind(current[j]) == "N" and cell_kind(t) == "N" and not _dangling(current[j])
+                for j, t in cells.items()
+            )
+        if starts and current is not None and _continues(current, cells):
+            starts = False  # "monolayer black | 5.63–" then "phosphorus | 7.03": one row wrapped over two lines
         if starts or current is None:
             out.append([""] * len(columns))
             current = out[-1]

@@ -227,6 +227,7 @@ def table_facts(passage: Passage, properties: set[str] | None = None, document: 
     label_col = _label_column(header)
     label = re.sub(r"\s+", " ", strip_marks(cells[label_col]))  # grounding finds it across a line break
     quantities = {j: header_quantity(header[j], caption, properties) for j in range(len(header)) if j != label_col}
+    _spread_group_header(header, quantities)
     columns = {j: q for j, q in quantities.items() if q is not None}
     if not columns and header_quantity(label, caption, properties) is None:
         columns = _caption_columns(header, cells, caption, label_col, properties)
@@ -297,6 +298,27 @@ def table_facts(passage: Passage, properties: set[str] | None = None, document: 
             )
         )
     return facts
+
+
+def _spread_group_header(header: list[str], quantities: dict[int, HeaderQuantity | None]) -> None:
+    """A spanning header over method columns: "Eg (eV) Exp." | "HSE06" | "PBE" (the PDF gives the group's
+    name to its first column only). Columns headed by a method alone take the quantity of the group, which
+    starts at a column whose header names a quantity and a method."""
+    group: HeaderQuantity | None = None
+    for j in sorted(quantities):
+        head = strip_marks(header[j]).strip()
+        if quantities[j] is not None:
+            named = quantities[j]
+            group = named if _method_of(head) or _SOURCE.search(head.split()[-1] if head else "") else None
+        elif (
+            group is not None
+            and head
+            and not re.match(r"refs?\b|reference", head, re.IGNORECASE)
+            and (_SOURCE.match(head) or _method_of(head))
+        ):
+            quantities[j] = group
+        else:
+            group = None
 
 
 def _caption_columns(
