@@ -2,4 +2,5 @@
 
 from flows.cli import main
 
-main()
+if __name__ == "__main__":  # Dask's spawned workers import __main__ again: they must not run the CLI
+    main()

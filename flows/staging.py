@@ -9,6 +9,11 @@ first instead of redoing them.
     STAGING/pdfs/<sha256>.pdf        downloaded papers, by content
     STAGING/results/<key>.json       results not yet merged
     STAGING/fetched.json             reference -> sha256, so a re-run needs no download
+    STAGING/claims/                  which batch works on which paper (flows.claims), for shared batches
+
+A staged file is the PaperResult's JSON with one more member, "provenance" (which host and worker
+process extracted the paper, and when), read by the merge into the `papers` row; PaperResult itself
+ignores it, and a file staged without it (by an older propmine) merges with those columns empty.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
+import socket
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from schemas.errors import InputError
@@ -40,15 +49,77 @@ def _write_atomic(path: Path, text: str) -> None:
         raise InputError(f"cannot write {path}: {err.strerror}") from err
 
 
-def stage_result(result: PaperResult, staging: Path) -> Path:
-    """Write one paper's result into the staging folder; returns the file."""
-    folder = staging / "results"
-    folder.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class Provenance:
+    """Who extracted a paper: the host, the worker process (pid, and the Dask worker's name on a cluster) and when."""
+
+    host: str | None = None
+    worker: str | None = None
+    extracted_at: datetime | None = None  # UTC, naive (as DuckDB's TIMESTAMP stores it)
+
+    @classmethod
+    def here(cls, worker: str | None = None) -> Provenance:
+        """This process, now; `worker` names it beyond its pid (a Dask worker's name)."""
+        pid = str(os.getpid())
+        return cls(
+            host=socket.gethostname(),
+            worker=f"{worker} pid {pid}" if worker else f"pid {pid}",
+            extracted_at=datetime.now(UTC).replace(tzinfo=None),
+        )
+
+    def to_json(self) -> dict[str, str | None]:
+        found = asdict(self)
+        found["extracted_at"] = self.extracted_at.isoformat() if self.extracted_at else None
+        return found
+
+    @classmethod
+    def from_json(cls, found: object) -> Provenance:
+        if not isinstance(found, dict):
+            return cls()
+        at = found.get("extracted_at")
+        try:
+            when = datetime.fromisoformat(at) if isinstance(at, str) else None
+        except ValueError:
+            when = None
+        host, worker = found.get("host"), found.get("worker")
+        return cls(
+            host=host if isinstance(host, str) else None,
+            worker=worker if isinstance(worker, str) else None,
+            extracted_at=when,
+        )
+
+
+def staged_name(result: PaperResult) -> str:
+    """The file name a result is staged under: its paper id, or a hash of its source for a paper never read."""
     name = (
         result.paper.paper_id if result.paper else "unread-" + hashlib.sha256(result.source.encode()).hexdigest()[:16]
     )
-    path = folder / f"{name}.json"
-    _write_atomic(path, result.model_dump_json())
+    return f"{name}.json"
+
+
+def is_staged(staging: Path, paper_id: str, source: str) -> bool:
+    """Whether a result for this paper waits in the staging folder (read, or failed before it was read)."""
+    folder = staging / "results"
+    unread = "unread-" + hashlib.sha256(source.encode()).hexdigest()[:16]
+    return (folder / f"{paper_id}.json").is_file() or (folder / f"{unread}.json").is_file()
+
+
+def stage_result(result: PaperResult, staging: Path, provenance: Provenance | None = None) -> Path:
+    """Write one paper's result into the staging folder, atomically; returns the file.
+
+    Any process may call this at once with others (Dask workers, several batches): each paper is its own
+    file, renamed into place whole.
+
+    Args:
+        provenance: who extracted it (default: this process, now).
+    """
+    folder = staging / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / staged_name(result)
+    stamp = json.dumps((provenance or Provenance.here()).to_json())
+    # One more member spliced into the object model_dump_json made, rather than a dict round trip of a result
+    # that may hold 10k passages.
+    _write_atomic(path, result.model_dump_json()[:-1] + f',"provenance":{stamp}}}')
     return path
 
 
@@ -62,6 +133,18 @@ def staged_results(staging: Path) -> list[Path]:
 
 def read_staged(path: Path) -> PaperResult:
     return PaperResult.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def read_staged_with_provenance(path: Path) -> tuple[PaperResult, Provenance]:
+    """A staged result and who extracted it (all None for a file staged without it)."""
+    text = path.read_text(encoding="utf-8")
+    result = PaperResult.model_validate_json(text)  # ignores the provenance member
+    at = text.rfind(',"provenance":')  # stage_result puts it last: no second parse of the whole result
+    try:
+        found = json.loads(text[at + len(',"provenance":') : text.rstrip().rfind("}")]) if at >= 0 else None
+    except json.JSONDecodeError:
+        found = json.loads(text).get("provenance")
+    return result, Provenance.from_json(found)
 
 
 def load_fetch_index(staging: Path) -> dict[str, str]:

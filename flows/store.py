@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from extractors.records.credibility import cross_paper_outliers, score_features
+from flows.staging import Provenance
 from schemas.credibility import DEFAULT_RULES, load_credibility_rules
 from schemas.document import ParsedDocument
 from schemas.errors import InputError
@@ -101,11 +102,21 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any
 _KEYS = {"papers": "paper_id", "passages": "passage_id", "records": "record_id"}  # the tables with a primary key
 
 
-def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str | None = None) -> None:
+def write_paper(
+    con: duckdb.DuckDBPyConnection,
+    result: PaperResult,
+    run_id: str | None = None,
+    provenance: Provenance | None = None,
+) -> None:
     """Replace everything stored for one paper with this result, in one transaction.
 
     A failed paper keeps only its `papers` row (status and error): nothing half-written.
+
+    Args:
+        provenance: which host and worker extracted the paper, and when (default: this process, now: right
+            for a paper extracted where it is written; a merge passes what the staged file says).
     """
+    provenance = provenance or Provenance.here()
     paper_id = result.paper.paper_id if result.paper else f"unread:{result.source}"
     doc = result.document
     with write_transaction(con, f"paper {paper_id[:16]} ({result.source})"):
@@ -131,6 +142,9 @@ def write_paper(con: duckdb.DuckDBPyConnection, result: PaperResult, run_id: str
                     "run_id": run_id,
                     "updated_at": datetime.now(UTC).replace(tzinfo=None),
                     "extraction_key": result.extraction_key,
+                    "host": provenance.host,
+                    "worker": provenance.worker,
+                    "extracted_at": provenance.extracted_at,
                 }
             ],
         )
@@ -284,11 +298,14 @@ def finished_papers(con: duckdb.DuckDBPyConnection, extraction_key: str) -> set[
 
 
 @contextmanager
-def batch_lock(db: str | Path) -> Iterator[None]:
-    """Hold the database for one batch; a second batch on the same file refuses at once.
+def batch_lock(db: str | Path, shared: bool = False) -> Iterator[None]:
+    """Hold the database for one batch; a batch that cannot share it refuses at once.
 
     The lock is an flock on DB.lock, so the operating system drops it when the process dies
-    (kill -9 included): a crashed batch never leaves a stale lock behind.
+    (kill -9 included): a crashed batch never leaves a stale lock behind. A shared batch (several
+    processes or hosts splitting one corpus through claims, flows.claims) takes it shared: shared
+    batches run side by side, an ordinary batch refuses while any runs, and they refuse while it runs.
+    (flock across hosts needs a file system that carries it; the claims alone keep papers apart.)
 
     Raises:
         InputError: another batch holds the database.
@@ -297,21 +314,25 @@ def batch_lock(db: str | Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError as err:
         handle.seek(0)
-        holder = handle.read().strip() or "?"
+        holder = handle.read().strip()
         handle.close()
-        raise InputError(
-            f"{db} is being mined by another propmine batch (pid {holder}); wait for it to finish or use another --db"
-        ) from err
-    handle.seek(0)
+        who = f"another propmine batch (pid {holder})" if holder else "shared propmine batches (--shared)"
+        hint = "" if shared or holder else "; pass --shared to join them"
+        raise InputError(f"{db} is being mined by {who}; wait for it to finish or use another --db{hint}") from err
+    handle.seek(0)  # no exclusive holder now: a pid left by a killed one goes
     handle.truncate()
-    handle.write(str(os.getpid()))
+    if not shared:  # an exclusive holder names itself; shared holders leave the file empty
+        handle.write(str(os.getpid()))
     handle.flush()
     try:
         yield
     finally:
+        if not shared:
+            handle.seek(0)
+            handle.truncate()
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
 
@@ -327,13 +348,13 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str | No
     Raises:
         DatabaseWriteError: the database file cannot be written; the message says the results are kept.
     """
-    from flows.staging import read_staged, staged_results
+    from flows.staging import read_staged_with_provenance, staged_results
 
     merged = []
     for path in staged_results(staging):
         try:
-            result = read_staged(path)
-            write_paper(con, result, run_id)
+            result, provenance = read_staged_with_provenance(path)
+            write_paper(con, result, run_id, provenance)
         except DatabaseWriteError as err:
             raise _kept_in_staging(err, staging) from err
         except Exception as err:  # one paper that cannot be stored must not stop the batch

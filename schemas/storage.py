@@ -218,23 +218,54 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
 
 
+# Nullable columns added without a new schema version: an older propmine names the columns it inserts and
+# never reads these, so a file that has them stays usable by it, and a file without them gets them on the next
+# open for writing (in the migration's transaction). Who extracted a paper, where and when (flows.store.write_paper).
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "papers": ("host VARCHAR", "worker VARCHAR", "extracted_at TIMESTAMP"),
+}
+
+
+def _missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """ALTER statements for the ADDED_COLUMNS a file lacks."""
+    missing = []
+    for table, columns in ADDED_COLUMNS.items():
+        found = {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+            ).fetchall()
+        }
+        missing += [
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}"
+            for column in columns
+            if column.split()[0] not in found
+        ]
+    return missing
+
+
 def _create_or_migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Create the tables, or bring an older propmine database up to SCHEMA_VERSION, in one transaction."""
     import duckdb
 
     with _SCHEMA_LOCK:
         version = _schema_version(con, path)
-        if version == SCHEMA_VERSION:
+        added = _missing_columns(con) if version == SCHEMA_VERSION else []
+        if version == SCHEMA_VERSION and not added:
             return
         if version is not None:
             _refuse_newer(version, path)
         step = f"from schema version {version} to {SCHEMA_VERSION}" if version else "its tables"
+        if version == SCHEMA_VERSION:
+            step = "adding the columns " + ", ".join(statement.split()[-2] for statement in added)
         try:
             with write_transaction(con, f"the migration {step}", path):
                 for start in range(version or SCHEMA_VERSION, SCHEMA_VERSION):
                     for statement in MIGRATIONS.get(start, []):
                         con.execute(statement)
                 con.execute(DDL)
+                for statement in _missing_columns(con):
+                    con.execute(statement)
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         except DatabaseWriteError:
             raise
