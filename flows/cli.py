@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from flows.cli_data import register as register_data_commands
@@ -95,6 +96,15 @@ FiguresOpt = Annotated[
     ),
 ]
 FilesArg = Annotated[list[Path], typer.Argument(help="PDF or UTF-8 text files", show_default=False)]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No progress or notes on stderr, only errors (progress: bars on a terminal, else a line per paper "
+        "and stage)",
+    ),
+]
 MaxPages = Annotated[int, typer.Option("--max-pages", help="Refuse PDFs with more pages than this")]
 
 
@@ -130,6 +140,12 @@ AllowPrivateOpt = Annotated[
         "[env: PROPMINE_FETCH_ALLOW_PRIVATE]",
     ),
 ]
+SharedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--shared", help="Share the corpus with other batches on the same DB: each paper is claimed, none done twice"
+    ),
+]
 AllowLocalOpt = Annotated[
     bool,
     typer.Option(
@@ -149,6 +165,8 @@ def parse(
     from extractors.documents.papers import open_paper, parse_document
 
     doc = parse_document(open_paper(file), max_pages=max_pages)
+    for warning in doc.warnings:
+        err_console.print(f"[yellow]note:[/yellow] {escape(warning)}", highlight=False)
     if format == "json":
         sys.stdout.write(doc.model_dump_json(indent=1) + "\n")
     elif format == "text":
@@ -268,10 +286,17 @@ def extract(
     adapter: AdapterOpt = None,
     max_pages: MaxPagesOpt = None,
     figures: FiguresOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Extract grounded property records from PDFs or text files, and from their plots."""
+    """Extract grounded property records from PDFs or text files, and from their plots.
+
+    With --db the records are written into the database when every file is done (a database that
+    cannot be written is found before the work starts).
+    """
+    from extractors import progress
     from extractors.documents.papers import open_paper
     from extractors.pipeline import Pipeline
+    from flows.progress import WorkProgress, figures_summary, plural
 
     options = run_options(extractor, base_model, adapter, property, max_pages, figures)
     # The cheap checks first: a missing file or a bad --db is one line before the model loads, and the
@@ -291,14 +316,19 @@ def extract(
         from flows.extract_paper import check_database
 
         check_database(db)
-    pipeline = Pipeline.load(options)
     records: list[Record] = []
-    for file in readable:
-        result = pipeline.extract(file)
-        results.append(result)
-        for message in result.errors:
-            err_console.print(f"[red]error:[/red] {message.removeprefix('parse: ')}", highlight=False)
-        records.extend(result.records)
+    with WorkProgress(err_console, quiet=quiet) as shown, progress.listening(shown):
+        if options.extractor == "llm":
+            shown.stage("loading the model", None, "")
+        pipeline = Pipeline.load(options)
+        for file in readable:
+            shown.paper(str(file), files.index(file) + 1, len(files))
+            result = pipeline.extract(file)
+            results.append(result)
+            for message in result.errors:
+                shown.error(message.removeprefix("parse: "))
+            shown.paper_done(result)
+            records.extend(result.records)
     failed = sum(r.status == "failed" for r in results)
     write_error: str | None = None
     if db is not None:
@@ -307,17 +337,19 @@ def extract(
         if write_error:
             fail(write_error)
         raise typer.Exit(2)
-    if options.extractor == "rules" and format == OutFormat.table:
+    if options.extractor == "rules" and format == OutFormat.table and not quiet:
         err_console.print("note: records from the rule-based stand-in extractor (--extractor rules)")
     rows = [r.model_dump(mode="json") for r in records]
     if format == OutFormat.table:
         _records_table(records)
         rejected = sum(len(r.rejected) for r in results)
-        plots = [p for r in results for p in r.figures]
-        read = sum(p.status == "read" for p in plots)
+        shown_figures = figures_summary([p for r in results for p in r.figures], sum(len(r.curves) for r in results))
         err_console.print(
-            f"{len(records)} records from {len(files) - failed} of {len(files)} files; {rejected} proposals rejected as ungrounded"
-            + (f"; {read} of {len(plots)} plots read, {sum(len(r.curves) for r in results)} curves" if plots else "")
+            f"{plural(len(records), 'record')} from {len(files) - failed} of {plural(len(files), 'file')}; "
+            f"{plural(rejected, 'proposal')} rejected as ungrounded"
+            + (f"; figures: {shown_figures}" if shown_figures else "")
+            + (f"; written to {db}" if db is not None and not write_error else ""),
+            highlight=False,
         )
     else:
         _emit(rows, format, list(Record.model_fields))
@@ -503,6 +535,18 @@ def batch(
     ] = 600.0,
     allow_private_hosts: AllowPrivateOpt = False,
     allow_local_files: AllowLocalOpt = False,
+    quiet: QuietOpt = False,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, help="Extract on a local Dask cluster of N worker processes (1: no Dask)"),
+    ] = 1,
+    dask_address: Annotated[
+        str | None, typer.Option("--dask-address", help="Extract on an existing Dask scheduler (tcp://host:8786)")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, help="Papers per Dask task (with --workers or --dask-address)")
+    ] = 8,
+    shared: SharedOpt = False,
 ) -> None:
     """Mine a corpus into DuckDB with the Prefect flow mine-corpus: resumable, and re-runs skip finished papers.
 
@@ -510,28 +554,38 @@ def batch(
     the same command resumes.
     """
     options = run_options(extractor, base_model, adapter, property, max_pages, figures)
+    _quiet_prefect()  # before prefect is first imported (flows.extract_paper imports it): it reads them then
     from flows.extract_paper import StopRequest
     from flows.store import batch_lock
 
-    with batch_lock(db):  # refuse at once if another batch holds the DB (the flow takes the lock for real)
+    with batch_lock(db, shared=shared):  # refuse at once if another batch holds the DB (the flow takes it for real)
         pass
-    _quiet_prefect()
+    from extractors import progress
     from flows.mine_corpus import mine_corpus
+    from flows.progress import BatchProgress, summary_rows
 
     stop = StopRequest()
     try:
-        with stop.on_sigint(lambda message: err_console.print(f"[yellow]Ctrl-C:[/yellow] {message}", highlight=False)):
+        with (
+            BatchProgress(err_console, quiet=quiet) as shown,
+            progress.listening(shown),
+            stop.on_sigint(lambda message: shown.say(f"[yellow]Ctrl-C:[/yellow] {message}", always=True)),
+        ):
             summary = mine_corpus(
                 source,
                 str(db),
                 options,
                 staging=str(staging) if staging else None,
                 merge_every=merge_every,
-                progress=sys.stderr.isatty(),
+                progress=shown,
                 paper_time_budget_s=paper_time_budget,
                 stop=stop,
                 allow_private_hosts=allow_private_hosts,
                 allow_local_files=allow_local_files,
+                workers=workers,
+                dask_address=dask_address,
+                chunk_size=chunk_size,
+                shared=shared,
             )
     except KeyboardInterrupt:
         err_console.print(
@@ -540,28 +594,15 @@ def batch(
             highlight=False,
         )
         raise typer.Exit(130) from None
-    table = Table(title=f"batch {summary.run_id}: {summary.source}")
-    for col in ("papers", "skipped", "resumed", "extracted", "success", "partial", "failed", "records", "seconds"):
-        table.add_column(col, justify="right")
-    table.add_row(
-        *(
-            str(x)
-            for x in (
-                summary.references,
-                summary.skipped,
-                summary.resumed,
-                summary.extracted,
-                summary.success,
-                summary.partial,
-                summary.failed,
-                summary.records,
-                summary.seconds,
-            )
-        )
-    )
+    # One row per count: the labels never need cutting, whatever the terminal's width.
+    table = Table(title=f"batch {summary.run_id}: {escape(summary.source)}", show_header=False, title_justify="left")
+    table.add_column("what", no_wrap=True)
+    table.add_column("papers", justify="right", no_wrap=True)
+    for label, value in summary_rows(summary):
+        table.add_row(label, value)
     err_console.print(table)
     for line in summary.errors:
-        err_console.print(f"[red]failed:[/red] {line}", highlight=False)
+        err_console.print(f"[red]failed:[/red] {escape(line)}", highlight=False)
     if stop.requested:
         left = summary.references - summary.skipped - summary.extracted
         err_console.print(
@@ -588,6 +629,7 @@ def serve(
     figures: FiguresOpt = None,
     allow_private_hosts: AllowPrivateOpt = False,
     allow_local_files: AllowLocalOpt = False,
+    shared: SharedOpt = False,
 ) -> None:
     """Run mine-corpus on a schedule on this machine (Prefect's flow.serve); stop with Ctrl-C."""
     options = run_options(extractor, base_model, adapter, property, max_pages, figures)
@@ -603,6 +645,7 @@ def serve(
             "options": options.model_dump(),
             "allow_private_hosts": allow_private_hosts,
             "allow_local_files": allow_local_files,
+            "shared": shared,
         },
     )
 
@@ -673,6 +716,9 @@ app.add_typer(label_app, name="label")  # the labeling UI and its exports (label
 
 def main() -> None:
     """Entry point: run the app, turning propmine's errors into one line and an exit code."""
+    from extractors.records.model import prefer_passive_openmp
+
+    prefer_passive_openmp()  # before anything imports torch
     logging.basicConfig(
         level=os.environ.get("PROPMINE_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s"
     )

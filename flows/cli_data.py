@@ -12,13 +12,12 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from schemas.errors import InputError
+from schemas.errors import ConfigError, InputError
 
 out_console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -82,7 +81,8 @@ def query(
 ) -> None:
     """Find records by free text and filters, most relevant and credible first, with their evidence."""
     from extractors.embeddings import load_embedder
-    from flows.query import QueryOptions, search_records
+    from flows.progress import plural
+    from flows.query import QueryOptions, hits_table, search_records
     from flows.store import open_db
 
     if not any((text, material, property, min, max, method, min_credibility is not None)):
@@ -119,44 +119,10 @@ def query(
         if result.understood:
             err_console.print("query: " + " · ".join(result.understood), highlight=False)
         if rows:
-            _hits_table(rows)
-            err_console.print(f"{len(rows)} records" + (" (--limit reached)" if len(rows) == limit else ""))
+            hits_table(rows, out_console)
+            err_console.print(plural(len(rows), "record") + (" (--limit reached)" if len(rows) == limit else ""))
     if not rows:
         err_console.print("no records match")
-
-
-def _hits_table(rows: list[dict[str, Any]]) -> None:
-    wide = out_console.width >= 120
-    table = Table(show_lines=False)
-    for col in ("material", "property", "value", "unit", "method", "cred.", "rel.", "source"):
-        table.add_column(col, overflow="fold")
-    if wide:
-        table.add_column("evidence", overflow="fold", ratio=1)
-    for r in rows:
-        value = ("~" if r["qualifier"] == "approximate" else "") + f"{r['value']:g}"
-        value += f"–{r['value_max']:g}" if r["value_max"] is not None else ""
-        unit = r["unit"] or ""
-        if r["value_canonical"] is not None and r["unit_canonical"] is not None and r["unit_canonical"] != r["unit"]:
-            unit += f" (= {r['value_canonical']:g} {r['unit_canonical']})"
-        method = r["method"] or {}
-        shown_method = method.get("kind", "") + (f" ({method['detail']})" if method.get("detail") else "")
-        source = Path(r["source"] or "").name + (
-            f" p.{r['evidence'].get('page')}" if r["evidence"].get("page") is not None else ""
-        )
-        row = [
-            r["material"],
-            r["property"],
-            value,
-            unit,
-            shown_method,
-            f"{(r['credibility'] or {}).get('score', 0):.2f}",
-            f"{r['relevance']:.2f}",
-            source,
-        ]
-        if wide:
-            row.append(r["evidence"].get("text", ""))
-        table.add_row(*row)
-    out_console.print(table)
 
 
 def report(
@@ -206,7 +172,7 @@ def export(
         for name in property:
             canonical = vocab.resolve(name)
             if canonical is None:
-                raise InputError(f"--property {name}: not in the vocabulary; known: {', '.join(vocab.names)}")
+                raise ConfigError(f"--property {name}: not in the vocabulary; known: {', '.join(vocab.names)}")
             properties.append(canonical)
     with open_db(_existing_db(db), read_only=True) as con:
         summary = export_training_table(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,7 @@ def mine_corpus(
     options: ExtractionOptions | None = None,
     staging: str | None = None,
     merge_every: int = 10,
-    progress: bool = False,
+    progress: Callable[[str, Any, int], None] | None = None,
     paper_time_budget_s: float = 600.0,
     stop: StopRequest | None = None,
     allow_private_hosts: bool = False,
@@ -140,7 +141,9 @@ def mine_corpus(
             the defaults). Its key decides which papers are done already.
         staging: the folder for downloads and staged results (default: beside the database).
         merge_every: staged results are merged into the database after this many papers.
-        progress: show a progress bar on the terminal.
+        progress: called as progress(source, None, total) when a paper starts (where this process runs it) and
+            progress(source, outcome, total) when it is staged: its PaperResult, or a Dask chunk's StagedPaper;
+            total is the number of papers this run extracts (flows.progress.BatchProgress shows them).
         paper_time_budget_s: seconds one paper may take to extract; past it the paper fails and the batch goes on
             (0: no limit).
         stop: a stop request (Ctrl-C): checked between papers, and `stop.now` drops the paper in hand.
@@ -260,7 +263,7 @@ def _extract_here(
     paper_time_budget_s: float,
     stop: StopRequest | None,
     claims: Claims | None,
-    progress: bool,
+    progress: Callable[[str, Any, int], None] | None,
     staged: set[str],
 ) -> list[PaperResult]:
     """One paper at a time in this process, the model loaded once (the batch as it always was, plus claims)."""
@@ -268,9 +271,11 @@ def _extract_here(
     merged: list[PaperResult] = []
     if paper_time_budget_s > 0 and any(item.path and not item.error for item in todo):
         warm_up(pipeline)
-    for n, item in enumerate(_progress(todo, progress), start=1):
+    for n, item in enumerate(todo, start=1):
         if stop is not None and stop.requested:
             break
+        if progress is not None:
+            progress(item.ref.reference, None, len(todo))
         if item.error or not item.path:
             result = _failed_fetch(item, key)
         else:
@@ -284,6 +289,8 @@ def _extract_here(
             result = found
         stage_result(result, staging_dir)
         staged.add(result.source)
+        if progress is not None:
+            progress(result.source, result, len(todo))
         if claims is not None and item.sha256:
             claims.done(item.sha256)
         summary.extracted += 1
@@ -303,7 +310,7 @@ def _extract_on_dask(
     paper_time_budget_s: float,
     stop: StopRequest | None,
     claims: Claims | None,
-    progress: bool,
+    progress: Callable[[str, Any, int], None] | None,
     staged: set[str],
     *,
     runner: Any,
@@ -325,6 +332,8 @@ def _extract_on_dask(
             stage_result(result, staging_dir)
             staged.add(result.source)
             summary.extracted += 1
+            if progress is not None:
+                progress(result.source, result, len(todo))
     papers = [item for item in todo if item.path and item.sha256 and not item.error]
     if not papers:
         return merged
@@ -333,46 +342,46 @@ def _extract_on_dask(
     queue.reverse()  # popped from the end: in the corpus's order
     in_flight: dict[Any, tuple[list[FetchedPaper], int]] = {}
     since_merge = 0
-    bar = _Bar(len(papers), progress)
-    with bar:
-        slots = _slots(runner, workers)
-        while True:
-            stopping = stop is not None and stop.requested
-            while not stopping and queue and len(in_flight) < slots:
-                chunk, attempt = queue.pop()
-                if claims is not None and attempt == 1:
-                    chunk = [item for item in chunk if item.sha256 and claims.claim(item.sha256)]
-                if chunk:
-                    parameters = {
-                        "papers": chunk,
-                        "options": options,
-                        "staging": str(staging_dir),
-                        "budget_s": paper_time_budget_s,
-                        "stop_file": str(stop_file),
-                    }
-                    in_flight[runner.submit(extract_chunk, parameters)] = (chunk, attempt)
-            if not in_flight:
+    slots = _slots(runner, workers)
+    while True:
+        stopping = stop is not None and stop.requested
+        while not stopping and queue and len(in_flight) < slots:
+            chunk, attempt = queue.pop()
+            if claims is not None and attempt == 1:
+                chunk = [item for item in chunk if item.sha256 and claims.claim(item.sha256)]
+            if chunk:
+                parameters = {
+                    "papers": chunk,
+                    "options": options,
+                    "staging": str(staging_dir),
+                    "budget_s": paper_time_budget_s,
+                    "stop_file": str(stop_file),
+                }
+                in_flight[runner.submit(extract_chunk, parameters)] = (chunk, attempt)
+        if not in_flight:
+            break
+        if stopping:
+            stop_file.touch()
+            if stop is not None and stop.now.is_set():
                 break
-            if stopping:
-                stop_file.touch()
-                if stop is not None and stop.now.is_set():
-                    break
-            for future in _first_finished(list(in_flight), timeout_s=0.5):
-                chunk, attempt = in_flight.pop(future)
-                done, again = _chunk_result(future, chunk, attempt, staging_dir, summary)
-                if again:
-                    queue.append((again, attempt + 1))
-                names = {paper.sha256 for paper in done}
-                for item in chunk:
-                    if claims is not None and item.sha256 and item not in again:
-                        (claims.done if item.sha256 in names else claims.release)(item.sha256)
-                staged.update(paper.source for paper in done)
-                summary.extracted += len(done)
-                since_merge += len(done)
-                bar.advance(len(done))
-            if since_merge >= merge_every:
-                merged += _merge_on_the_way(db_path, staging_dir, run_id)
-                since_merge = 0
+        for future in _first_finished(list(in_flight), timeout_s=0.5):
+            chunk, attempt = in_flight.pop(future)
+            done, again = _chunk_result(future, chunk, attempt, staging_dir, summary)
+            if again:
+                queue.append((again, attempt + 1))
+            names = {paper.sha256 for paper in done}
+            for item in chunk:
+                if claims is not None and item.sha256 and item not in again:
+                    (claims.done if item.sha256 in names else claims.release)(item.sha256)
+            staged.update(paper.source for paper in done)
+            summary.extracted += len(done)
+            since_merge += len(done)
+            if progress is not None:
+                for paper in done:
+                    progress(paper.source, paper, len(todo))
+        if since_merge >= merge_every:
+            merged += _merge_on_the_way(db_path, staging_dir, run_id)
+            since_merge = 0
     if claims is not None:  # chunks left in flight by a stop: let the papers go for the next run at once
         for chunk, _ in in_flight.values():
             for item in chunk:
@@ -429,51 +438,3 @@ def _slots(runner: Any, workers: int) -> int:
     except Exception:  # a cluster still starting its workers
         threads = 0
     return 2 * max(threads, workers, 1)
-
-
-class _Bar:
-    """A progress bar over papers for the Dask path (rich, on the terminal), or nothing."""
-
-    def __init__(self, total: int, show: bool) -> None:
-        self.total, self.show = total, show
-        self._bar: Any = None
-
-    def __enter__(self) -> _Bar:
-        if self.show:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(
-                TextColumn("extracting on Dask"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
-            )
-            self._bar.__enter__()
-            self._job = self._bar.add_task("", total=self.total)
-        return self
-
-    def advance(self, n: int) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._job, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
-
-
-def _progress(items: list[FetchedPaper], show: bool):
-    if not show:
-        yield from items
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("extracting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        transient=True,
-    ) as bar:
-        job = bar.add_task("", total=len(items))
-        for item in items:
-            bar.update(job, description=Path(item.ref.reference).name[:40])
-            yield item
-            bar.advance(job)

@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+from rich.console import Console
+from rich.table import Table
 
 from extractors.embeddings import Embedder, similarity
 from extractors.quantities.formulas import normalize_formula
@@ -28,6 +31,7 @@ from flows.query_text import (
     _properties_of_dimension,
     _property_from_words,
     _same_dimension,
+    dimension_name,
     parse_bound,
     parse_query,
     resolve_property,
@@ -272,7 +276,7 @@ def _value_bounds(
             raise InputError("a bare number as a bound needs a property: add --property or a unit, e.g. --min '2 eV'")
         properties = _properties_of_dimension(unit, vocab)
         if not properties:
-            raise InputError(f"no property in the vocabulary is measured in {unit!r}")
+            raise InputError(f"no property in the vocabulary is {dimension_name(unit)} (measured in {unit!r})")
         property_score.update(dict.fromkeys(properties, 1.0))
     bounds: dict[str, list[float | None]] = {p: [None, None] for p in properties}
     if around is not None:
@@ -378,3 +382,70 @@ def _matching_conditions(
         ):
             out.append(text)
     return out
+
+
+# The evidence column shows this many characters on each side of the value (half as many on a narrow terminal).
+EVIDENCE_HALF_WIDTH = 60
+WIDE_TERMINAL = 120
+
+
+def evidence_window(record: dict[str, Any], half_width: int = EVIDENCE_HALF_WIDTH) -> str:
+    """The part of a record's evidence text around its value, with '…' where it is cut.
+
+    Args:
+        record: a record as a dict (`QueryHit.record`): `evidence` {text, char_start} and `spans` {value}.
+        half_width: characters kept on each side of the value's start.
+    """
+    evidence = record.get("evidence") or {}
+    text = str(evidence.get("text") or "")
+    value_span = (record.get("spans") or {}).get("value")
+    at = 0
+    if value_span and evidence.get("char_start") is not None:
+        at = min(max(0, int(value_span[0]) - int(evidence["char_start"])), len(text))
+    start = max(0, at - half_width)
+    end = min(len(text), at + half_width)
+    if start > 0 and " " in text[start:at]:  # cut between words
+        start = text.index(" ", start) + 1
+    if end < len(text) and " " in text[at:end]:
+        end = text.rindex(" ", at, end)
+    window = " ".join(text[start:end].split())  # line breaks of a PDF paragraph would stretch the row
+    return ("…" if start else "") + window + ("…" if end < len(text) else "")
+
+
+def hits_table(rows: list[dict[str, Any]], console: Console) -> None:
+    """Print query hits as a table with their evidence: a window around the value.
+
+    On a narrow terminal the value and unit share a column and the method and relevance are left out (the
+    evidence usually says how the value was obtained); on a wide one every column is shown and the window is
+    twice as wide.
+    """
+    wide = console.width >= WIDE_TERMINAL
+    table = Table(show_lines=not wide)
+    if wide:
+        columns = ["material", "property", "value", "unit", "method", "cred.", "rel.", "source"]
+    else:
+        columns = ["material", "property", "value", "cred.", "source"]
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    table.add_column("evidence", overflow="fold", ratio=1, min_width=20)
+    for r in rows:
+        value = ("~" if r["qualifier"] == "approximate" else "") + f"{r['value']:g}"
+        value += f"–{r['value_max']:g}" if r["value_max"] is not None else ""
+        unit = r["unit"] or ""
+        if r["value_canonical"] is not None and r["unit_canonical"] is not None and r["unit_canonical"] != r["unit"]:
+            unit += f" (= {r['value_canonical']:.4g} {r['unit_canonical']})"
+        method = r["method"] or {}
+        shown_method = method.get("kind", "") + (f" ({method['detail']})" if method.get("detail") else "")
+        evidence = r.get("evidence") or {}
+        source = Path(r["source"] or "").name + (
+            f" p.{evidence.get('page')}" if evidence.get("page") is not None else ""
+        )
+        credibility = f"{(r['credibility'] or {}).get('score', 0):.2f}"
+        if wide:
+            cells = [r["material"], r["property"], value, unit, shown_method, credibility, f"{r['relevance']:.2f}"]
+            half = EVIDENCE_HALF_WIDTH
+        else:
+            cells = [r["material"], r["property"], f"{value} {r['unit'] or ''}".strip(), credibility]
+            half = EVIDENCE_HALF_WIDTH // 2
+        table.add_row(*cells, source, evidence_window(r, half))
+    console.print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -9,8 +10,8 @@ import numpy as np
 from extractors.embeddings import Embedder, similarity
 from extractors.quantities.formulas import normalize_formula
 from extractors.quantities.tagger import tag_quantities
-from extractors.quantities.units import dimension_of, to_canonical
-from schemas.errors import InputError
+from extractors.quantities.units import dimension_of, parse_unit, to_canonical
+from schemas.errors import ConfigError, InputError
 from schemas.quantity import Quantity
 from schemas.record import MethodKind
 from schemas.vocabulary import Vocabulary, load_vocabulary
@@ -124,6 +125,38 @@ STOPWORDS = frozenset(
 )
 # A phrase of the free text is read as a property only this close to one ("heat conduction" 0.85).
 PROPERTY_PHRASE_THRESHOLD = 0.7
+# What a user calls a dimension (pint's dimensionality as dimension_of gives it), for messages.
+DIMENSION_NAMES = {
+    "dimensionless": "a plain number",
+    "[angle]": "an angle",
+    "[length]": "a length",
+    "[mass]": "a mass",
+    "[time]": "a time",
+    "[temperature]": "a temperature",
+    "[current]": "an electric current",
+    "[substance]": "an amount of substance",
+    "[length] ** 2": "an area",
+    "[length] ** 3": "a volume",
+    "1 / [time]": "a frequency",
+    "[length] / [time]": "a speed",
+    "[mass] * [length] ** 2 / [time] ** 2": "an energy",
+    "[mass] * [length] ** 2 / [time] ** 3": "a power",
+    "[mass] / [length] / [time] ** 2": "a pressure or stress",
+    "[mass] * [length] / [time] ** 2": "a force",
+    "[mass] / [length] ** 3": "a density",
+    "[mass] * [length] ** 2 / [time] ** 3 / [current]": "a voltage",
+    "[current] * [time]": "an electric charge",
+    "[mass] * [length] ** 2 / [time] ** 3 / [current] ** 2": "a resistance",
+    "[mass] * [length] ** 3 / [time] ** 3 / [current] ** 2": "a resistivity",
+    "[current] ** 2 * [time] ** 3 / [mass] / [length] ** 3": "a conductivity",
+    "[mass] * [length] / [time] ** 3 / [temperature]": "a thermal conductivity",
+    "[time] ** 2 * [current] / [mass]": "a mobility",
+    "1 / [length] ** 3": "a concentration (per volume)",
+    "1 / [length]": "an inverse length",
+    "1 / [temperature]": "an inverse temperature",
+    "[mass] / [time] ** 2 / [current]": "a magnetic flux density",
+    "[current] / [length]": "a magnetic field strength",
+}
 
 
 @dataclass
@@ -178,7 +211,8 @@ def resolve_property(text: str, embedder: Embedder, vocab: Vocabulary | None = N
         The canonical name and how sure the match is (1.0 for a name or synonym).
 
     Raises:
-        InputError: nothing in the vocabulary is close enough.
+        ConfigError: nothing in the vocabulary is close enough (an unknown --property is an option's mistake, as
+            in `propmine extract`).
     """
     vocab = vocab or load_vocabulary()
     exact = vocab.resolve(text) or vocab.resolve(text.replace("_", " "))
@@ -187,7 +221,7 @@ def resolve_property(text: str, embedder: Embedder, vocab: Vocabulary | None = N
     best, score, ranked = _closest_property(text, embedder, vocab)
     if best is not None and score >= embedder.match_threshold:
         return best, score
-    raise InputError(
+    raise ConfigError(
         f"--property {text!r}: no such property; closest: {', '.join(ranked[:3])} (see data/properties.toml)"
     )
 
@@ -235,11 +269,28 @@ def _property_from_words(words: list[str], embedder: Embedder, vocab: Vocabulary
     return name, best, set(range(i, j))
 
 
+_BOUND = re.compile(r"^\s*(?P<num>[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>\S.*?)?\s*$")
+
+
 def parse_bound(text: str, option: str) -> Quantity:
-    """A --min/--max value: a number with a unit ('2 eV', '3000 meV', '300 K') or a bare number."""
-    found = [q for q in tag_quantities(text.strip(), include_unitless=True) if q.span == (0, len(text.strip()))]
+    """A --min/--max value: a number with a unit ('2 eV', '3000 meV', '300 K', any unit pint knows) or a bare number.
+
+    Raises:
+        InputError: not a number, an unknown unit, or a range.
+    """
+    stripped = text.strip()
+    found = [q for q in tag_quantities(stripped, include_unitless=True) if q.span == (0, len(stripped))]
     if not found:
-        raise InputError(f"{option} {text!r}: give a number with an optional unit, e.g. '2 eV' or 300")
+        # Units papers rarely use ('3 furlongs') are not the tagger's, but pint knows them: read them here, so
+        # that a wrong one is named by its dimension rather than refused as no number at all.
+        m = _BOUND.match(stripped)
+        if m is None:
+            raise InputError(f"{option} {text!r}: give a number with an optional unit, e.g. '2 eV' or 300")
+        unit = m["unit"]
+        if unit is not None and parse_unit(unit) is None:
+            raise InputError(f"{option} {text!r}: {unit!r} is not a unit propmine knows; e.g. '2 eV', '300 K'")
+        value = float(m["num"].replace("−", "-"))
+        return Quantity(text=stripped, span=(0, len(stripped)), value=value, unit=unit)
     q = found[0]
     if q.value_max is not None:
         raise InputError(f"{option} {text!r}: give one value, not a range")
@@ -256,9 +307,30 @@ def _canonical_bounds(q: Quantity, properties: list[str], vocab: Vocabulary, opt
         elif _same_dimension(q.unit, canonical):
             out[name] = to_canonical(q.value, q.unit, canonical)
     if not out:
-        units = ", ".join(sorted({f"{n} in {unit_of(n, vocab) or 'no unit'}" for n in properties}))
-        raise InputError(f"{option} {q.text!r}: wrong kind of unit for {units}")
+        assert q.unit is not None  # a bare number converts to every property
+        needs = "; ".join(
+            f"{name} needs {describe_unit(unit_of(name, vocab))}" for name in sorted(properties)[:MAX_NAMED]
+        ) + ("; ..." if len(properties) > MAX_NAMED else "")
+        raise InputError(f"{option} {q.text!r} is {dimension_name(q.unit)}, the wrong kind of unit: {needs}")
     return out
+
+
+MAX_NAMED = 4  # properties named in a wrong-unit message
+
+
+def dimension_name(unit: str) -> str:
+    """What kind of quantity a unit measures, in words: 'a length' for 'furlongs', 'an energy' for 'eV'."""
+    dim = dimension_of(unit) if unit else "dimensionless"
+    if dim is None:
+        return f"in {unit!r}"
+    return DIMENSION_NAMES.get(dim, f"of dimension {dim}")
+
+
+def describe_unit(canonical: str) -> str:
+    """A property's unit as a message names it: 'an energy (eV)', 'a plain number'."""
+    if not canonical:
+        return DIMENSION_NAMES["dimensionless"]
+    return f"{dimension_name(canonical)} ({canonical})"
 
 
 def unit_of(name: str, vocab: Vocabulary) -> str:

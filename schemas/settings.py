@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from schemas.errors import ConfigError
 
@@ -27,6 +27,12 @@ class Settings(BaseModel):
     cache_dir: Path = Field(default_factory=_cache_dir, description="Converted model weights and other caches")
     max_file_mb: float = Field(default=200.0, description="Files larger than this are refused")
     device: str = Field(default="auto", description="'auto' (GPU when present), 'cpu' or 'cuda'")
+    threads: int | None = Field(
+        default=None,
+        ge=0,
+        description="CPU threads for the model (torch): unset picks the physical cores this process may use, "
+        "fewer when other processes keep them busy; 0 leaves torch's own default",
+    )
     corpus_dir: Path | None = Field(
         default=None,
         description="The folder of annotated corpora (bandgap-200-arxiv, polyie, ...) for training data and evaluation; "
@@ -35,12 +41,26 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls) -> Settings:
+        """The settings from PROPMINE_* variables (an empty variable counts as unset).
+
+        Raises:
+            ConfigError: a variable's value is not of its setting's kind (one line naming the variable).
+        """
         values: dict[str, object] = {}
         for name in cls.model_fields:
             env = os.environ.get(f"PROPMINE_{name.upper()}")
-            if env is not None:
+            if env:
                 values[name] = env
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as err:
+            first = err.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "?"
+            raise ConfigError(
+                f"PROPMINE_{name.upper()}={values.get(name)!r}: {first['msg']} ({cls.model_fields[name].description})"
+                if name in cls.model_fields
+                else f"settings: {first['msg']}"
+            ) from err
 
     def require_corpus_dir(self) -> Path:
         """The corpus folder (PROPMINE_CORPUS_DIR), or a ConfigError that says how to name one."""

@@ -84,3 +84,15 @@ def mine_text_papers():
         return db
 
     return mine
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`propmine ARGS` in this process: (exit code, stdout, stderr)."""
+    from flows.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["propmine", *args])
+    with pytest.raises(SystemExit) as caught:
+        main()
+    out, err = capsys.readouterr()
+    code = caught.value.code
+    return (code if isinstance(code, int) else 1), out, err

@@ -16,7 +16,7 @@ from flows.cli_data import register
 from flows.query import QueryOptions, search_records
 from flows.query_text import parse_query
 from flows.store import open_db
-from schemas.errors import InputError
+from schemas.errors import ConfigError, InputError
 
 PAPERS = {
     "tio2_uvvis": "Results\n\nThe band gap of anatase TiO2 films is 3.21 eV, measured by UV-vis absorption at 300 K.\n",
@@ -178,7 +178,6 @@ def test_parse_query_reads_the_parts() -> None:
     [
         ({"property": "band gap", "min": "3 K"}, "wrong kind of unit"),
         ({"min": "3"}, "needs a property"),
-        ({"property": "colour of the sky at dawn"}, "no such property"),
         ({"text": "TiO2", "limit": 0}, "--limit"),
         ({"text": "TiO2", "min_credibility": 2.0}, "between 0 and 1"),
         ({"property": "band gap", "min": "2 to 3 eV"}, "one value"),
@@ -186,7 +185,6 @@ def test_parse_query_reads_the_parts() -> None:
     ids=[
         "wrong_dimension",
         "bare_number_without_property",
-        "unknown_property",
         "zero_limit",
         "credibility_out_of_range",
         "range_as_bound",
@@ -195,6 +193,13 @@ def test_parse_query_reads_the_parts() -> None:
 def test_user_mistakes_are_one_line_input_errors(db: Path, options: dict, message: str) -> None:
     with pytest.raises(InputError, match=message) as caught:
         search(db, **options)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_unknown_property_is_an_option_mistake(db: Path) -> None:
+    """Exit 4 (ConfigError), as from `propmine extract --property colour`."""
+    with pytest.raises(ConfigError, match="no such property") as caught:
+        search(db, property="colour of the sky at dawn")
     assert "\n" not in str(caught.value)
 
 

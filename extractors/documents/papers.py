@@ -1,9 +1,15 @@
-"""From a path to a ParsedDocument: the file checks, plain-text parsing, and the PDF/text dispatch."""
+"""From a path to a ParsedDocument: the file checks, plain-text parsing, and the PDF/text dispatch.
+
+A file is what its bytes are, whatever its name: a PDF named .docx is read as a PDF, a text file
+named .docx as text (with a note saying so), and a real Word or OpenDocument file is refused with
+a message that names it, since propmine reads PDF and text only.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +20,12 @@ from schemas.document import Block, PaperFile, ParsedDocument, Section, Table
 from schemas.errors import InputError
 
 TEXT_SUFFIXES = {".txt", ".text", ".md"}
+# Names of formats propmine does not read: a file so named that holds a PDF or plain text is read as what it holds,
+# with a note.
+DOCUMENT_SUFFIXES = {".docx", ".doc", ".docm", ".odt", ".rtf", ".pages", ".epub", ".pptx", ".ppt", ".xlsx", ".xls"}
+# C0 and C1 control characters other than tab, line feed, carriage return and form feed: a text that holds them
+# was decoded with a wrong font map or encoding somewhere (a PDF's "±" extracted as \x02).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 def sha256_file(path: Path) -> str:
@@ -45,6 +57,8 @@ def open_paper(path: str | Path, max_file_mb: float = 200.0, source: str | None 
     kind: Literal["pdf", "text"]
     if b"%PDF-" in head:
         kind = "pdf"
+    elif (office := _office_format(p, head)) is not None:
+        raise InputError(f"{p}: {office}; propmine reads PDF and plain text only: save it as PDF (or text) first")
     elif p.suffix.lower() in TEXT_SUFFIXES:
         kind = "text"
     elif p.suffix.lower() == ".pdf":
@@ -54,6 +68,31 @@ def open_paper(path: str | Path, max_file_mb: float = 200.0, source: str | None 
     else:
         kind = "text"
     return PaperFile(paper_id=sha256_file(p), source=source or str(p), path=str(p), kind=kind, size_bytes=size)
+
+
+def _office_format(path: Path, head: bytes) -> str | None:
+    """What office format the bytes are (a Word, OpenDocument, ... file), or None for anything else."""
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Word 97-2003, Excel, PowerPoint
+        return "an old Microsoft Office document (.doc/.xls/.ppt)"
+    if head.startswith(b"{\\rtf"):
+        return "an RTF document"
+    if not head.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return "a damaged ZIP archive"
+    if "word/document.xml" in names:
+        return "a Word document (.docx)"
+    if "ppt/presentation.xml" in names or "xl/workbook.xml" in names:
+        return "a PowerPoint or Excel file"
+    if mimetype.startswith("application/vnd.oasis.opendocument"):
+        return "an OpenDocument file (.odt)"
+    if mimetype == "application/epub+zip":
+        return "an EPUB book"
+    return "a ZIP archive (unpack it and name the PDFs or text files inside)"
 
 
 def read_text_file(path: str | Path) -> str:
@@ -154,7 +193,23 @@ def _split_block(start: int, end: int, cuts: list[tuple[int, int, str]]) -> list
 
 
 def parse_document(paper: PaperFile, max_pages: int = 200) -> ParsedDocument:
-    """Parse a PDF (PyMuPDF) or a text file into a ParsedDocument."""
+    """Parse a PDF (PyMuPDF) or a text file into a ParsedDocument.
+
+    The document's `warnings` say what the reader should know: a file whose name says another format,
+    characters that failed to decode.
+    """
     if paper.kind == "text":
-        return parse_text_file(paper)
-    return parse_pdf(Path(paper.path), paper_id=paper.paper_id, source=paper.source, max_pages=max_pages)
+        doc = parse_text_file(paper)
+        broken = len(_CONTROL.findall(doc.text))
+        if broken:
+            doc.warnings.append(
+                f"{broken} control character(s) in the text (a wrong encoding or font map where it was made); "
+                "no number is read across them"
+            )
+    else:
+        doc = parse_pdf(Path(paper.path), paper_id=paper.paper_id, source=paper.source, max_pages=max_pages)
+    suffix = Path(paper.path).suffix.lower()
+    if suffix in DOCUMENT_SUFFIXES:
+        what = "a PDF" if paper.kind == "pdf" else "plain text"
+        doc.warnings.append(f"named {suffix} but holds {what}: read as {what}")
+    return doc

@@ -7,6 +7,12 @@ line's main font and its baseline sits above or below the line's. Every script r
 as a ScriptSpan so a viewer can draw it properly.
 
 Tables are found in `pdf_tables`, box arithmetic and script detection are in `pdf_geometry`.
+
+Characters that a font without a Unicode map turns into control codes ("50±5 nm" extracted as
+"50\x025 nm") are replaced by U+FFFD, one for one so that offsets stay, and the document says so in
+a warning. A title comes from the first page (its largest line) unless that is missing; the
+metadata title is a fallback only, and a junk one ("5", "untitled", "Microsoft Word - x.docx") is
+never used.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from pathlib import Path
 
 import pymupdf
 
+from extractors import progress
 from extractors.documents.headings import heading_kind
 from extractors.documents.pdf_geometry import _area, _cluster, _inside, _near, _overlap_x, _script_kind, _union
 from extractors.documents.pdf_tables import (
@@ -37,7 +44,17 @@ from schemas.errors import InputError
 pymupdf.no_recommend_layout()  # PyMuPDF otherwise prints an advert for pymupdf_layout to stdout
 pymupdf.TOOLS.mupdf_display_errors(False)  # MuPDF's own stderr chatter; our errors say what went wrong
 
-# "Fig. 2. SEM image", "FIGURE 3: ...", "Figure 1 (a) XRD" are captions; "Fig. 2 shows ..." is running text.
+# C0/C1 control characters (but tab, line feed, carriage return) and U+FFFD: what a font without a Unicode map
+# gives for a glyph ("±" as \x02). Each becomes U+FFFD in the text.
+_UNDECODED = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+UNDECODED_MARK = "\ufffd"
+# Metadata titles that name a file, a template or nothing: "5", "untitled", "Microsoft Word - paper.docx", "PII: ...".
+_JUNK_TITLE = re.compile(
+    r"^\W*$|^[\d\W_]+$|^.{0,3}$|^(?:untitled|no title|title|document|manuscript|article|paper|layout\s*\d*|"
+    r"slide\s*\d*|template|draft|doi|pii)\b.{0,20}$|^(?:Microsoft\s+\w+|Word|PowerPoint)\s*-|"
+    r"\.(?:docx?|pdf|tex|dvi|rtf|odt|indd|qxd|ps|eps|doc)\s*$|^[A-Za-z]:\\|^/|^\S+\.(?:pdf|docx?|tex)$",
+    re.IGNORECASE,
+)
 _CAPTION = re.compile(r"^\s*(?:Fig(?:ure)?\.?|FIG\.?|FIGURE)\s*(\d+)\s*(?:[.:|\u2013\u2014-]|\s+[A-Z(]|$)")
 
 
@@ -76,8 +93,12 @@ def parse_pdf(path: Path, paper_id: str, source: str, max_pages: int = 200) -> P
             raise InputError(
                 f"{path}: {pdf.page_count} pages is over the limit of {max_pages}; raise it with --max-pages"
             )
+        progress.stage("parsing", pdf.page_count, "pages")
         try:
-            raw_pages = [_read_page(page, n + 1) for n, page in enumerate(pdf.pages())]
+            raw_pages = []
+            for n, page in enumerate(pdf.pages()):
+                raw_pages.append(_read_page(page, n + 1))
+                progress.advance(1)
         except InputError:
             raise
         except Exception as err:
@@ -93,10 +114,41 @@ def parse_pdf(path: Path, paper_id: str, source: str, max_pages: int = 200) -> P
             f"{path}: no usable text layer ({chars} characters on {len(raw_pages)} pages; scanned?); "
             "run OCR first, e.g. `ocrmypdf in.pdf out.pdf`"
         )
-    doc = _assemble(raw_pages, sizes, paper_id, source, metadata_title)
+    undecoded = _mark_undecoded(raw_pages)
+    doc = _assemble(raw_pages, sizes, paper_id, source, None if junk_title(metadata_title) else metadata_title)
+    if undecoded:
+        pages = ", ".join(str(n) for n in sorted(undecoded)[:10]) + (", ..." if len(undecoded) > 10 else "")
+        doc.warnings.append(
+            f"{sum(undecoded.values())} character(s) could not be decoded (a font without a Unicode map) on "
+            f"page(s) {pages}: they are shown as {UNDECODED_MARK}, and no number is read across them"
+        )
     if damaged:
         doc.warnings.append("the PDF is truncated or damaged: MuPDF repaired it, some text may be missing")
     return doc
+
+
+def junk_title(title: str | None) -> bool:
+    """Whether a metadata title says nothing about the paper: empty, a number, a file or template name."""
+    return title is None or _JUNK_TITLE.search(title.strip()) is not None
+
+
+def _mark_undecoded(raw_pages: list) -> dict[int, int]:
+    """Replace undecodable characters by U+FFFD in the blocks and table cells (in place); count them per page."""
+    counts: dict[int, int] = {}
+
+    def mark(text: str, page: int) -> str:
+        found = len(_UNDECODED.findall(text))
+        if not found:
+            return text
+        counts[page] = counts.get(page, 0) + found
+        return _UNDECODED.sub(UNDECODED_MARK, text)
+
+    for blocks, _ in raw_pages:
+        for b in blocks:
+            b.text = mark(b.text, b.page)
+            if b.table is not None:
+                b.table = b.table.model_copy(update={"rows": [[mark(c, b.page) for c in row] for row in b.table.rows]})
+    return counts
 
 
 def _ends_with_eof(path: Path) -> bool:
@@ -288,14 +340,23 @@ def _assemble(
         if b.kind == "text" and (b.bbox[1] < 0.06 * heights[b.page] or b.bbox[3] > 0.94 * heights[b.page])
     )
     repeated = {t for t, n in edge_texts.items() if n >= 2 and len(raw_pages) >= 2}
-    body_size = Counter(round(b.size) for page, _ in raw_pages for b in page if b.kind == "text").most_common(1)
-    body = body_size[0][0] if body_size else 10
+    # The body size is the size most characters have (a count of blocks would let a large title outvote one long body
+    # block on a short paper).
+    weighted: Counter = Counter()
+    for page, _ in raw_pages:
+        for b in page:
+            if b.kind == "text":
+                weighted[round(b.size)] += len(b.text)
+    body = weighted.most_common(1)[0][0] if weighted else 10
+    # The first page's largest line: the title when the metadata has none, and never dropped as a running header
+    # (a journal repeats the title at the top of every page).
+    first = _first_page_title(raw_pages[0][0] if raw_pages else [], body)
     ordered: list[_RawBlock] = []
     for (page_blocks, _), (width, height) in zip(raw_pages, sizes, strict=True):
         ordered += [
             b
             for b in _reading_order([b for b in page_blocks if b.kind in ("text", "table")], width)
-            if not (b.kind == "text" and _is_header_footer(b, height, repeated))
+            if not (b.kind == "text" and b is not first and _is_header_footer(b, height, repeated))
         ]
     text = ""
     blocks: list[Block] = []
@@ -335,7 +396,10 @@ def _assemble(
         kind = "text"
         heading = heading_kind(b.text) if len(b.text) < 80 else None
         looks_heading = len(b.text) < 80 and (b.bold or b.size > body * 1.15) and len(b.text.split()) <= 10
-        if b.page == 1 and title is None and not sections and b.size >= body * 1.3 and len(b.text) > 10:
+        # the title: the first large line, or (without a usable metadata title) the first page's largest one
+        large = b.size >= body * 1.3 and len(b.text) > 10
+        largest = metadata_title is None and first is not None and b.text == first.text
+        if b.page == 1 and title is None and not sections and (large or largest):
             title, kind, heading = b.text, "heading", "title"
         if _CAPTION.match(b.text) or _TABLE_CAPTION.match(b.text):
             kind = "caption"
@@ -386,6 +450,16 @@ def _assemble(
         figures=figures,
         scripts=scripts,
     )
+
+
+def _first_page_title(blocks: list[_RawBlock], body: float) -> _RawBlock | None:
+    """The first page's text block in the largest font, when that is larger than the body text and reads as a
+    title (letters, a few words, not a whole paragraph); None otherwise."""
+    texts = [b for b in blocks if b.kind == "text" and b.size > body + 0.5 and 10 <= len(b.text) <= 300]
+    texts = [b for b in texts if len(re.findall(r"[^\W\d_]{2,}", b.text)) >= 2 and not _CAPTION.match(b.text)]
+    if not texts:
+        return None
+    return max(texts, key=lambda b: (b.size, -b.bbox[1]))
 
 
 def _merge_continuations(blocks: list[_RawBlock]) -> list[_RawBlock]:

@@ -79,7 +79,7 @@ _APPROX, _LOWER, _UPPER = (w.replace(" ", r"\s+") for w in (_APPROX, _LOWER, _UP
 QUANTITY = re.compile(
     rf"""
     (?:(?P<qual>{_APPROX}|{_LOWER}|{_UPPER}|between|from)\s*)?
-    (?<![\w.\-−/^ˆ)])(?<!\w–)(?P<num>{_SIGNED})(?:\((?P<paren>\d{{1,3}})\))?
+    (?<![\w.\-−/^ˆ)\x00-\x08\x0e-\x1f\x7f\ufffd])(?<!\w–)(?P<num>{_SIGNED})(?:\((?P<paren>\d{{1,3}})\))?
     (?:(?:[^\S\n]{{1,2}}|\n|-(?={_HYPHEN_UNIT}))?(?P<unit1>{_UNIT}))?
     (?:\s*(?:(?P<sep>–|—|-|to|and|~)\s*(?P<num2>{_SIGNED}))(?:\((?P<paren2>\d{{1,3}})\))?)?
     (?:\s*(?:±|\+/-|\+-|\+/−)\s*(?P<unc>{_SCI}))?

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from extractors import progress
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import header_units
 from extractors.records.context import PaperContext
@@ -83,6 +84,8 @@ class ModelCompleter:
         # Similar lengths in one batch waste less on padding.
         order = sorted(range(len(jobs)), key=lambda i: len(jobs[i].messages[-1]["content"]))
         by_index: dict[int, str] = {}
+        if jobs:
+            progress.stage("the model reads", len(jobs), "passages")
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             prompts = [
@@ -98,6 +101,7 @@ class ModelCompleter:
                 stats=self.stats,
             )
             by_index.update(zip(chunk, texts, strict=True))
+            progress.advance(len(chunk))
         answers = [by_index[i] for i in range(len(jobs))]
         return answers
 
