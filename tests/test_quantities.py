@@ -6,7 +6,7 @@ import pytest
 
 from extractors.documents.passages import sentence_spans
 from extractors.quantities.tagger import tag_quantities
-from extractors.quantities.units import dimension_of, to_canonical
+from extractors.quantities.units import dimension_of, to_canonical, to_si
 from schemas.errors import InputError
 
 
@@ -365,3 +365,17 @@ def test_bare_numbers_of_a_list_take_its_unit_when_unitless_numbers_are_asked_fo
             (4.4, "eV"),
             (5.8, "eV"),
         ]
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        pytest.param(30, "nm", (3e-08, "m"), id="no_float_noise"),
+        pytest.param(3.3, "eV", (5.2871828922e-19, "J"), id="energy_in_joules"),
+        pytest.param(1.2, "T", (1.2, "T"), id="tesla_not_base_units"),
+        pytest.param(2.1, "mS cm-1", (0.21, "S / m"), id="conductivity"),
+        pytest.param(300, "°C", (573.15, "K"), id="offset_unit"),
+    ],
+)
+def test_si_values_print_in_named_units_without_noise(value: float, unit: str, expected: tuple[float, str]) -> None:
+    assert to_si(value, unit) == expected

@@ -252,13 +252,20 @@ def to_canonical(value: float, unit_text: str, canonical: str) -> float:
         raise InputError(f"{unit_text!r} cannot be converted to {canonical or 'a dimensionless number'}") from err
 
 
+# Named SI units a quantity is given in where its dimension is theirs: "5.3e-19 J", not "kg * m ** 2 / s ** 2".
+_NAMED_SI = ("J", "W", "Pa", "N", "V", "ohm", "S", "T", "Wb", "C", "F", "H", "Hz", "S/m", "ohm*m", "W/(m*K)")
+
+
 def to_si(value: float, unit_text: str) -> tuple[float, str] | None:
-    """Value and unit in SI base units, or None for an unknown unit."""
+    """Value and unit in SI (base units, or the named SI unit of its dimension), or None for an unknown unit.
+
+    The value keeps 12 significant digits: 30 nm is 3e-08 m, not 3.0000000000000004e-08.
+    """
     si = _si_of(unit_text)
     if si is None:
         return None
     scale, offset, unit = si
-    return value * scale + offset, unit
+    return float(f"{value * scale + offset:.12g}"), unit
 
 
 @lru_cache(maxsize=4096)
@@ -269,6 +276,10 @@ def _si_of(unit_text: str) -> tuple[float, float, str] | None:
         return None
     zero = ureg.Quantity(0.0, unit).to_base_units()
     one = ureg.Quantity(1.0, unit).to_base_units()
+    for named in _NAMED_SI:
+        target = ureg.Unit(named)
+        if target.dimensionality == one.dimensionality and one.dimensionality:
+            return float(ureg.Quantity(1.0, unit).to(target).magnitude), 0.0, f"{target:~}"
     return float(one.magnitude - zero.magnitude), float(zero.magnitude), f"{one.units:~}"
 
 
