@@ -160,6 +160,8 @@ def dask_task_runner(workers: int = 2, address: str | None = None) -> DaskTaskRu
     logging.getLogger("distributed").setLevel(logging.WARNING)
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     env = {"PREFECT_API_URL": url} if (url := prefect_api_url()) else {}
+    # N worker processes share the cores: each model gets its share of threads, not all of them
+    env["PROPMINE_THREADS"] = os.environ.get("PROPMINE_THREADS") or str(max(1, (os.cpu_count() or 1) // workers))
     cluster_kwargs: dict[str, Any] = {
         "n_workers": workers,
         "threads_per_worker": 1,
