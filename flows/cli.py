@@ -341,7 +341,8 @@ def extract(
         err_console.print("note: records from the rule-based stand-in extractor (--extractor rules)")
     rows = [r.model_dump(mode="json") for r in records]
     if format == OutFormat.table:
-        _records_table(records)
+        if records:  # no empty table: the summary line below says "0 records"
+            _records_table(records)
         rejected = sum(len(r.rejected) for r in results)
         shown_figures = figures_summary([p for r in results for p in r.figures], sum(len(r.curves) for r in results))
         err_console.print(
