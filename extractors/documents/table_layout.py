@@ -227,7 +227,9 @@ def _continues(current: list[str], cells: dict[int, str]) -> bool:
     values = {j: t for j, t in cells.items() if j != 0}
     if label and not label[:1].islower():
         return False
-    return bool(values) and all(current[j] and _dangling(current[j]) for j in values) or (bool(label) and not values)
+    if values:
+        return all(current[j] and _dangling(current[j]) for j in values)
+    return bool(label)
 
 
 def _layout_body(rows: list[_Row], columns: list[tuple[float, float]]) -> list[list[str | None]]:

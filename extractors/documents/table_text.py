@@ -305,16 +305,7 @@ def _read_run(lines: list[_Line], run: list[int], caption: str) -> Table | None:
         spans.append((row_text_start, row_text_end))
     if len(rows) < 3 and not (len(rows) == 2 and parse.n >= 3):
         return None
-    return Table(
-        number=caption_number(caption),
-        page=1,
-        bbox=(0.0, 0.0, 0.0, 0.0),
-        caption=caption,
-        rows=rows,
-        row_spans=spans,
-        char_start=spans[0][0],
-        char_end=spans[-1][1],
-    )
+    return _text_table(caption, rows, spans)
 
 
 def _cells_from_lines(lines: list[_Line], n: int) -> list[str] | None:
@@ -337,15 +328,20 @@ def _pipe_table(lines: list[_Line], run: list[int], caption: str) -> Table | Non
     keep = [i for i, r in zip(run, rows, strict=True) if len(r) == width]
     if len(keep) < 2 or width < 2:
         return None
+    return _text_table(caption, [r for r in rows if len(r) == width], [(lines[i].start, lines[i].end) for i in keep])
+
+
+def _text_table(caption: str, rows: list[list[str]], spans: list[tuple[int, int]]) -> Table:
+    """A table found in plain text: no page geometry; it spans its first row's start to its last row's end."""
     return Table(
         number=caption_number(caption),
         page=1,
         bbox=(0.0, 0.0, 0.0, 0.0),
         caption=caption,
-        rows=[r for r in rows if len(r) == width],
-        row_spans=[(lines[i].start, lines[i].end) for i in keep],
-        char_start=lines[keep[0]].start,
-        char_end=lines[keep[-1]].end,
+        rows=rows,
+        row_spans=spans,
+        char_start=spans[0][0],
+        char_end=spans[-1][1],
     )
 
 
