@@ -288,9 +288,7 @@ def _respectively(
             return {}
         first, last = min(q.span[0] for q in values), max(q.span[1] for q in values)
         for start, end in ((0, first), (last, found.start())):  # the materials before the values, or after them
-            listed = _listed(sentence, offset, [m for m in mats if start <= m.start - offset and m.end - offset <= end])
-            if len(listed) != len(values):
-                listed = _segmented(sentence, offset, start, end, len(values), mats, at_end=start == 0) or []
+            listed = _material_list(sentence, offset, start, end, len(values), mats, at_end=start == 0)
             if listed and len(listed) == len(values):
                 return {q.span: m for q, m in zip(values, listed, strict=True)}
         return {}
@@ -315,9 +313,7 @@ def _value_list_for(
         return {}
     start = run[-1].span[1] + after.end()
     end = _clause_end(sentence, start)
-    listed = _listed(sentence, offset, [m for m in mats if start <= m.start - offset and m.end - offset <= end])
-    if len(listed) != len(run) or (listed and listed[0].start - offset - start > 12):
-        listed = _segmented(sentence, offset, start, end, len(run), mats, at_end=False) or []
+    listed = _material_list(sentence, offset, start, end, len(run), mats, at_end=False, from_start=True)
     if len(listed) != len(run):
         return {}
     return {q.span: m for q, m in zip(run, listed, strict=True)}
@@ -338,6 +334,24 @@ _TRAILING_WORDS = re.compile(
 )
 # A sample or compound code: capitals and digits joined by hyphens ("NI-TAT-NI-C8", "PTB7-Th", "Y6-BO")
 _CODE = re.compile(r"[A-Z][A-Za-z0-9]*(?:[-‐–][A-Za-z0-9]+)+|[A-Z]{2,}[0-9]+[A-Za-z0-9]*")
+
+
+def _material_list(
+    sentence: str,
+    offset: int,
+    start: int,
+    end: int,
+    n: int,
+    mats: list[MaterialMention],
+    at_end: bool,
+    from_start: bool = False,
+) -> list[MaterialMention]:
+    """The list of n materials in sentence[start:end]: the recognized mentions joined by commas and "and", else
+    the list read by its separators (`_segmented`). `from_start`: the list must begin where the region does."""
+    listed = _listed(sentence, offset, [m for m in mats if start <= m.start - offset and m.end - offset <= end])
+    if len(listed) != n or (from_start and listed and listed[0].start - offset - start > 12):
+        listed = _segmented(sentence, offset, start, end, n, mats, at_end=at_end) or []
+    return listed
 
 
 def _segmented(
