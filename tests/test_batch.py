@@ -17,8 +17,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import duckdb
 import pytest
+from conftest import query  # tests/ is on sys.path (pytest's prepend import mode)
 
 from flows.staging import stage_result
 from flows.store import batch_lock
@@ -29,31 +29,12 @@ REPO = Path(__file__).resolve().parent.parent
 PROPMINE = [sys.executable, "-m", "flows"]
 
 
-@pytest.fixture(scope="module")
-def prefect_api() -> str:
-    """A temporary Prefect server for this module; its API URL."""
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield PREFECT_API_URL.value()
-
-
 def run_batch(api: str, *args: str, wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
     env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_LOGGING_LEVEL": "WARNING"}
     command = [*PROPMINE, "batch", *args]
     if not wait:
         return subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def write_papers(folder: Path, n: int) -> None:

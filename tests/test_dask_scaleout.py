@@ -6,27 +6,16 @@ workers are told the server's address (flows.dask_runner.dask_task_runner).
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
-import duckdb
 import pytest
+from conftest import query  # tests/ is on sys.path (pytest's prepend import mode)
 
 from flows.mine_corpus import mine_corpus
 from schemas.options import ExtractionOptions
 
 N = 24
-
-
-@pytest.fixture(scope="module")
-def prefect_api() -> str:
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield PREFECT_API_URL.value()
 
 
 def write_papers(folder: Path, n: int) -> dict[str, float]:
@@ -41,14 +30,6 @@ def write_papers(folder: Path, n: int) -> dict[str, float]:
             encoding="utf-8",
         )
     return values
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.mark.parametrize("extractor", [pytest.param("rules", id="rules"), pytest.param("none", id="none")])
