@@ -465,3 +465,24 @@ def test_method_columns_under_a_spanning_header_take_its_quantity() -> None:
     )
     got = [(f.proposal.property, f.proposal.value, f.proposal.unit) for f in table_facts(passage)]
     assert got == [("band_gap", "2.11", "eV"), ("band_gap", "0.42", "eV"), ("band_gap", "5.11", "eV")]
+
+
+def test_a_value_with_a_glued_footnote_mark_is_a_candidate(tmp_path: Path) -> None:
+    """Flattened text writes a footnote mark right after the number ("164c", "1305b"): such a row must still
+    reach the extractor (read whole, "164c" looked like 164 in units of the speed of light and the row was
+    skipped as holding no Curie temperature)."""
+    paper = tmp_path / "magnets.txt"
+    cells = ["Compound", "Curie temperature (K)", "Fe3GeTe2", "164c", "CrI3", "61", "Co", "1305b", "Ni", "627a"]
+    paper.write_text(
+        "Magnets\n\nWe list the Curie temperatures of the magnets studied.\n\n"
+        "Table 2. Curie temperature of the studied materials.\n" + "\n".join(cells) + "\n"
+        "a Measured on thin films.\n\nThe trends follow.\n",
+        encoding="utf-8",
+    )
+    result = extract_paper(paper, RuleExtractor())
+    assert sorted((r.material, r.value, r.unit) for r in result.records) == [
+        ("Co", 1305.0, "K"),
+        ("CrI3", 61.0, "K"),
+        ("Fe3GeTe2", 164.0, "K"),
+        ("Ni", 627.0, "K"),
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from extractors.documents.tables import cell_header, table_passages
+from extractors.documents.tables import cell_header, cell_quantities, table_passages
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import dimension_of
 from schemas.document import Block, ParsedDocument
@@ -137,7 +137,13 @@ def is_candidate(passage: Passage, properties: set[str] | None = None) -> bool:
         return False
     dims = {dimension_of(p.unit) if p.unit else "dimensionless" for p in vocab.properties if p.name in mentions}
     with_bare = passage.origin == "table" or "dimensionless" in dims
-    for q in tag_quantities(passage.text, include_unitless=with_bare):
+    # a table row is tagged cell by cell with its footnote marks blanked ("164c" is 164, not 164 c)
+    quantities = (
+        cell_quantities(passage)
+        if passage.origin == "table"
+        else tag_quantities(passage.text, include_unitless=with_bare)
+    )
+    for q in quantities:
         if q.unit is None:
             if passage.origin == "table" or "dimensionless" in dims:
                 return True
