@@ -486,3 +486,55 @@ def test_a_value_with_a_glued_footnote_mark_is_a_candidate(tmp_path: Path) -> No
         ("Fe3GeTe2", 164.0, "K"),
         ("Ni", 627.0, "K"),
     ]
+
+
+def _split_table_pdf(path: Path, two_columns: bool) -> None:
+    """A paper whose Table 1 starts at the foot of a column and goes on, without caption or header, at the
+    top of the next one (the next column of the page, or the next page)."""
+    import pymupdf
+
+    prose = "The samples were grown by chemical vapour deposition and measured at room temperature."
+    rows = [("GaN", "3.40"), ("ZnO", "3.37"), ("CdS", "2.42"), ("GaAs", "1.42"), ("InP", "1.34")]
+    doc = pymupdf.open()
+    first = doc.new_page(width=595, height=842)
+    width = 240 if two_columns else 450
+    y = 72.0
+    for _ in range(24):
+        first.insert_text((60, y), prose[: int(width / 4.6)], fontsize=9)
+        y += 11.5
+    y = 700.0
+    first.insert_text((60, y), "Table 1. Band gap of the studied materials.", fontsize=8.5)
+    first.insert_text((66, y + 16), "Material", fontsize=8.5)
+    first.insert_text((170, y + 16), "Eg (eV)", fontsize=8.5)
+    for i, (name, value) in enumerate(rows[:2]):
+        first.insert_text((66, y + 30 + 13 * i), name, fontsize=8.5)
+        first.insert_text((170, y + 30 + 13 * i), value, fontsize=8.5)
+    if two_columns:
+        page, x = first, 320.0
+    else:
+        page, x = doc.new_page(width=595, height=842), 60.0
+    for i, (name, value) in enumerate(rows[2:]):
+        page.insert_text((x + 6, 70 + 13 * i), name, fontsize=8.5)
+        page.insert_text((x + 110, 70 + 13 * i), value, fontsize=8.5)
+    for j in range(12):
+        page.insert_text((x, 130 + 11.5 * j), prose[: int(width / 4.6)], fontsize=9)
+    doc.save(path)
+
+
+@pytest.mark.parametrize("two_columns", [False, True], ids=["next-page", "next-column"])
+def test_a_table_cut_at_the_foot_of_a_column_goes_on_at_the_top_of_the_next(tmp_path: Path, two_columns: bool) -> None:
+    path = tmp_path / "split.pdf"
+    _split_table_pdf(path, two_columns)
+    doc = parse_document(open_paper(path))
+    assert [t.rows for t in doc.tables] == [
+        [["Material", "Eg (eV)"], ["GaN", "3.40"], ["ZnO", "3.37"], ["CdS", "2.42"], ["GaAs", "1.42"], ["InP", "1.34"]]
+    ]
+    assert not any(b.kind == "text" and "GaAs" in b.text for b in doc.blocks)  # the rows are no running text
+    result = extract_paper(path, RuleExtractor())
+    assert [(r.material, r.value, r.evidence.page) for r in result.records] == [
+        ("GaN", 3.40, 1),
+        ("ZnO", 3.37, 1),
+        ("CdS", 2.42, 1),
+        ("GaAs", 1.42, 1),
+        ("InP", 1.34, 1),
+    ]

@@ -30,11 +30,15 @@ from extractors.documents.pdf_geometry import _area, _cluster, _inside, _near, _
 from extractors.documents.pdf_tables import (
     _LIGATURES,
     _TEXT_FLAGS,
+    OpenTable,
     _caption_box,
     _find_tables,
     _first_line,
     _outside_tables,
     _two_columns,
+    column_top,
+    continue_table,
+    first_column,
 )
 from extractors.documents.tables import CAPTION as _TABLE_CAPTION
 from extractors.documents.tables import caption_number
@@ -95,10 +99,16 @@ def parse_pdf(path: Path, paper_id: str, source: str, max_pages: int = 200) -> P
             )
         progress.stage("parsing", pdf.page_count, "pages")
         try:
-            raw_pages = []
+            raw_pages: list[tuple[list[_RawBlock], list]] = []
+            open_table: OpenTable | None = None  # a table cut at the foot of the page before
             for n, page in enumerate(pdf.pages()):
-                raw_pages.append(_read_page(page, n + 1))
+                blocks, drawings, open_table = _read_page(
+                    page, n + 1, open_table, raw_pages[-1][0] if raw_pages else []
+                )
+                raw_pages.append((blocks, drawings))
                 progress.advance(1)
+            if open_table is not None and open_table.partial is not None:
+                raw_pages[-1][0].append(_table_block(open_table.partial))
         except InputError:
             raise
         except Exception as err:
@@ -157,8 +167,20 @@ def _ends_with_eof(path: Path) -> bool:
         return b"%%EOF" in fh.read()
 
 
-def _read_page(page: pymupdf.Page, number: int) -> tuple[list[_RawBlock], list[tuple[float, float, float, float]]]:
-    """Text, table and image blocks of a page, and the bboxes of its vector drawings."""
+def _table_block(table: Table) -> _RawBlock:
+    return _RawBlock(text="", bbox=table.bbox, page=table.page, kind="table", table=table)
+
+
+def _read_page(
+    page: pymupdf.Page, number: int, cut: OpenTable | None = None, before: list[_RawBlock] | None = None
+) -> tuple[list[_RawBlock], list[tuple[float, float, float, float]], OpenTable | None]:
+    """Text, table and image blocks of a page, the bboxes of its vector drawings, and a table cut at
+    the page's foot (for the next page to continue).
+
+    Args:
+        cut: a table cut at the foot of the page before; it is read on into the top of this page's
+            first column, and added, whole, to `before` (the blocks of the page before).
+    """
     if page.rotation:  # a landscape page stored rotated: make its text horizontal (in memory only)
         page.remove_rotation()
     data = page.get_text("dict", flags=_TEXT_FLAGS)
@@ -172,16 +194,24 @@ def _read_page(page: pymupdf.Page, number: int) -> tuple[list[_RawBlock], list[t
     has_figure = any(_CAPTION.match(text) for _, text in lines)
     drawings = [tuple(d["rect"]) for d in page.get_cdrawings()] if has_figure else []
     captions = [_caption_box(b) for b in data["blocks"] if b["type"] == 0 and _TABLE_CAPTION.match(_first_line(b))]
-    tables = _find_tables(page, number, captions, _two_columns(data, page.rect.width) if captions else False)
+    found = _find_tables(page, number, captions, _two_columns(data, page.rect.width) if captions else False)
+    tables, taken = found.tables, [t.bbox for t in found.tables] + found.boxes
+    if cut is not None and before is not None:
+        continued = continue_table(cut, *column_top(page, first_column(page)))
+        if continued is not None:
+            taken.append(continued[1])
+        whole = continued[0] if continued is not None else cut.partial
+        if whole is not None:
+            before.append(_table_block(whole))
     plots = [
         c for c in _cluster([d for d in drawings if not any(_inside(d, t.bbox, 4) for t in tables)]) if _area(c) > 3000
     ]
     blocks: list[_RawBlock] = [
         _RawBlock(text="", bbox=tuple(info["bbox"]), page=number, kind="image") for info in page.get_image_info()
     ]
-    for block in (b for b in data["blocks"] if b["type"] == 0 for b in _split_heading(_outside_tables(b, tables))):
+    for block in (b for b in data["blocks"] if b["type"] == 0 for b in _split_heading(_outside_tables(b, taken))):
         bbox = tuple(block["bbox"])
-        if not block["lines"] or any(_inside(bbox, t.bbox) for t in tables):
+        if not block["lines"] or any(_inside(bbox, box) for box in taken):
             continue
         raw = _block_text(block, number)
         if not raw.text.strip():
@@ -190,9 +220,8 @@ def _read_page(page: pymupdf.Page, number: int) -> tuple[list[_RawBlock], list[t
         if rotated or len(raw.text) < 60 and not _CAPTION.match(raw.text) and any(_near(bbox, c, 20) for c in plots):
             raw.kind = "figure_text"  # tick labels, axis titles, legends: kept out of the running text
         blocks.append(raw)
-    for t in tables:
-        blocks.append(_RawBlock(text="", bbox=t.bbox, page=number, kind="table", table=t))
-    return blocks, drawings
+    blocks += [_table_block(t) for t in tables]
+    return blocks, drawings, found.open
 
 
 def _split_heading(block: dict) -> list[dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import pymupdf
 
@@ -35,12 +36,12 @@ def _caption_box(block: dict) -> tuple:
     return _union([tuple(line["bbox"]) for line in lines])
 
 
-def _outside_tables(block: dict, tables: list[Table]) -> dict:
-    """The block without its lines that lie inside a table (a block may hold a table's last rows
-    and the paragraph below it)."""
-    if not tables:
+def _outside_tables(block: dict, boxes: list[tuple]) -> dict:
+    """The block without its lines that lie inside a table's box (a block may hold a table's last
+    rows and the paragraph below it)."""
+    if not boxes:
         return block
-    kept = [line for line in block["lines"] if not any(_inside(tuple(line["bbox"]), t.bbox) for t in tables)]
+    kept = [line for line in block["lines"] if not any(_inside(tuple(line["bbox"]), box) for box in boxes)]
     if len(kept) == len(block["lines"]):
         return block
     bbox = _union([tuple(line["bbox"]) for line in kept]) if kept else block["bbox"]
@@ -56,7 +57,33 @@ def _two_columns(data: dict, width: float) -> bool:
     return left and right
 
 
-def _find_tables(page: pymupdf.Page, number: int, captions: list[tuple], two_columns: bool = False) -> list[Table]:
+@dataclass
+class OpenTable:
+    """A captioned table that runs to the foot of its column or page: its rows may go on at the top
+    of the next column or page (two-column layouts and long tables break there, and the part after
+    the break has no caption, often not even the header)."""
+
+    page: int
+    caption: tuple
+    words: list[Word]  # below the caption, down to the foot of its column (caption page coordinates)
+    rules: list[float]
+    left: float  # the left edge of the caption's column
+    partial: Table | None  # what the caption page alone gives, if anything
+    box: tuple = field(default=(0.0, 0.0, 0.0, 0.0))  # where its words stand (kept out of the running text)
+
+
+@dataclass
+class PageTables:
+    """What a page's captions announce: its tables, the one still open at the foot of the page, and
+    the boxes table text takes besides the tables' own (a table's part in the next column, an open
+    table's words)."""
+
+    tables: list[Table]
+    open: OpenTable | None = None
+    boxes: list[tuple] = field(default_factory=list)
+
+
+def _find_tables(page: pymupdf.Page, number: int, captions: list[tuple], two_columns: bool = False) -> PageTables:
     """The tables of a page under its 'Table N' captions; none where no caption announces one.
 
     A table with ruling lines on all sides is found by PyMuPDF's table finder (its cell grid,
@@ -64,9 +91,13 @@ def _find_tables(page: pymupdf.Page, number: int, captions: list[tuple], two_col
     table follows is read from the alignment of the words below it (tables.layout_table): journal
     tables have horizontal rules only, or none. The finder is the slowest step of parsing, so it
     runs only where vector drawings lie below a caption.
+
+    A table that runs to the foot of its column goes on at the top of the next column: on the same
+    page it is read there at once; at the foot of the page it is returned as an OpenTable, which the
+    next page continues (`continue_table`).
     """
     if not captions:
-        return []
+        return PageTables([])
     top = min(c[1] for c in captions)
     clip = pymupdf.Rect(0, top, page.rect.width, page.rect.height)
     drawings = [d for d in page.get_cdrawings() if pymupdf.Rect(d["rect"]).intersects(clip)]
@@ -94,16 +125,111 @@ def _find_tables(page: pymupdf.Page, number: int, captions: list[tuple], two_col
                     )
                 )
     rules = [d["rect"][1] for d in drawings if _horizontal(d)]
+    found_tables = PageTables(tables)
     for box in sorted(captions, key=lambda c: c[1]):
         if any(_covers(t.bbox, box) for t in tables):
             continue
         region = _table_region(page, box, captions, two_columns)
         inside = [w for w in words if _inside((w.x0, w.y0, w.x1, w.y1), region, 1)]
-        found_layout = layout_table(inside, region, [y for y in rules if region[1] <= y <= region[3]])
+        region_rules = [y for y in rules if region[1] <= y <= region[3]]
+        found_layout = layout_table(inside, region, region_rules)
+        table = None
         if found_layout is not None:
             rows, bbox = found_layout
-            tables.append(Table(page=number, bbox=bbox, rows=rows, char_start=0, char_end=0))
-    return tables
+            table = Table(page=number, bbox=bbox, rows=rows, char_start=0, char_end=0)
+        at_foot = _open_at_foot(page, region, inside, table)
+        if at_foot is None:
+            if table is not None:
+                tables.append(table)
+            continue
+        pending = OpenTable(number, box, at_foot, region_rules, box[0], table, _union([_box(w) for w in at_foot]))
+        if two_columns and region[2] < page.rect.width * 0.6:  # the left column's foot: on in the right column
+            column = (page.rect.width * 0.48, 0.0, page.rect.width, page.rect.height)
+            continued = continue_table(pending, *column_top(page, column))
+            if continued is not None:
+                tables.append(continued[0])
+                found_tables.boxes += [pending.box, continued[1]]
+            elif table is not None:
+                tables.append(table)
+            continue
+        found_tables.open = pending
+        found_tables.boxes.append(pending.box)
+    return found_tables
+
+
+def _box(w: Word) -> tuple[float, float, float, float]:
+    return (w.x0, w.y0, w.x1, w.y1)
+
+
+def _open_at_foot(page: pymupdf.Page, region: tuple, inside: list[Word], table: Table | None) -> list[Word] | None:
+    """The words of a captioned table that reaches the foot of its column (nothing but a page number
+    below it, and no caption below it in the column), or None for a table that ends in its column.
+    A table cut right after its header (no row of values above the break) counts as reaching it."""
+    height = page.rect.height
+    if region[3] < height - 1 or not inside:
+        return None
+    body = [w for w in inside if w.y1 < 0.94 * height]  # a page number or running foot below is no text
+    if not body:
+        return None
+    lowest = max(w.y1 for w in body)
+    if table is not None:
+        return inside if table.bbox[3] >= lowest - 1 else None
+    lines = sorted({round((w.y0 + w.y1) / 2) for w in body})
+    return inside if len(lines) <= 4 else None
+
+
+def column_top(page: pymupdf.Page, column: tuple) -> tuple[list[Word], float, list[float]]:
+    """The words of a column (x0, y0, x1, y1) of a page, the column's left edge, and its horizontal
+    rules; no words when the column starts with a ruled table (vertical rules near its top: the
+    layout reading merges such tightly padded cells, and a wrong row is worse than a missing one)."""
+    clip = pymupdf.Rect(*column)
+    words = [w for w in _words(page, clip) if w.y1 < 0.94 * page.rect.height]
+    drawings = [d for d in page.get_cdrawings() if pymupdf.Rect(d["rect"]).intersects(clip)]
+    top = min((w.y0 for w in words), default=column[1])
+    if any(_vertical(d) and d["rect"][1] < top + 20 for d in drawings):
+        return [], column[0], []
+    rules = [d["rect"][1] for d in drawings if _horizontal(d)]
+    return words, min((w.x0 for w in words), default=column[0]), rules
+
+
+def first_column(page: pymupdf.Page) -> tuple:
+    """Where a table cut at the foot of the previous page goes on: the left half of a two-column
+    page, else the whole page."""
+    data = page.get_text("dict", flags=_TEXT_FLAGS)
+    width, height = page.rect.width, page.rect.height
+    return (0.0, 0.0, width * 0.52, height) if _two_columns(data, width) else (0.0, 0.0, width, height)
+
+
+def continue_table(
+    pending: OpenTable, words: list[Word], left: float, rules: list[float]
+) -> tuple[Table, tuple[float, float, float, float]] | None:
+    """The table of `pending` read on into the words at the top of the next column (or page).
+
+    The words are moved under the caption page's part, column edge on column edge, and the table is
+    laid out again from both. Returns the whole table (on the caption's page) and the box the
+    continuation takes where it stands (to keep it out of the running text), or None when nothing
+    there goes on with the table (the column starts with running text, or its rows do not fit).
+    """
+    if not words:
+        return None
+    base = max(w.y1 for w in pending.words) if pending.words else pending.caption[3]
+    top = min(w.y0 for w in words)
+    dx, dy = pending.left - left, base + 2.0 - top
+    moved = [Word(w.x0 + dx, w.y0 + dy, w.x1 + dx, w.y1 + dy, w.text, w.size) for w in words]
+    moved_rules = [y + dy for y in rules if y > top + 1]  # a rule above the first line would end the table at once
+    region = (0.0, pending.caption[3] - 1, 1e6, max(w.y1 for w in moved))
+    found = layout_table(pending.words + moved, region, pending.rules + moved_rules)
+    if found is None:
+        return None
+    rows, bbox = found
+    before = len(pending.partial.rows) if pending.partial is not None else 1
+    if bbox[3] <= base + 1 or len(rows) <= before:
+        return None
+    if pending.partial is not None and len(rows[0]) != len(pending.partial.rows[0]):
+        return None
+    taken = [w for w, m in zip(words, moved, strict=True) if m.y1 <= bbox[3] + 0.5]
+    own = pending.partial.bbox if pending.partial is not None else pending.box
+    return Table(page=pending.page, bbox=own, rows=rows, char_start=0, char_end=0), _union([_box(w) for w in taken])
 
 
 def _ruled_header(t, raw: list[list[str | None]], words: list[Word]) -> list[list[str | None]]:
