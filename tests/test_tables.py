@@ -488,9 +488,17 @@ def test_a_value_with_a_glued_footnote_mark_is_a_candidate(tmp_path: Path) -> No
     ]
 
 
-def _split_table_pdf(path: Path, two_columns: bool) -> None:
+def _grid(page, x: float, top: float, rows: int) -> None:  # noqa: ANN001
+    """Ruling lines around rows of two cells (x .. x+100 .. x+200), 13 pt high, from top."""
+    for i in range(rows + 1):
+        page.draw_line((x, top + 13 * i), (x + 200, top + 13 * i), width=0.7)
+    for at in (x, x + 100, x + 200):
+        page.draw_line((at, top), (at, top + 13 * rows), width=0.7)
+
+
+def _split_table_pdf(path: Path, two_columns: bool, ruled: bool = False) -> None:
     """A paper whose Table 1 starts at the foot of a column and goes on, without caption or header, at the
-    top of the next one (the next column of the page, or the next page)."""
+    top of the next one (the next column of the page, or the next page); ruled or with no rules at all."""
     import pymupdf
 
     prose = "The samples were grown by chemical vapour deposition and measured at room temperature."
@@ -509,6 +517,8 @@ def _split_table_pdf(path: Path, two_columns: bool) -> None:
     for i, (name, value) in enumerate(rows[:2]):
         first.insert_text((66, y + 30 + 13 * i), name, fontsize=8.5)
         first.insert_text((170, y + 30 + 13 * i), value, fontsize=8.5)
+    if ruled:
+        _grid(first, 63, y + 6, 3)
     if two_columns:
         page, x = first, 320.0
     else:
@@ -518,13 +528,21 @@ def _split_table_pdf(path: Path, two_columns: bool) -> None:
         page.insert_text((x + 110, 70 + 13 * i), value, fontsize=8.5)
     for j in range(12):
         page.insert_text((x, 130 + 11.5 * j), prose[: int(width / 4.6)], fontsize=9)
+    if ruled:
+        _grid(page, x + 3, 60, 3)
     doc.save(path)
 
 
-@pytest.mark.parametrize("two_columns", [False, True], ids=["next-page", "next-column"])
-def test_a_table_cut_at_the_foot_of_a_column_goes_on_at_the_top_of_the_next(tmp_path: Path, two_columns: bool) -> None:
+@pytest.mark.parametrize(
+    ("two_columns", "ruled"),
+    [(False, False), (True, False), (False, True)],
+    ids=["next-page", "next-column", "ruled-next-page"],
+)
+def test_a_table_cut_at_the_foot_of_a_column_goes_on_at_the_top_of_the_next(
+    tmp_path: Path, two_columns: bool, ruled: bool
+) -> None:
     path = tmp_path / "split.pdf"
-    _split_table_pdf(path, two_columns)
+    _split_table_pdf(path, two_columns, ruled)
     doc = parse_document(open_paper(path))
     assert [t.rows for t in doc.tables] == [
         [["Material", "Eg (eV)"], ["GaN", "3.40"], ["ZnO", "3.37"], ["CdS", "2.42"], ["GaAs", "1.42"], ["InP", "1.34"]]

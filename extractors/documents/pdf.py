@@ -36,7 +36,6 @@ from extractors.documents.pdf_tables import (
     _first_line,
     _outside_tables,
     _two_columns,
-    column_top,
     continue_table,
     first_column,
 )
@@ -197,7 +196,7 @@ def _read_page(
     found = _find_tables(page, number, captions, _two_columns(data, page.rect.width) if captions else False)
     tables, taken = found.tables, [t.bbox for t in found.tables] + found.boxes
     if cut is not None and before is not None:
-        continued = continue_table(cut, *column_top(page, first_column(page)))
+        continued = continue_table(cut, page, first_column(page))
         if continued is not None:
             taken.append(continued[1])
         whole = continued[0] if continued is not None else cut.partial

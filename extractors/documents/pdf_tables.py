@@ -100,7 +100,7 @@ def _find_tables(page: pymupdf.Page, number: int, captions: list[tuple], two_col
         return PageTables([])
     top = min(c[1] for c in captions)
     clip = pymupdf.Rect(0, top, page.rect.width, page.rect.height)
-    drawings = [d for d in page.get_cdrawings() if pymupdf.Rect(d["rect"]).intersects(clip)]
+    drawings = [d for d in page.get_cdrawings() if _meets(d["rect"], clip)]
     words = _words(page, clip)
     tables: list[Table] = []
     if any(_vertical(d) for d in drawings):
@@ -127,16 +127,17 @@ def _find_tables(page: pymupdf.Page, number: int, captions: list[tuple], two_col
     rules = [d["rect"][1] for d in drawings if _horizontal(d)]
     found_tables = PageTables(tables)
     for box in sorted(captions, key=lambda c: c[1]):
-        if any(_covers(t.bbox, box) for t in tables):
-            continue
         region = _table_region(page, box, captions, two_columns)
         inside = [w for w in words if _inside((w.x0, w.y0, w.x1, w.y1), region, 1)]
         region_rules = [y for y in rules if region[1] <= y <= region[3]]
-        found_layout = layout_table(inside, region, region_rules)
-        table = None
-        if found_layout is not None:
-            rows, bbox = found_layout
-            table = Table(page=number, bbox=bbox, rows=rows, char_start=0, char_end=0)
+        table = next((t for t in tables if _covers(t.bbox, box)), None)  # a ruled table
+        if table is not None:
+            tables.remove(table)
+        else:
+            found_layout = layout_table(inside, region, region_rules)
+            if found_layout is not None:
+                rows, bbox = found_layout
+                table = Table(page=number, bbox=bbox, rows=rows, char_start=0, char_end=0)
         at_foot = _open_at_foot(page, region, inside, table)
         if at_foot is None:
             if table is not None:
@@ -145,7 +146,7 @@ def _find_tables(page: pymupdf.Page, number: int, captions: list[tuple], two_col
         pending = OpenTable(number, box, at_foot, region_rules, box[0], table, _union([_box(w) for w in at_foot]))
         if two_columns and region[2] < page.rect.width * 0.6:  # the left column's foot: on in the right column
             column = (page.rect.width * 0.48, 0.0, page.rect.width, page.rect.height)
-            continued = continue_table(pending, *column_top(page, column))
+            continued = continue_table(pending, page, column)
             if continued is not None:
                 tables.append(continued[0])
                 found_tables.boxes += [pending.box, continued[1]]
@@ -178,18 +179,37 @@ def _open_at_foot(page: pymupdf.Page, region: tuple, inside: list[Word], table: 
     return inside if len(lines) <= 4 else None
 
 
-def column_top(page: pymupdf.Page, column: tuple) -> tuple[list[Word], float, list[float]]:
-    """The words of a column (x0, y0, x1, y1) of a page, the column's left edge, and its horizontal
-    rules; no words when the column starts with a ruled table (vertical rules near its top: the
-    layout reading merges such tightly padded cells, and a wrong row is worse than a missing one)."""
-    clip = pymupdf.Rect(*column)
-    words = [w for w in _words(page, clip) if w.y1 < 0.94 * page.rect.height]
-    drawings = [d for d in page.get_cdrawings() if pymupdf.Rect(d["rect"]).intersects(clip)]
-    top = min((w.y0 for w in words), default=column[1])
-    if any(_vertical(d) and d["rect"][1] < top + 20 for d in drawings):
-        return [], column[0], []
-    rules = [d["rect"][1] for d in drawings if _horizontal(d)]
-    return words, min((w.x0 for w in words), default=column[0]), rules
+def _continue_ruled(
+    pending: OpenTable, page: pymupdf.Page, clip: pymupdf.Rect, words: list[Word], left: float
+) -> tuple[Table, tuple[float, float, float, float]] | None:
+    """A ruled table going on at the top of a column: its cells from the table finder, its header
+    from the caption page's part read over the same columns (the layout reading would merge such
+    tightly padded cells, and a wrong row is worse than a missing one)."""
+    top = min(w.y0 for w in words)
+    try:
+        found = page.find_tables(clip=clip)
+    except Exception:  # a table finder failure must not lose the page's text
+        return None
+    ruled = next((t for t in found.tables if t.bbox[1] < top + 20), None)
+    full = next((row for row in ruled.rows if all(row.cells)), None) if ruled is not None else None
+    if ruled is None or full is None:
+        return None
+    raw = [[_cell_text(cell, words) for cell in row.cells] for row in ruled.rows]
+    if pending.partial is not None:  # the part above the break has the header: the rows go on under it
+        header = pending.partial.rows[0]
+        body = [[_clean_cell(c) for c in row] for row in raw if [_clean_cell(c) for c in row] != header]
+        if len(header) != len(full.cells):
+            return None
+        rows = [*pending.partial.rows, *body]
+    else:  # only the header stood above the break: read it over this part's columns
+        dx = pending.left - left
+        columns = [(c[0] + dx + 1, c[2] + dx - 1) for c in full.cells]
+        head = header_from_words(pending.words, columns) if pending.words else [""] * len(columns)
+        rows, _ = table_grid([list(head), *raw])
+    if len(rows) < 2 or len(rows[0]) < 2:
+        return None
+    own = pending.partial.bbox if pending.partial is not None else pending.box
+    return Table(page=pending.page, bbox=own, rows=rows, char_start=0, char_end=0), tuple(ruled.bbox)
 
 
 def first_column(page: pymupdf.Page) -> tuple:
@@ -201,17 +221,25 @@ def first_column(page: pymupdf.Page) -> tuple:
 
 
 def continue_table(
-    pending: OpenTable, words: list[Word], left: float, rules: list[float]
+    pending: OpenTable, page: pymupdf.Page, column: tuple
 ) -> tuple[Table, tuple[float, float, float, float]] | None:
-    """The table of `pending` read on into the words at the top of the next column (or page).
+    """The table of `pending` read on into the top of a column (x0, y0, x1, y1) of a page.
 
-    The words are moved under the caption page's part, column edge on column edge, and the table is
-    laid out again from both. Returns the whole table (on the caption's page) and the box the
-    continuation takes where it stands (to keep it out of the running text), or None when nothing
-    there goes on with the table (the column starts with running text, or its rows do not fit).
+    The column's words are moved under the caption page's part, column edge on column edge, and the
+    table is laid out again from both (a ruled continuation is read by the table finder instead).
+    Returns the whole table (on the caption's page) and the box the continuation takes where it
+    stands (to keep it out of the running text), or None when nothing there goes on with the table
+    (the column starts with running text, or its rows do not fit).
     """
+    clip = pymupdf.Rect(*column)
+    words = [w for w in _words(page, clip) if w.y1 < 0.94 * page.rect.height]
     if not words:
         return None
+    left = min(w.x0 for w in words)
+    drawings = [d for d in page.get_cdrawings() if _meets(d["rect"], clip)]
+    if any(_vertical(d) and d["rect"][1] < min(w.y0 for w in words) + 20 for d in drawings):
+        return _continue_ruled(pending, page, clip, words, left)
+    rules = [d["rect"][1] for d in drawings if _horizontal(d)]
     base = max(w.y1 for w in pending.words) if pending.words else pending.caption[3]
     top = min(w.y0 for w in words)
     dx, dy = pending.left - left, base + 2.0 - top
@@ -253,6 +281,13 @@ def _ruled_header(t, raw: list[list[str | None]], words: list[Word]) -> list[lis
     columns = [(c[0] + 1, c[2] - 1) for c in full.cells]
     header = header_from_words(band, columns)
     return [*raw_title, list(header), *raw[first_data:]]
+
+
+def _meets(rect: tuple, clip: pymupdf.Rect) -> bool:
+    """Whether a drawing's box reaches into the clip; a stroked rule has a box of zero width or height,
+    which pymupdf.Rect.intersects counts as empty."""
+    x0, y0, x1, y1 = rect
+    return x0 <= clip.x1 and x1 >= clip.x0 and y0 <= clip.y1 and y1 >= clip.y0
 
 
 def _vertical(d: dict) -> bool:
