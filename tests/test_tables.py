@@ -98,6 +98,21 @@ def test_flattened_table_is_reassembled_with_exact_row_spans() -> None:
             id="merged-group-header",
         ),
         pytest.param(
+            "Table 2. Gaps and densities of three sulfides.\nEg (eV)\nρ (g/cm3)\nLDA\nGW\nExpt.\nZnS\n2.05\n3.58\n3.68\n"
+            "4.09\nCdS\n1.10\n2.37\n2.42\n4.82\nPbS\n–\n0.39\n0.41\n7.60\nThe GW gaps agree with experiment.\n",
+            ["", "Eg (eV) LDA", "Eg (eV) GW", "Eg (eV) Expt.", "ρ (g/cm3)"],
+            ["ZnS", "CdS", "PbS"],
+            id="three-method-subheaders-under-a-group",
+        ),
+        pytest.param(
+            "Table 3. Gaps and thermal conductivities of three tellurides.\nCompound\nEg (meV)\nMethod\nStructure\n"
+            "Thermal conductivity /\nW m−1 K−1\nPbTe\n310\nExp.\nrocksalt\n2.0\nSnTe\n180\nCalc.\nrocksalt\n–\n"
+            "GeTe\n610\nExp.\nrhombohedral\n1.9\nThe tellurides are good thermoelectrics.\n",
+            ["Compound", "Eg (meV)", "Method", "Structure", "Thermal conductivity / W m−1 K−1"],
+            ["PbTe", "SnTe", "GeTe"],
+            id="missing-value-dash-ends-its-cell",
+        ),
+        pytest.param(
             "Table 4. Densities.\nMaterial | Density (g cm-3)\nAl2O3 | 3.95\nZrO2 | 5.68\n\nNext paragraph.\n",
             ["Material", "Density (g cm-3)"],
             ["Al2O3", "ZrO2"],

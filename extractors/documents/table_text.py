@@ -57,9 +57,10 @@ def _joinable(a: str, b: str) -> bool:
 
 def _wrapped(a: str, b: str) -> bool:
     """b certainly continues a: a is cut at a hyphen, slash or comma or leaves a bracket open, or b
-    is a bracket or a unit on its own."""
+    is a bracket or a unit on its own. A missing-value mark ('–') ends its cell."""
     return (
         a.endswith(("-", "/", ",", "(", "–", "‐", "+"))
+        and cell_kind(a) != "M"
         or a.count("(") > a.count(")")
         or a.count("[") > a.count("]")
         or b[:1] in "([)]"
@@ -414,12 +415,26 @@ def _header_cells(lines: list[str], n: int, caption: str) -> tuple[list[str], fl
     return None
 
 
+# Sub-headers that name a method or source ('PBE', 'HSE06', 'Exp.'): the usual columns under a merged group header.
+_METHOD_CELL = re.compile(
+    r"(?:exp(?:t|erimental|eriment)?|calc(?:ulated)?|theo(?:ry|retical)?|this work|dft|lda|gga(?:\+u)?|pbe(?:0|sol)?|"
+    r"hse0?6?|b3lyp|scan|(?:tb-)?mbj|g0?w0?|gw0?)\.?(?:\s*\[\d+\])?",
+    re.IGNORECASE,
+)
+
+
 def _spread_flat_group(cells: list[str], n: int) -> list[str] | None:
-    """Header cells in print order: first header line, then the sub-headers under one group."""
+    """Header cells in print order: first header line, then the sub-headers under one group.
+
+    The count of cells does not say how many sub-headers there are (the group cell is replaced by
+    them): two, or every trailing cell that names a method ('PBE', 'HSE06', 'Exp.')."""
+    methods = 0
+    while methods < len(cells) - 1 and _METHOD_CELL.fullmatch(cells[-1 - methods].strip()):
+        methods += 1
     for corner in (False, True):
         target = n - 1 if corner else n
-        extra = len(cells) - target  # the group cell is replaced by its k = extra + 1 sub-headers
-        k = extra + 1
+        extra = len(cells) - target  # the group cell is replaced by its k sub-headers
+        k = max(extra + 1, methods) if extra == 1 else extra + 1
         if k < 2 or k >= len(cells):
             continue
         subs = cells[-k:]
