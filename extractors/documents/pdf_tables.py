@@ -143,7 +143,8 @@ def _find_tables(page: pymupdf.Page, number: int, captions: list[tuple], two_col
             if table is not None:
                 tables.append(table)
             continue
-        pending = OpenTable(number, box, at_foot, region_rules, box[0], table, _union([_box(w) for w in at_foot]))
+        where = _union([_box(w) for w in at_foot]) if at_foot else (box[0], box[3], box[2], box[3])
+        pending = OpenTable(number, box, at_foot, region_rules, box[0], table, where)
         if two_columns and region[2] < page.rect.width * 0.6:  # the left column's foot: on in the right column
             column = (page.rect.width * 0.48, 0.0, page.rect.width, page.rect.height)
             continued = continue_table(pending, page, column)
@@ -165,13 +166,14 @@ def _box(w: Word) -> tuple[float, float, float, float]:
 def _open_at_foot(page: pymupdf.Page, region: tuple, inside: list[Word], table: Table | None) -> list[Word] | None:
     """The words of a captioned table that reaches the foot of its column (nothing but a page number
     below it, and no caption below it in the column), or None for a table that ends in its column.
-    A table cut right after its header (no row of values above the break) counts as reaching it."""
+    A table cut right after its header (no row of values above the break), or right after its
+    caption, counts as reaching it."""
     height = page.rect.height
-    if region[3] < height - 1 or not inside:
+    if region[3] < height - 1:
         return None
     body = [w for w in inside if w.y1 < 0.94 * height]  # a page number or running foot below is no text
-    if not body:
-        return None
+    if not body:  # the caption is the last line of its column: the whole table follows the break
+        return []
     lowest = max(w.y1 for w in body)
     if table is not None:
         return inside if table.bbox[3] >= lowest - 1 else None
