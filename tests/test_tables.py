@@ -511,13 +511,16 @@ def _grid(page, x: float, top: float, rows: int) -> None:  # noqa: ANN001
         page.draw_line((at, top), (at, top + 13 * rows), width=0.7)
 
 
-def _split_table_pdf(path: Path, two_columns: bool, ruled: bool = False) -> None:
+def _split_table_pdf(path: Path, two_columns: bool, ruled: bool = False, caption_only: bool = False) -> None:
     """A paper whose Table 1 starts at the foot of a column and goes on, without caption or header, at the
-    top of the next one (the next column of the page, or the next page); ruled or with no rules at all."""
+    top of the next one (the next column of the page, or the next page); ruled or with no rules at all. With
+    caption_only, the caption is the column's last line and the whole table stands after the break."""
     import pymupdf
 
     prose = "The samples were grown by chemical vapour deposition and measured at room temperature."
-    rows = [("GaN", "3.40"), ("ZnO", "3.37"), ("CdS", "2.42"), ("GaAs", "1.42"), ("InP", "1.34")]
+    lines = [("Material", "Eg (eV)"), ("GaN", "3.40"), ("ZnO", "3.37"), ("CdS", "2.42"), ("GaAs", "1.42")]
+    lines.append(("InP", "1.34"))
+    cut = 0 if caption_only else 3  # lines of the table above the break
     doc = pymupdf.open()
     first = doc.new_page(width=595, height=842)
     width = 240 if two_columns else 450
@@ -525,39 +528,37 @@ def _split_table_pdf(path: Path, two_columns: bool, ruled: bool = False) -> None
     for _ in range(24):
         first.insert_text((60, y), prose[: int(width / 4.6)], fontsize=9)
         y += 11.5
-    y = 700.0
+    y = 740.0 if caption_only else 700.0
     first.insert_text((60, y), "Table 1. Band gap of the studied materials.", fontsize=8.5)
-    first.insert_text((66, y + 16), "Material", fontsize=8.5)
-    first.insert_text((170, y + 16), "Eg (eV)", fontsize=8.5)
-    for i, (name, value) in enumerate(rows[:2]):
-        first.insert_text((66, y + 30 + 13 * i), name, fontsize=8.5)
-        first.insert_text((170, y + 30 + 13 * i), value, fontsize=8.5)
+    for i, (name, value) in enumerate(lines[:cut]):
+        first.insert_text((66, y + 16 + 13 * i), name, fontsize=8.5)
+        first.insert_text((170, y + 16 + 13 * i), value, fontsize=8.5)
     if ruled:
-        _grid(first, 63, y + 6, 3)
+        _grid(first, 63, y + 6, cut)
     if two_columns:
         page, x = first, 320.0
     else:
         page, x = doc.new_page(width=595, height=842), 60.0
-    for i, (name, value) in enumerate(rows[2:]):
+    for i, (name, value) in enumerate(lines[cut:]):
         page.insert_text((x + 6, 70 + 13 * i), name, fontsize=8.5)
         page.insert_text((x + 110, 70 + 13 * i), value, fontsize=8.5)
     for j in range(12):
-        page.insert_text((x, 130 + 11.5 * j), prose[: int(width / 4.6)], fontsize=9)
+        page.insert_text((x, 160 + 11.5 * j), prose[: int(width / 4.6)], fontsize=9)
     if ruled:
-        _grid(page, x + 3, 60, 3)
+        _grid(page, x + 3, 60, len(lines) - cut)
     doc.save(path)
 
 
 @pytest.mark.parametrize(
-    ("two_columns", "ruled"),
-    [(False, False), (True, False), (False, True)],
-    ids=["next-page", "next-column", "ruled-next-page"],
+    ("two_columns", "ruled", "caption_only"),
+    [(False, False, False), (True, False, False), (False, True, False), (False, False, True), (True, False, True)],
+    ids=["next-page", "next-column", "ruled-next-page", "caption-then-next-page", "caption-then-next-column"],
 )
 def test_a_table_cut_at_the_foot_of_a_column_goes_on_at_the_top_of_the_next(
-    tmp_path: Path, two_columns: bool, ruled: bool
+    tmp_path: Path, two_columns: bool, ruled: bool, caption_only: bool
 ) -> None:
     path = tmp_path / "split.pdf"
-    _split_table_pdf(path, two_columns, ruled)
+    _split_table_pdf(path, two_columns, ruled, caption_only)
     doc = parse_document(open_paper(path))
     assert [t.rows for t in doc.tables] == [
         [["Material", "Eg (eV)"], ["GaN", "3.40"], ["ZnO", "3.37"], ["CdS", "2.42"], ["GaAs", "1.42"], ["InP", "1.34"]]
