@@ -4,6 +4,12 @@
     .venv/bin/python benchmarks/figure_reader.py --reader vlm:/path/to/model
     .venv/bin/python benchmarks/figure_reader.py --reader oracle      # the truth itself: checks the benchmark
     .venv/bin/python benchmarks/figure_reader.py --keep out/plots     # keep the generated PDFs and truth
+    .venv/bin/python benchmarks/figure_reader.py --styles dev,held --no-real   # the style set, per style
+
+With --styles, the plots of data/make_plots_styles.py instead of data/make_plots.py: one figure per
+seed in six style sheets with a random mix of features (dashes, error bars, open and light frames,
+small and rotated ticks, offsets, log axes, ...), scored per style sheet and per feature for the dev
+seeds and the held-back seeds apart (tune on dev only; the held-back seeds are for reporting).
 
 1. Generated plots (data/make_plots.py): vector and raster versions of 13 figures (15 panels) and
    8 figures that must be skipped; the scores table of extractors.figures.evaluation, then the reader's
@@ -108,6 +114,20 @@ class OracleReader:
         ]
 
 
+def _series_line(series: list[dict], matched: bool = False) -> str:
+    """'label: err 1.2% cov 95%, label: missed' for a scored plot's series (with the matched label if asked)."""
+    return ", ".join(
+        f"{s['label'] or '-'}: "
+        + (
+            "missed"
+            if s["matched"] is None
+            else (f"{s['matched']} " if matched else "")
+            + f"err {100 * s['median_error']:.1f}% cov {100 * s['coverage']:.0f}%"
+        )
+        for s in series
+    )
+
+
 def make_reader(spec: str, truth: list[dict]) -> FigureReader:
     """'digitizer', 'vlm:/path/to/model' or 'oracle'."""
     if spec == "oracle":
@@ -154,15 +174,7 @@ def run_plots(folder: Path, reader_spec: str) -> list[FigureData]:
     if misses:
         print("\nplots not fully recovered:")
         for p in misses:
-            got = ", ".join(
-                f"{s['label'] or '-'}: "
-                + (
-                    "missed"
-                    if s["matched"] is None
-                    else f"err {100 * s['median_error']:.1f}% cov {100 * s['coverage']:.0f}%"
-                )
-                for s in p["series"]
-            )
+            got = _series_line(p["series"])
             print(
                 f"  {p['file']} Fig. {p['number']}{p['panel'] or ''}: {p['status']}"
                 + (f" ({p['reason']})" if p["reason"] else "")
@@ -175,6 +187,84 @@ def run_plots(folder: Path, reader_spec: str) -> list[FigureData]:
             f"got {p['status']}" + (f" ({p['reason']})" if p["reason"] else "")
         )
     return predicted
+
+
+def load_style_generator():
+    load_plot_generator()  # make_plots_styles imports its sibling by name
+    spec = importlib.util.spec_from_file_location("make_plots_styles", REPO / "data" / "make_plots_styles.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_plots_styles"] = module
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+STRICT_ERROR = 0.02  # the issue's bar: a series' median error within 2% of the y range
+
+
+def _style_row(plots: list[dict]) -> str:
+    """Recovered series (evaluation's 5% rule) and series within 2%, vector and raster, for some plots."""
+    cells = []
+    for kind in ("vector", "raster"):
+        series = [s for p in plots if p["kind"] == kind for s in p["series"]]
+        rec = sum(s["recovered"] for s in series)
+        strict = sum(
+            s["matched"] is not None and s["median_error"] <= STRICT_ERROR and s["coverage"] >= 0.8 for s in series
+        )
+        found = sum(p["found"] for p in plots if p["kind"] == kind)
+        n_plots = sum(p["kind"] == kind for p in plots)
+        cells += [f"{found}/{n_plots}", f"{rec}/{len(series)}", f"{strict}/{len(series)}"]
+    return "".join(f"{c:>9}" for c in cells)
+
+
+def run_styles(folder: Path, reader_spec: str, splits: list[str], show: bool) -> list[FigureData]:
+    """Generate the style set for each split into `folder`, read it, print the scores per style and feature."""
+    gen = load_style_generator()
+    predicted_all: list[FigureData] = []
+    for split in splits:
+        truth = gen.make_style_set(folder, gen.SPLITS[split], name=f"styles_{split}")
+        reader = make_reader(reader_spec, truth)
+        seconds: dict[str, list[float]] = {}
+        predicted: list[FigureData] = []
+        for kind in ("vector", "raster"):
+            timed = TimedReader(reader)
+            path = folder / f"styles_{split}_{kind}.pdf"
+            doc = parse_pdf(path, path.stem, str(path))
+            predicted += read_figures(path, doc, timed)
+            seconds[kind] = timed.seconds
+        predicted_all += predicted
+        scores = score_figures(truth, predicted)
+        by_key = {(t["file"], t["number"]): t for t in truth}
+        plots = scores["plots"]
+        for p in plots:
+            t = by_key[(p["file"], p["number"])]
+            p["style"], p["tags"], p["seed"] = t["style"], t["tags"], t["seed"]
+        print(f"\nreader {reader.name} on the style set, {split} seeds ({len(truth) // 2} figures, vector and raster)")
+        print("plots read, series recovered (median error <= 5% of the y range), series within 2%")
+        head = "".join(f"{h:>9}" for h in ("v plots", "v rec", "v 2%", "r plots", "r rec", "r 2%"))
+        print(f"{'':22}{head}")
+        print(f"{'all':22}{_style_row(plots)}")
+        for style in gen.STYLES:
+            print(f"{'  ' + style:22}{_style_row([p for p in plots if p['style'] == style])}")
+        tags = sorted({tag for p in plots for tag in p["tags"]})
+        for tag in tags:
+            print(f"{'  + ' + tag:22}{_style_row([p for p in plots if tag in p['tags']])}")
+        for kind, secs in seconds.items():
+            if secs:
+                print(
+                    f"time per {kind} figure: mean {statistics.mean(secs):.3f} s, "
+                    f"median {statistics.median(secs):.3f} s, max {max(secs):.2f} s over {len(secs)} figures"
+                )
+        if show:
+            for p in plots:
+                if all(s["matched"] is not None and s["median_error"] <= STRICT_ERROR for s in p["series"]):
+                    continue
+                got = _series_line(p["series"], matched=True)
+                print(
+                    f"  seed {p['seed']:>3} {p['kind']:6} {p['style']:9} {p['status']}"
+                    + (f" ({p['reason'][:90]})" if p["reason"] else "")
+                    + f"; {got}  [{', '.join(p['tags'])}]"
+                )
+    return predicted_all
 
 
 def grobid_figures(tei: Path) -> list[tuple[int | None, str]]:
@@ -272,13 +362,29 @@ def main() -> None:
     parser.add_argument("--reader", default="digitizer", help="digitizer, vlm:/path/to/model or oracle")
     parser.add_argument("--keep", type=Path, help="write the generated plots, truth and predictions here")
     parser.add_argument("--no-real", action="store_true", help="only the generated plots")
+    parser.add_argument(
+        "--styles",
+        help="score the style set (data/make_plots_styles.py) instead: 'dev', 'dev-extra', 'held' or 'dev,held'",
+    )
+    parser.add_argument("--show", action="store_true", help="with --styles: list each plot not fully within 2%%")
     args = parser.parse_args()
     logging.getLogger("extractors.figures").setLevel(logging.ERROR)  # a figure's failure is in the tables already
     try:
         make_reader(args.reader, [])
     except (ImportError, PropmineError) as err:
         raise SystemExit(f"reader {args.reader!r} is not available: {err}") from None
-    if args.keep:
+    if args.styles:
+        splits = [s.strip() for s in args.styles.split(",") if s.strip()]
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            predicted = run_styles(args.keep, args.reader, splits, args.show)
+            (args.keep / "predicted_styles.jsonl").write_text(
+                "".join(f.model_dump_json() + "\n" for f in predicted), encoding="utf-8"
+            )
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                run_styles(Path(tmp), args.reader, splits, args.show)
+    elif args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         predicted = run_plots(args.keep, args.reader)
         (args.keep / "predicted.jsonl").write_text(

@@ -31,6 +31,7 @@ RENDER_DPI = 200  # pixels per inch of the rendered region: tick labels at 6 pt 
 # that it has at most this many pixels: 48 MB as RGB, about 0.8 GB at the digitizer's peak. A letter page
 # at RENDER_DPI has 9.4 million; a 3000 pt image comes out at 95 dpi.
 MAX_RENDER_PIXELS = 16_000_000
+MAX_NATIVE_DPI = 300  # a raster figure is rendered at its own resolution, up to this (more costs time, not print)
 MIN_RENDER_DPI = 50  # below this, even large print is a few pixels high: the figure is skipped, not read
 MARGIN_PT = 4.0  # the region is grown by this much so that strokes on its edge are kept
 Y_TITLE_REACH_PT = 30.0  # vertical text this far left of the region is read too (the y-axis title)
@@ -128,7 +129,8 @@ def figure_images(
                 min(page.rect.height, y1 + MARGIN_PT),
             )
             clip = pymupdf.Rect(region)
-            scale, skip_reason = render_scale(clip, dpi, max_pixels)
+            render_dpi = dpi if figure.kind == "vector" else max(dpi, min(MAX_NATIVE_DPI, _native_dpi(page, clip)))
+            scale, skip_reason = render_scale(clip, render_dpi, max_pixels)
             if skip_reason is not None:
                 log.info("figure %s on page %s: %s", figure.number, figure.page, skip_reason)
                 yield FigureImage(
@@ -160,6 +162,18 @@ def figure_images(
                 paths=paths,
                 paper_id=doc.paper_id,
             )
+
+
+def _native_dpi(page: pymupdf.Page, clip: pymupdf.Rect) -> int:
+    """The resolution of the finest image drawn over `clip` (a scan at 300 dpi: 300); 0 where none is.
+
+    A raster figure rendered below its own resolution loses the small print of its tick labels."""
+    best = 0.0
+    for info in page.get_image_info():
+        box = pymupdf.Rect(info["bbox"])
+        if box.intersects(clip) and box.width > 1 and box.height > 1:
+            best = max(best, 72 * min(info["width"] / box.width, info["height"] / box.height))
+    return int(best)
 
 
 def render_scale(clip: pymupdf.Rect, dpi: int, max_pixels: int) -> tuple[float, str | None]:

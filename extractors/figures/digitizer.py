@@ -13,6 +13,7 @@ numeric labels without an orthogonal frame (3D plot), a calibrated frame inside 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +25,9 @@ MIN_AXIS_PT = 30.0  # shorter lines are not an axis
 CORNER_PT = 2.5  # how far an x axis and a y axis may miss each other at their corner
 TICK_LABEL_GAP_PT = 28.0  # how far from its axis a tick label may stand
 _PANEL = re.compile(r"^\(?([a-hA-H])\)?\.?$")
+LIGHT_FRAME = 0.8  # the lightest grey (mean RGB) a frame's stroke may have: bmh's #bcbcbc, gnuplot's greys
+FACE_MAX = 0.985  # an axes background lighter than this in every channel is the page's white, not a face
+_OFFSET = re.compile(r"^[x×·*]?\s*(?:1e|10\^?)\s*\{?([-+\u2212]?\d{1,3})\}?$")
 
 
 @dataclass
@@ -73,7 +77,11 @@ def read_vector(figure: FigureImage) -> list[FigureData] | None:
             raise FigureSkip("3d plot: numeric labels around slanted axes, no orthogonal frame")
         return None
     cals = [
-        (frame, calibrate(_axis_pairs(frame, paths, spans, "x")), calibrate(_axis_pairs(frame, paths, spans, "y")))
+        (
+            frame,
+            _with_offset(calibrate(_axis_pairs(frame, paths, spans, "x")), _offset(frame, spans, "x")),
+            _with_offset(calibrate(_axis_pairs(frame, paths, spans, "y")), _offset(frame, spans, "y")),
+        )
         for frame in frames
     ]
     plots: list[tuple[_Frame, Calibration | None, Calibration]] = []
@@ -113,8 +121,7 @@ def _segments(
     """Dark axis-aligned straight lines: horizontal (y, x0, x1, path) and vertical (x, y0, y1, path)."""
     hs, vs = [], []
     for i, p in enumerate(paths):
-        color = p.stroke or (p.fill if p.width == 0 and p.fill else None)
-        if color is None or sum(color) / 3 > 0.5 or p.dashes not in (None, "[] 0"):
+        if not _frame_ink(p):
             continue
         for piece in p.pieces:
             if len(piece) > 5:
@@ -125,6 +132,21 @@ def _segments(
                 elif abs(ax - bx) < 0.3 and abs(by - ay) >= MIN_AXIS_PT:
                     vs.append((ax, min(ay, by), max(ay, by), i))
     return hs, vs
+
+
+def _frame_ink(p: VectorPath) -> bool:
+    """Whether a path may draw an axis: a solid dark or grey stroke (gnuplot and bmh draw light grey
+    frames), a dark filled bar, or the light filled background of the axes (ggplot, seaborn: no spines)."""
+    if p.dashes not in (None, "[] 0"):
+        return False
+    if p.stroke is not None:
+        return sum(p.stroke) / 3 <= LIGHT_FRAME
+    if p.fill is None or p.width != 0:
+        return False
+    if sum(p.fill) / 3 <= 0.5:
+        return True
+    face = len(p.pieces) == 1 and len(p.pieces[0]) in (4, 5)
+    return face and min(p.fill) >= 0.75 and max(p.fill) < FACE_MAX
 
 
 def _frames(paths: list[VectorPath]) -> list[_Frame]:
@@ -167,6 +189,24 @@ def _ticks(frame: _Frame, paths: list[VectorPath], axis: str) -> list[float]:
                 continue
             (ax, ay), (bx, by) = piece
             length = abs(ax - bx) + abs(ay - by)
+            if (
+                axis == "x"
+                and abs(ax - bx) < 0.2
+                and length >= 0.95 * (frame.y1 - frame.y0)
+                and p.dashes in (None, "[] 0")
+            ):
+                if frame.x0 - 1 <= ax <= frame.x1 + 1 and abs(max(ay, by) - frame.y1) <= 1.5:
+                    out.append(ax)  # a grid line: it stands on a major tick (seaborn draws grid lines, no ticks)
+                continue
+            if (
+                axis == "y"
+                and abs(ay - by) < 0.2
+                and length >= 0.95 * (frame.x1 - frame.x0)
+                and p.dashes in (None, "[] 0")
+            ):
+                if frame.y0 - 1 <= ay <= frame.y1 + 1 and abs(min(ax, bx) - frame.x0) <= 1.5:
+                    out.append(ay)
+                continue
             if not 1.0 <= length <= 10.0:
                 continue
             if (
@@ -189,7 +229,9 @@ def _ticks(frame: _Frame, paths: list[VectorPath], axis: str) -> list[float]:
 def _tick_labels(frame: _Frame, spans: list[TextSpan], axis: str) -> list[tuple[TextSpan, float]]:
     labels = []
     for s in spans:
-        value = parse_tick(s.text)
+        # the raised exponent of a slanted '10^3' comes out lowered ('10_3'): along a turned baseline the
+        # span reader cannot tell up from down
+        value = parse_tick(re.sub(r"^10_", "10^", s.text) if s.vertical else s.text)
         if value is None:
             continue
         x0, y0, x1, y1 = s.bbox
@@ -218,7 +260,49 @@ def _axis_pairs(frame: _Frame, paths: list[VectorPath], spans: list[TextSpan], a
         half = (x1 - x0) / 2 if axis == "x" else (y1 - y0) / 2
         near = [t for t in ticks if abs(t - centre) <= max(half, 2.0)]
         pairs.append((min(near, key=lambda t: abs(t - centre)) if near else centre, value))
+    if axis == "x" and ticks and labels:
+        # slanted labels (rotated with ha='right') end at their tick: when more right ends than centres sit on a
+        # tick, the right ends name the ticks
+        def on_tick(pos: float) -> bool:
+            return any(abs(t - pos) <= 1.0 for t in ticks)
+
+        # the common shift from the labels' ends to their ticks (a turned exponent moves the end a little; minor
+        # ticks lie close by): the one that puts the most ends on a tick, the smallest of those
+        size = max(s.size for s, _ in labels)
+        shifts = sorted({round(t - s.bbox[2], 2) for s, _ in labels for t in ticks if abs(t - s.bbox[2]) <= 0.5 * size})
+        best = max(shifts, key=lambda d: (sum(on_tick(s.bbox[2] + d) for s, _ in labels), -abs(d)), default=0.0)
+        ends = [s.bbox[2] + best for s, _ in labels]
+        centres = [(s.bbox[0] + s.bbox[2]) / 2 for s, _ in labels]
+        if sum(map(on_tick, ends)) > max(sum(map(on_tick, centres)), len(labels) // 2):
+            pairs = [
+                (min(ticks, key=lambda t: abs(t - e)) if on_tick(e) else e, v)
+                for e, (_, v) in zip(ends, labels, strict=True)
+            ]
     return pairs
+
+
+def _offset(frame: _Frame, spans: list[TextSpan], axis: str) -> float | None:
+    """The factor of an axis' offset text ('1e5', '×10^5'): above the y axis' top, at the x axis' right end."""
+    for s in spans:
+        t = s.text.strip().replace("$", "").replace("\\times", "×").replace("\\mathdefault", "").replace(" ", "")
+        m = _OFFSET.match(t)
+        if not m or s.vertical:
+            continue
+        x0, y0, x1, y1 = s.bbox
+        if axis == "y":
+            near = frame.y0 - 16 <= y1 <= frame.y0 + 3 and frame.x0 - 30 <= x0 <= frame.x0 + 25
+        else:
+            near = abs(x1 - frame.x1) <= 25 and frame.y1 < y0 <= frame.y1 + 2.2 * TICK_LABEL_GAP_PT
+        if near:
+            return 10.0 ** int(m.group(1).replace("\u2212", "-"))
+    return None
+
+
+def _with_offset(cal: Calibration | None, factor: float | None) -> Calibration | None:
+    """A linear calibration times its axis' offset factor."""
+    if cal is None or factor is None or cal.scale != "linear":
+        return cal
+    return dataclasses.replace(cal, a=cal.a * factor, b=cal.b * factor)
 
 
 def _one_row(labels: list[tuple[TextSpan, float]], key) -> list[tuple[TextSpan, float]]:
@@ -433,7 +517,10 @@ def _series(
             continue
         if x1 - x0 >= 0.98 * width and y1 - y0 >= 0.98 * height and p.fill:  # the axes' background
             continue
-        small = x1 - x0 <= 12 and y1 - y0 <= 12 and (p.fill is not None or p.closed or len(p.pieces) > 1)
+        segment = len(p.pieces) == 1 and len(p.pieces[0]) == 2  # a tick mark drawn filled, not a marker
+        small = (
+            x1 - x0 <= 12 and y1 - y0 <= 12 and (p.fill is not None or p.closed or len(p.pieces) > 1) and not segment
+        )
         if small and not (x1 - x0 < 0.5 and y1 - y0 < 0.5):
             color = _ink(p)
             if color:

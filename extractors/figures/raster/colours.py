@@ -81,6 +81,12 @@ def _colours(rgb: np.ndarray, ink: np.ndarray, bg: np.ndarray) -> list[_Colour]:
         ):  # a paler shade along another colour: its fringe
             continue
         keep.append(c)
+    # a paler shade of a kept colour (grey beside black) also takes that colour's anti-aliased edge: a thin
+    # double of its strokes that would be read as a second series; the edge belongs to the stronger colour
+    for c in keep:
+        for o in keep:
+            if o is not c and _blend_of(c.rgb[None, :], o.rgb, bg, 0.1, 35, highest=0.85)[0]:
+                c.mask &= ~ndimage.binary_dilation(o.mask, iterations=1)
     return keep
 
 

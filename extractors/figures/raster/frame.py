@@ -121,7 +121,29 @@ def _find_frames(
                 continue
             if _is_plot(frame, ink_dist, stroke):
                 frames.append(frame)
-    return lines_h, lines_v, frames
+    return lines_h, lines_v, _outermost(frames)
+
+
+def _outermost(frames: list[_Frame]) -> list[_Frame]:
+    """Without the frames that are another's but for one edge: a grid line or a flat series running into the
+    axis near its end makes a second corner just inside the true one."""
+    out = []
+    for f in frames:
+        shadowed = any(
+            g is not f
+            and sum(
+                abs(a - b) < 4 for a, b in ((f.left, g.left), (f.top, g.top), (f.right, g.right), (f.bottom, g.bottom))
+            )
+            == 3
+            and g.left <= f.left + 1
+            and g.bottom >= f.bottom - 1
+            and g.right >= f.right - 1
+            and g.top <= f.top + 1
+            for g in frames
+        )
+        if not shadowed:
+            out.append(f)
+    return out
 
 
 def _is_plot(frame: _Frame, ink_dist: np.ndarray, stroke: np.ndarray) -> bool:

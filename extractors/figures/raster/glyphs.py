@@ -97,16 +97,14 @@ def _glyphs(ink_dist: np.ndarray, lines_h: list[_Line], lines_v: list[_Line], fr
         ib, il = int(round(f.bottom)), int(round(f.left))
         ink[ib : ib + t + f.outer_tick_x + 2, il : int(f.right) + t] = False
         ink[int(f.top) : ib + t, max(0, il - t - f.outer_tick_y - 1) : il + 1] = False
+        # a tick reaches outwards no further than the axis' longest outward tick: an inward tick's length
+        # cut out below the axis would cut the middle out of the label under it
         for k in f.x_ticks:
-            c = int(round(k.pos))
-            ink[max(0, int(f.bottom) - t - k.length) : int(f.bottom) + t + k.length + 2, max(0, c - t) : c + t + 1] = (
-                False
-            )
+            c, out = int(round(k.pos)), min(k.length, f.outer_tick_x)
+            ink[max(0, int(f.bottom) - t - k.length) : int(f.bottom) + t + out + 2, max(0, c - t) : c + t + 1] = False
         for k in f.y_ticks:
-            r = int(round(k.pos))
-            ink[max(0, r - t) : r + t + 1, max(0, int(f.left) - t - k.length - 1) : int(f.left) + t + k.length + 1] = (
-                False
-            )
+            r, out = int(round(k.pos)), min(k.length, f.outer_tick_y)
+            ink[max(0, r - t) : r + t + 1, max(0, int(f.left) - t - out - 1) : int(f.left) + t + k.length + 1] = False
     labels, n = ndimage.label(ink, structure=np.ones((3, 3), bool))
     boxes = np.zeros((n, 4), dtype=int)
     for i, sl in enumerate(ndimage.find_objects(labels)):

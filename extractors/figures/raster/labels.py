@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -22,15 +23,22 @@ class _TickLabel:
     pos: float  # the tick (or label centre) position the label belongs to
     base: _Crop
     exponent: _Crop | None = None
+    exp_glyphs: int = 0  # the base's last glyphs are a raised exponent read with it (a slanted '10^2' as '102')
 
     def value(self, powers: bool = False) -> float | None:
         """The label's number; with `powers` (the axis' other labels are powers of ten) '103' is 10^3 whose exponent
         was not seen apart."""
         base = self.base.text.replace(" ", "").replace("\u2212", "-")
+        if self.exponent is None and self.exp_glyphs:
+            m = re.fullmatch(rf"(10)(-?\d{{{self.exp_glyphs}}})", base)
+            return 10.0 ** int(m.group(2)) if m else parse_tick(base)
         if self.exponent is None:
             m = re.fullmatch(r"10(-?\d{1,2})", base) if powers else None
             return 10.0 ** int(m.group(1)) if m else parse_tick(base)
         exponent = self.exponent.text.replace(" ", "").replace("\u2212", "-")
+        ex0, ey0, ex1, ey1 = self.exponent.box
+        if not exponent and len(self.exponent.ids or []) == 1 and ex1 - ex0 <= 0.55 * (ey1 - ey0):
+            exponent = "1"  # a lone raised stroke: OCR reads nothing from a small '1' on its own
         if not exponent:
             return None
         if base == "10":
@@ -87,10 +95,16 @@ def _tick_labels(p: _Panel, small: list[_Word], glyphs: _Glyphs, th: float, fram
         and w.box[1] < f.bottom + tick_out + 2.5 * th + 8
         and f.left - 0.6 * th <= w.cx <= f.right + 0.6 * th
     ]
-    if below:
+    slanted = _slanted_x_labels(p, glyphs, th, tick_out)
+    if slanted:
+        p.x_labels = slanted
+    elif below:
         top = min(w.box[1] for w in below)
         first = [w for w in below if w.box[1] <= top + 0.6 * th]
         p.x_labels = [_tick_label(w, f.x_ticks, glyphs, th, horizontal=True) for w in sorted(first, key=lambda w: w.cx)]
+        if len(first) >= 3 and all(len(w.ids) == 1 and w.w > 1.15 * w.h for w in first):
+            for lab in p.x_labels:  # single digits lying on their side: x labels written bottom to top
+                lab.base = _Crop(lab.word.box, ids=list(lab.word.ids), rotate=True, glyph_px=float(lab.word.w))
     # y tick labels: the words right-aligned next to the axis, centred within its span
     tick_out_y = max([k.length for k in f.y_ticks], default=0)
     left = [
@@ -124,6 +138,97 @@ def _tick_labels(p: _Panel, small: list[_Word], glyphs: _Glyphs, th: float, fram
                 _tick_label(w, [], glyphs, th, horizontal=False) for w in sorted(column, key=lambda w: w.cy)
             ]
     p.text_boxes += [lab.word.box for lab in p.x_labels + p.y_labels]
+
+
+def _slanted_x_labels(p: _Panel, glyphs: _Glyphs, th: float, tick_out: int) -> list[_TickLabel]:
+    """X tick labels rotated up to the right (matplotlib's rotation=30..60, ha='right'), each ending at its tick.
+
+    Glyphs just below the axis are grouped by touching diagonally; when at least three groups climb
+    to the right at a common angle, each is one label, read deskewed, at the tick under its right end.
+    """
+    f = p.frame
+    b = glyphs.boxes.astype(float)
+    if len(b) == 0:
+        return []
+    gh = b[:, 3] - b[:, 1]
+    sel = np.flatnonzero(
+        (b[:, 1] > f.bottom + f.thick / 2)
+        & (b[:, 3] < f.bottom + tick_out + 7 * th)
+        & (b[:, 0] > f.left - 7 * th)
+        & (b[:, 2] < f.right + 2 * th)
+        & (gh < 1.6 * th)
+        & (b[:, 0] > -1000)
+    )
+    if len(sel) < 4:
+        return []
+    sb = b[sel]
+    gap = 0.5 * th  # an exponent stands a little apart from its base
+    hgap = np.maximum(sb[:, None, 0] - sb[None, :, 2], sb[None, :, 0] - sb[:, None, 2])
+    vgap = np.maximum(sb[:, None, 1] - sb[None, :, 3], sb[None, :, 1] - sb[:, None, 3])
+    parent = list(range(len(sel)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero((hgap <= gap) & (vgap <= gap)), strict=True):
+        parent[find(int(i))] = find(int(j))
+    groups: dict[int, list[int]] = {}
+    for k in range(len(sel)):
+        groups.setdefault(find(k), []).append(k)
+    labels = []
+    angles = []
+    for members in groups.values():
+        gb = sb[members]
+        x0, y0, x1, y1 = gb[:, 0].min(), gb[:, 1].min(), gb[:, 2].max(), gb[:, 3].max()
+        if y0 > f.bottom + tick_out + 1.5 * th + 4:  # the labels start at the axis; a title lies further down
+            continue
+        if len(members) >= 2:
+            cx, cy = (gb[:, 0] + gb[:, 2]) / 2, (gb[:, 1] + gb[:, 3]) / 2
+            if np.ptp(cx) > 0:
+                slope = float(np.polyfit(cx, cy, 1)[0])
+                if -4.0 < slope < -0.3:
+                    angles.append(math.degrees(math.atan(-slope)))
+        labels.append(([int(sel[k]) + 1 for k in members], (int(x0), int(y0), int(x1), int(y1))))
+    if len(angles) < 3:  # single digits ('0', '2', '4'): each glyph's own tilt
+        angles += [a for ids, _ in labels if len(ids) == 1 and (a := _glyph_tilt(glyphs, ids[0], th)) is not None]
+        if len(angles) < 3 or np.std(angles) > 12:
+            return []
+    if len(angles) < 0.5 * len(labels):
+        return []
+    angle = float(np.median(angles))
+    out = []
+    for ids, box in sorted(labels, key=lambda item: item[1][2]):
+        word = _Word(ids, box)
+        ids = sorted(ids, key=lambda i: glyphs.boxes[i - 1][0])
+        heights = gh[np.asarray(ids) - 1]
+        small = heights < 0.75 * heights.max()
+        n_exp = len(small) - int(np.flatnonzero(~small).max()) - 1  # trailing small glyphs: an exponent ('10^2')
+        base = _Crop(box, ids=ids, angle=angle, glyph_px=float(np.median(heights)))
+        label = _TickLabel(word, _tick_at(float(box[2]), p.frame.x_ticks, th), base)
+        label.exp_glyphs = n_exp if len(ids) >= 3 and 0 < n_exp < len(ids) - 1 else 0
+        out.append(label)
+    return out
+
+
+def _glyph_tilt(glyphs: _Glyphs, gid: int, th: float) -> float | None:
+    """How far a glyph leans to the left at its top, in degrees (from its pixels' main axis); None if it is round
+    or small. Upright digits are taller than wide, so their main axis shows how the text was turned."""
+    x0, y0, x1, y1 = (int(v) for v in glyphs.boxes[gid - 1])
+    if max(x1 - x0, y1 - y0) < 0.5 * th:
+        return None
+    ys, xs = np.nonzero(glyphs.labels[y0:y1, x0:x1] == gid)
+    if len(xs) < 8:
+        return None
+    cov = np.cov(np.stack([xs, ys]).astype(float))
+    evals = np.linalg.eigvalsh(cov)
+    if evals[1] < 1.5 * evals[0]:  # no clear main axis
+        return None
+    phi = 0.5 * math.degrees(math.atan2(2 * cov[0, 1], cov[0, 0] - cov[1, 1]))  # from the x axis, y down
+    tilt = 90.0 - phi if phi > 0 else None
+    return tilt if tilt is not None and 15 <= tilt <= 75 else None
 
 
 def _x_title(p: _Panel, words: list[_Word], glyphs: _Glyphs, th: float) -> None:
@@ -193,9 +298,14 @@ def _corner_text(p: _Panel, small: list[_Word], glyphs: _Glyphs, th: float, y_wa
         if f.top - 2 * th <= w.box[3] <= f.top + 0.2 * th
         and f.left - th <= w.box[0] <= f.left + 2 * th
         and w.w < 6 * th
+        and not any(w.ids == lab.word.ids for lab in p.y_labels)  # the top tick label is not an offset
     ]
     if above:
         offset_word = min(above, key=lambda w: abs(w.box[0] - f.left))
+        for w in sorted(above, key=lambda w: w.box[0]):  # '×' and '10^5' can fall apart into two words
+            if w is not offset_word and 0 <= w.box[0] - offset_word.box[2] <= 0.8 * th:
+                ids = offset_word.ids + w.ids
+                offset_word = _Word(ids, glyphs.group_box(ids))
         p.y_offset = _tick_label(offset_word, [], glyphs, th, horizontal=True)  # or a panel label: read as both
     # panel label candidates: short words just above the frame's top-left corner or left of it
     for w in small:
@@ -234,9 +344,16 @@ def _inner_labels(f: _Frame, dark: np.ndarray, th: float) -> list[_Crop]:
 
 def _tick_label(word: _Word, ticks: list[_Tick], glyphs: _Glyphs, th: float, horizontal: bool) -> _TickLabel:
     """A tick label's crops (a raised exponent apart) and the tick it labels."""
-    if not horizontal and word.h > 1.3 * word.w and len(word.ids) >= 2:  # written bottom to top (R's style)
+    if word.h > 1.3 * word.w and len(word.ids) >= 2:  # written bottom to top (R's y labels, x labels at 90°)
         base = _Crop(word.box, ids=list(word.ids), rotate=True, glyph_px=float(word.w))
-        return _TickLabel(word, _tick_at(word.cy, ticks, th), base)
+        label = _TickLabel(word, _tick_at(word.cx if horizontal else word.cy, ticks, th), base)
+        # read upwards, the last glyphs (the topmost) are an exponent when they are narrower across the line
+        boxes = glyphs.boxes[np.asarray(sorted(word.ids, key=lambda i: -glyphs.boxes[i - 1][3])) - 1]
+        across = boxes[:, 2] - boxes[:, 0]
+        small = across < 0.75 * across.max()
+        n_exp = len(small) - int(np.flatnonzero(~small).max()) - 1
+        label.exp_glyphs = n_exp if len(small) >= 3 and 0 < n_exp < len(small) - 1 else 0
+        return label
     boxes = glyphs.boxes[np.asarray(word.ids) - 1]
     heights = boxes[:, 3] - boxes[:, 1]
     tall = heights >= 0.8 * heights.max()
@@ -278,10 +395,11 @@ def _read_text(panels: list[_Panel], gray: np.ndarray, glyphs: _Glyphs) -> None:
         c for p in panels for lab in p.x_labels + p.y_labels + p.right_labels for c in (lab.base, lab.exponent) if c
     ]
     digit_crops += [piece for t in titles for piece in t.pieces if piece.sup]
+    digit_crops += [lab.exponent for p in panels for lab in (p.x_offset, p.y_offset) if lab and lab.exponent]
     _ocr_sheet(gray, glyphs, digit_crops, DIGITS)
     text_crops = [piece for t in titles for piece in t.pieces if not piece.sup]
     text_crops += [c for p in panels for c in p.panel_crops]
-    text_crops += [c for p in panels for lab in (p.x_offset, p.y_offset) if lab for c in (lab.base, lab.exponent) if c]
+    text_crops += [lab.base for p in panels for lab in (p.x_offset, p.y_offset) if lab]
     _ocr_sheet(gray, glyphs, text_crops, None)
     for title in titles:
         title.text = re.sub(r"(?<!\S)\|(?!\S)", "I", title.joined())  # a lone 'I' (current) reads as '|'

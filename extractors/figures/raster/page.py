@@ -30,6 +30,14 @@ class _Page:
         self.lines_h, self.lines_v, self.frames_found = _find_frames(self.dark, self.stroke, self.ink_dist)
         return self.frames_found
 
+    def light_frames(self) -> list[_Frame]:
+        """Frames drawn in light grey, ticks too (gnuplot, bmh): the same search on lighter strokes."""
+        grey = self.sat < 40
+        self.lines_h, self.lines_v, self.frames_found = _find_frames(
+            (self.gray < 205) & grey, (self.gray < 225) & grey, self.ink_dist
+        )
+        return self.frames_found
+
     def read_panels(self, frames: list[_Frame]) -> list[_Panel]:
         """The main frames as panels in reading order, with their text read."""
         mains = [f for f in frames if not any(o is not f and o.contains(f) for o in frames)]
@@ -53,6 +61,47 @@ class _Page:
             for k, p in enumerate(panels):
                 p.label = "abcdefghijklmnopqrstuvwxyz"[k] if k < 26 else str(k + 1)
         return panels
+
+
+def flatten_face(rgb: np.ndarray) -> np.ndarray | None:
+    """The image redrawn in the usual style where the axes are a tinted rectangle without spines (ggplot, seaborn).
+
+    The face's tint becomes white (every pixel of the face scaled so that the tint maps to white:
+    strokes keep their colour, anti-aliased edges their blend), a dark frame is drawn on the face's
+    edges and outward tick marks where its white grid lines meet them. None where there is no such face.
+    """
+    h, w = rgb.shape[:2]
+    q = (rgb[::2, ::2] // 4).reshape(-1, 3).astype(np.int32)
+    codes = q[:, 0] * 4096 + q[:, 1] * 64 + q[:, 2]
+    counts = np.bincount(codes)
+    for code in np.argsort(counts)[::-1][:3]:
+        tint = np.array([code // 4096, (code // 64) % 64, code % 64], dtype=np.float32) * 4 + 2
+        if tint.min() >= 190 and tint.max() <= 247 and tint.max() - tint.min() < 30:
+            break
+    else:
+        return None
+    face = (np.abs(rgb.astype(np.float32) - tint) <= 6).all(axis=2)
+    rows, cols = np.flatnonzero(face.mean(axis=1) > 0.3), np.flatnonzero(face.mean(axis=0) > 0.3)
+    if len(rows) < 40 or len(cols) < 40:
+        return None
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    if face[y0:y1, x0:x1].mean() < 0.5 or (y1 - y0) * (x1 - x0) < 0.1 * h * w:
+        return None
+    out = rgb.astype(np.float32)
+    box = out[y0:y1, x0:x1]
+    white_grid = (box > 248).all(axis=2)
+    out[y0:y1, x0:x1] = np.clip(box * (255.0 / tint), 0, 255)
+    t = max(1, round(min(h, w) / 400))
+    out[y1 - t : y1 + t, x0 - t : x1 + t] = 0
+    out[y0 - t : y1 + t, x0 - t : x0 + t] = 0
+    tick = max(4, round(0.012 * min(h, w)))
+    gx = np.flatnonzero(white_grid.mean(axis=0) > 0.6) + x0
+    gy = np.flatnonzero(white_grid.mean(axis=1) > 0.6) + y0
+    for x in gx:
+        out[y1 + t : y1 + t + tick, x : x + 1] = 0
+    for y in gy:
+        out[y : y + 1, max(0, x0 - t - tick) : x0 - t] = 0
+    return out.astype(np.uint8)
 
 
 def _background(rgb: np.ndarray) -> np.ndarray:

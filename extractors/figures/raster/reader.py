@@ -6,11 +6,13 @@ import math
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from extractors.figures.axes import Calibration, calibrate, split_axis_title
 from extractors.figures.raster.frame import _union
 from extractors.figures.raster.labels import _Panel, _TickLabel
 from extractors.figures.raster.ocr import _require_tesseract
-from extractors.figures.raster.page import _Page
+from extractors.figures.raster.page import _Page, flatten_face
 from extractors.figures.raster.series import _series
 from extractors.figures.raster.skips import _has_slanted_axes, _pixels, _skip_insets
 from schemas.figure import FigureData, FigureSkip
@@ -53,8 +55,19 @@ def read_raster(figure: FigureImage, insets: Literal["skip", "ignore"] = "skip")
     page = _Page(rgb)
     frames = page.frames()
     if not frames:
-        if _has_slanted_axes(page.dark):
+        frames = page.light_frames()
+        # a 3D plot's panes can pass for light frames: its slanted axes lie outside them, a plot's straight
+        # data lines inside
+        outside = page.dark.copy()
+        for f in frames:
+            x0, y0, x1, y1 = f.interior()
+            outside[y0:y1, x0:x1] = False
+        if _has_slanted_axes(outside):
             raise FigureSkip("3d plot: slanted axes and no rectangular plot frame")
+    if not frames and (flat := flatten_face(rgb)) is not None:  # axes drawn as a tinted face, no spines
+        page = _Page(flat)
+        frames = page.frames()
+    if not frames:
         raise FigureSkip("no axes: no frame of two perpendicular axis lines with tick marks")
     if insets == "skip":
         _skip_insets(frames)
@@ -141,16 +154,46 @@ def _multiplier(offset: _TickLabel | None) -> float | None:
 
 def _calibration(labels: list[_TickLabel], factor: float | None = None) -> tuple[Calibration | None, str]:
     """The axis' calibration from its labels (times the axis' offset factor), or None and why."""
-    powers = any(lab.exponent is not None and lab.base.text.strip() == "10" for lab in labels)
+    powers = any(lab.exponent is not None and lab.base.text.strip() == "10" for lab in labels) or any(
+        lab.exp_glyphs and lab.base.text.strip().startswith("10") for lab in labels
+    )
     pairs = [(lab.pos, v * (factor or 1.0)) for lab in labels if (v := lab.value(powers)) is not None]
+    if powers and any((lab.exponent is None and not lab.exp_glyphs) or lab.value(True) is None for lab in labels):
+        pairs = _decades(labels, pairs)
     read = ", ".join(lab.text() or "?" for lab in labels)
     if not labels:
         return None, "none found"
     cal = calibrate(pairs)
+    if cal is not None and cal.scale == "log" and factor:  # no offset on a log axis: the factor was a misread
+        cal = calibrate([(lab.pos, v) for lab in labels if (v := lab.value(powers)) is not None])
     # two labels always fit a line: with three or more found, at least three must agree
     if cal is None or cal.ticks < max(min(3, len(labels)), math.ceil(0.5 * len(labels))):
         return None, f"read [{read}]"
     return cal, read
+
+
+def _decades(labels: list[_TickLabel], pairs: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """A log axis' powers of ten whose exponents were not all read: evenly spaced labels, and two read
+    exponents that fix the step, give the others (10^0, 10^?, 10^2 -> 10^1)."""
+    positions = sorted(lab.pos for lab in labels)
+    gaps = np.diff(positions)
+    if len(positions) < 3 or gaps.min() <= 0 or gaps.std() > 0.05 * gaps.mean():
+        return pairs
+    known = {  # only labels read with a raised exponent: a bare '10' may be '10^2' whose exponent touched it
+        round((lab.pos - positions[0]) / gaps.mean()): math.log10(v)
+        for lab in labels
+        if (lab.exponent is not None or lab.exp_glyphs)
+        and (v := lab.value(True)) is not None
+        and v > 0
+        and abs(math.log10(v) - round(math.log10(v))) < 1e-9
+    }
+    if len(known) < 2:
+        return pairs
+    (i0, e0), (i1, e1) = sorted(known.items())[:2]
+    step = (e1 - e0) / (i1 - i0)
+    if step == 0 or step != round(step) or any(abs(e0 + step * (i - i0) - e) > 1e-9 for i, e in known.items()):
+        return pairs
+    return [(pos, 10.0 ** (e0 + step * (k - i0))) for k, pos in enumerate(positions)]
 
 
 _MICRO = re.compile(r"(?<![A-Za-z])u(?=(?:m|V|A|W|s|g|F|S|J|C|T|L|l|mol|Pa|H|Ω)(?![a-z]))")

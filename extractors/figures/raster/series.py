@@ -62,6 +62,10 @@ def _plot_ink(page: _Page, panel: _Panel) -> tuple[np.ndarray, np.ndarray]:
     for axis in (0, 1):
         frac = (light & ink).mean(axis=axis)
         lines = np.flatnonzero(frac > 0.3)
+        ticks = f.x_ticks if axis == 0 else f.y_ticks
+        if len(ticks) >= 3:  # grid lines stand on the major ticks; a flat light grey curve between them is data
+            origin = x0 if axis == 0 else y0
+            lines = np.array([k for k in lines if min(abs(k + origin - t.pos) for t in ticks) <= 3], dtype=int)
         if len(lines):
             sel = np.zeros(frac.shape, bool)
             sel[lines] = True
@@ -70,6 +74,19 @@ def _plot_ink(page: _Page, panel: _Panel) -> tuple[np.ndarray, np.ndarray]:
                 ink[:, sel] &= ~light[:, sel]
             else:
                 ink[sel, :] &= ~light[sel, :]
+    # dark grid lines (grayscale and classic styles): grey rows or columns drawn across most of the plot area;
+    # a data curve is never that straight for that long
+    grey = ink & (sat < 40)
+    for axis in (0, 1):
+        across = np.flatnonzero(grey.mean(axis=axis) > 0.75)
+        if len(across):
+            sel = np.zeros(grey.shape[1 - axis], bool)
+            sel[across] = True
+            sel = ndimage.binary_dilation(sel, iterations=1)
+            if axis == 0:
+                ink[:, sel] &= ~grey[:, sel]
+            else:
+                ink[sel, :] &= ~grey[sel, :]
     ink &= ~((gray > 215) & (sat < 40))  # anti-aliasing haze (and what shows faintly through a legend's fill)
     for crop in panel.inner_crops:  # a panel label inside the plot area is not data
         if _PANEL_LABEL.match(crop.text.strip()):
