@@ -35,6 +35,7 @@ from flows.extract_paper import extract_task
 from flows.staging import Provenance, stage_result
 from schemas.fetch import FetchedPaper
 from schemas.options import ExtractionOptions
+from schemas.result import PaperResult
 
 if TYPE_CHECKING:
     from prefect_dask import DaskTaskRunner
@@ -56,6 +57,23 @@ class StagedPaper(BaseModel):
     status: str
     seconds: float
     worker: str | None = None
+    stage_seconds: dict[str, float] = {}
+
+
+# The stages extractors.pipeline times itself (PaperResult.seconds); what remains of a paper's time is grounding,
+# credibility scoring and the bookkeeping around them.
+PIPELINE_STAGES = ("parse", "passages", "extract", "figures")
+
+
+def paper_stage_seconds(result: PaperResult, total_s: float) -> dict[str, float]:
+    """Where one paper's extraction time went: the pipeline's own stages, and the rest as `ground_score`.
+
+    Args:
+        total_s: the wall time of the paper's pipeline run (extract_paper), measured by the caller.
+    """
+    stages = {name: round(result.seconds.get(name, 0.0), 4) for name in PIPELINE_STAGES}
+    stages["ground_score"] = round(max(0.0, total_s - sum(stages.values())), 4)
+    return stages
 
 
 def warm_up(pipeline: Pipeline) -> None:
@@ -130,7 +148,10 @@ def extract_chunk(
         clock = time.perf_counter()
         result = extract_task.fn(item.path, item.ref.reference, pipeline, item.ref.doi, budget_s=budget_s)
         assert result is not None  # only a stop request drops a paper, and none is passed
-        stage_result(result, Path(staging), Provenance.here(worker))
+        extracted_s = time.perf_counter() - clock
+        stage_result(result, Path(staging), Provenance.here(worker), item.ref.metadata())
+        stages = paper_stage_seconds(result, extracted_s)
+        stages["stage"] = round(time.perf_counter() - clock - extracted_s, 4)
         done.append(
             StagedPaper(
                 sha256=item.sha256,
@@ -138,6 +159,7 @@ def extract_chunk(
                 status=result.status,
                 seconds=round(time.perf_counter() - clock, 3),
                 worker=worker,
+                stage_seconds=stages,
             )
         )
     return done

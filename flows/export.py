@@ -64,7 +64,12 @@ COLUMN_DOCS = {
     "paper_id": "sha256 of the kept record's source file",
     "source": "Path or URL the kept record was read from",
     "doi": "DOI of the paper, where known",
-    "title": "Title of the paper, where known",
+    "title": "Title of the paper: the source's (arXiv, OpenAlex), else the one parsed from the paper",
+    "authors": "Authors of the paper, where the source named them",
+    "year": "Year of publication, where the source gave it (never guessed)",
+    "venue": "Journal or conference, where the source gave it",
+    "arxiv_id": "arXiv identifier with its version, where the paper came from arXiv or has a copy there",
+    "licence": "Licence of the paper's open copy, where the source stated one (e.g. cc-by)",
     "evidence_text": "The sentence or table row the kept value was read from",
     "page": "PDF page of the evidence (null for text sources)",
     "char_start": "Offset of the evidence in the parsed document text",
@@ -184,7 +189,7 @@ def training_table(
                    r.value AS value_as_written, r.value_max AS value_max_as_written, r.unit AS unit_as_written, r.uncertainty,
                    r.method_kind, r.method->>'detail' AS method_detail, r.credibility_score AS credibility,
                    g.n_records, g.n_papers, g.n_agree, g.n_records - g.n_agree AS n_disagree, g.other_values,
-                   r.record_id, r.paper_id, r.source, coalesce(r.doi, p.doi) AS doi, p.title,
+                   r.record_id, r.paper_id, r.source, coalesce(r.doi, p.doi) AS doi, p.title, {_paper_columns(con)},
                    r.evidence->>'text' AS evidence_text, r.page, TRY_CAST(r.evidence->>'char_start' AS INTEGER) AS char_start,
                    TRY_CAST(r.evidence->>'char_end' AS INTEGER) AS char_end, r.origin
             FROM best b JOIN agreement g USING (material_key, property, conditions_key)
@@ -201,6 +206,26 @@ def training_table(
         "below_credibility": counts_row[1] if counts_row and min_credibility > 0 else 0,
     }
     return table, counts
+
+
+# The paper metadata of a row's provenance (flows.store.write_paper) and its type where a database has no such column.
+PAPER_METADATA_COLUMNS = {
+    "authors": "VARCHAR[]",
+    "year": "INTEGER",
+    "venue": "VARCHAR",
+    "arxiv_id": "VARCHAR",
+    "licence": "VARCHAR",
+}
+
+
+def _paper_columns(con: duckdb.DuckDBPyConnection) -> str:
+    """The metadata columns of `papers` for the SELECT: typed NULLs for those a database opened read-only lacks
+    (written by an older propmine and not opened for writing since), so the table has the same columns."""
+    query = "SELECT column_name FROM information_schema.columns WHERE table_name = 'papers'"
+    found = {row[0].lower() for row in con.execute(query).fetchall()}
+    return ", ".join(
+        f"p.{name}" if name in found else f"NULL::{kind} AS {name}" for name, kind in PAPER_METADATA_COLUMNS.items()
+    )
 
 
 def export_training_table(
@@ -292,6 +317,20 @@ def _flatten_for_csv(table: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
+def _licence_summary(table: pa.Table) -> str:
+    """One sentence on the rows' licences: how many rows' papers state which licence, and how many state none."""
+    licences = table.column("licence").to_pylist() if "licence" in table.column_names else []
+    known: dict[str, int] = {}
+    for licence in licences:
+        if licence:
+            known[licence] = known.get(licence, 0) + 1
+    if not known:
+        return "No paper's source stated a licence (`licence` is empty)."
+    parts = ", ".join(f"{name} {n:,}" for name, n in sorted(known.items(), key=lambda kv: (-kv[1], kv[0])))
+    unknown = len(licences) - sum(known.values())
+    return f"Licences the sources stated (`licence`), in rows: {parts}; none stated: {unknown:,}."
+
+
 def dataset_card(
     table: pa.Table,
     counts: dict[str, int],
@@ -377,7 +416,7 @@ def dataset_card(
         "- The records were extracted by a model (or rules) from papers and grounded in their text; they are not",
         "  curated. The credibility score is a heuristic of the method context, not a measurement error.",
         "- The evidence text is quoted from the papers; their copyright and licences stay with their authors and",
-        "  publishers. Check them before redistributing this table.",
+        "  publishers. Check them before redistributing this table. " + _licence_summary(table),
         "- Materials are grouped by formula: polymorphs and sample forms of one formula (anatase and rutile TiO2,",
         "  films and single crystals) share a group unless the conditions differ.",
         "",

@@ -57,7 +57,12 @@ HEAD_BYTES = 1024
 NOT_PDF_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/json"})
 ARXIV_PAGE_SIZE = 100
 OPENALEX_PAGE_SIZE = 200  # the most OpenAlex gives per page
-OPENALEX_FIELDS = "id,doi,title,display_name,best_oa_location,locations"
+OPENALEX_FIELDS = (
+    "id,doi,title,display_name,publication_year,authorships,primary_location,best_oa_location,locations,ids"
+)
+# OpenAlex names an arXiv copy by its landing page; the id is the page's last path part(s).
+_ARXIV_ABS = re.compile(r"^https?://(?:www\.|export\.)?arxiv\.org/abs/(.+?)/?$", re.IGNORECASE)
+_YEAR = re.compile(r"^(\d{4})-")
 ATOM = {
     "atom": "http://www.w3.org/2005/Atom",
     "arxiv": "http://arxiv.org/schemas/atom",
@@ -452,17 +457,21 @@ def fetch_paper(
         InputError: the staging folder cannot be created or written, e.g. the disk is full;
             that stops a whole batch, not one paper.
     """
+    clock = time.perf_counter()
     if ref.kind == "path":
         if ref.listed_in and not settings.allow_local_files:
             return _failed(ref, f"refused: {ref.listed_in} names a local file; {LOCAL_FILES_HINT}")
-        return _hash_local(ref)
-    staging_dir = Path(staging_dir)
-    try:
-        staging_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise _staging_error(staging_dir, err) from err
-    with _client_or_new(client, settings) as http, _deadline(settings.download_deadline_s):
-        return _download(http, ref, staging_dir, settings)
+        fetched = _hash_local(ref)
+    else:
+        staging_dir = Path(staging_dir)
+        try:
+            staging_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise _staging_error(staging_dir, err) from err
+        with _client_or_new(client, settings) as http, _deadline(settings.download_deadline_s):
+            fetched = _download(http, ref, staging_dir, settings)
+    fetched.seconds = round(time.perf_counter() - clock, 4)
+    return fetched
 
 
 def _failed(ref: PaperRef, reason: str) -> FetchedPaper:
@@ -783,6 +792,8 @@ def _arxiv_ref(entry: ET.Element) -> PaperRef | None:
         logger.warning("arXiv entry %s has no PDF link; skipped", entry_id)
         return None
     landing = next((ln.get("href") for ln in links if ln.get("rel") == "alternate"), None)
+    licence = next((ln.get("href") for ln in links if ln.get("rel") == "license"), None)
+    published = _YEAR.match(entry.findtext("atom:published", "", ATOM).strip())
     return PaperRef(
         reference=pdf,
         kind="url",
@@ -790,6 +801,14 @@ def _arxiv_ref(entry: ET.Element) -> PaperRef | None:
         doi=_one_line(entry.findtext("arxiv:doi", "", ATOM)) or None,
         title=_one_line(entry.findtext("atom:title", "", ATOM)) or None,
         landing_url=landing or entry_id or None,
+        authors=[
+            name for a in entry.findall("atom:author", ATOM) if (name := _one_line(a.findtext("atom:name", "", ATOM)))
+        ],
+        year=int(published[1]) if published else None,
+        # arXiv gives a venue only where the authors added a journal reference; a preprint has none.
+        venue=_one_line(entry.findtext("arxiv:journal_ref", "", ATOM)) or None,
+        licence=_text(licence) or _one_line(entry.findtext("arxiv:license", "", ATOM)) or None,
+        origin="arxiv",
     )
 
 
@@ -843,10 +862,37 @@ def _openalex_ref(work: object) -> PaperRef | None:
         logger.debug("OpenAlex work %s has no PDF URL; skipped", work.get("id"))
         return None
     doi = _text(work.get("doi"))
+    year = work.get("publication_year")
     return PaperRef(
         reference=location["pdf_url"].strip(),
         kind="url",
         doi=re.sub(r"^https?://(dx\.)?doi\.org/", "", doi) if doi else None,
         title=_text(work.get("title")) or _text(work.get("display_name")),
         landing_url=_text(location.get("landing_page_url")) or _text(work.get("id")),
+        authors=_openalex_authors(work.get("authorships")),
+        year=year if isinstance(year, int) and not isinstance(year, bool) else None,
+        venue=_text(_as_dict(_as_dict(work.get("primary_location")).get("source")).get("display_name")),
+        arxiv_id=_openalex_arxiv_id(work, candidates),
+        licence=_text(location.get("license")),  # the licence of the copy that is downloaded
+        origin="openalex",
     )
+
+
+def _openalex_authors(authorships: object) -> list[str]:
+    names = []
+    for authorship in authorships if isinstance(authorships, list) else []:
+        authorship = _as_dict(authorship)
+        name = _text(_as_dict(authorship.get("author")).get("display_name")) or _text(authorship.get("raw_author_name"))
+        if name:
+            names.append(name)
+    return names
+
+
+def _openalex_arxiv_id(work: dict[str, Any], locations: list[dict[str, Any]]) -> str | None:
+    """The arXiv id of a work with an arXiv copy (its ids, else a location's arxiv.org/abs page), or None."""
+    urls = [_text(_as_dict(work.get("ids")).get("arxiv"))] + [_text(loc.get("landing_page_url")) for loc in locations]
+    for url in urls:
+        found = _ARXIV_ABS.match(url or "")
+        if found:
+            return found[1]
+    return None

@@ -267,6 +267,8 @@ class BatchProgress(WorkProgress):
             self._batch_started = time.monotonic()
         if self._bars is not None and self._batch_task is None:
             self._batch_task = self._bars.add_task("papers", total=total, unit="papers", one="paper")
+        elif self._bars is not None and self._batch_task is not None:  # papers found done while others download
+            self._bars.update(self._batch_task, total=total)
         if outcome is None:
             self.paper(source, self.finished + 1, total)
             return
@@ -319,4 +321,5 @@ def summary_rows(summary: BatchSummary) -> list[tuple[str, str]]:
         ("  failed", f"{summary.failed:,}"),
         ("records", f"{summary.records:,}"),
         ("time", duration(summary.seconds)),
+        *[(f"  {name}", duration(s)) for name, s in summary.stage_seconds.items() if name != "wall" and s >= 0.05],
     ]

@@ -368,9 +368,19 @@ def _top_materials(con: duckdb.DuckDBPyConnection, plots: _Plots, properties: li
 
 
 def _years(con: duckdb.DuckDBPyConnection, plots: _Plots, properties: list[str]) -> dict[str, Any] | None:
-    """Values against publication year; None when the papers table has no year (or date) column."""
+    """Values against publication year; None when no paper has one.
+
+    The year is what the paper's source said (`papers.year`, from an arXiv or OpenAlex search); papers from a
+    folder or a urls: list have none, and none is guessed for them.
+    """
     year_expr = _paper_year_expression(con)
     if year_expr is None:
+        return None
+    counts = _rows(
+        con,
+        f"SELECT count(*) FILTER (WHERE {year_expr} BETWEEN 1800 AND 2100) AS n_known, count(*) AS n_all FROM papers p",
+    )[0]
+    if not counts["n_known"]:
         return None
     if not properties:
         return {"shown": False}
@@ -382,10 +392,6 @@ def _years(con: duckdb.DuckDBPyConnection, plots: _Plots, properties: list[str])
         QUALIFY row_number() OVER (PARTITION BY r.property ORDER BY hash(r.record_id)) <= {SAMPLE_PER_PROPERTY}""",
         properties,
     ).fetchall()
-    counts = _rows(
-        con,
-        f"SELECT count(*) FILTER (WHERE {year_expr} BETWEEN 1800 AND 2100) AS n_known, count(*) AS n_all FROM papers p",
-    )[0]
     by_property: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for prop, year, v in rows:
         by_property[prop].append((int(year), v))
@@ -502,7 +508,8 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 
 
 def _paper_year_expression(con: duckdb.DuckDBPyConnection) -> str | None:
-    """SQL for a paper's publication year, from whichever year or date column the papers table has."""
+    """SQL for a paper's publication year: `year`, which the batch fills from the source's metadata (added to every
+    database on its next write), else a year or date column someone added by hand; None when there is none."""
     columns = _columns(con, "papers")
     for name in ("year", "publication_year", "pub_year", "published_year"):
         if name in columns:

@@ -11,9 +11,11 @@ first instead of redoing them.
     STAGING/fetched.json             reference -> sha256, so a re-run needs no download
     STAGING/claims/                  which batch works on which paper (flows.claims), for shared batches
 
-A staged file is the PaperResult's JSON with one more member, "provenance" (which host and worker
-process extracted the paper, and when), read by the merge into the `papers` row; PaperResult itself
-ignores it, and a file staged without it (by an older propmine) merges with those columns empty.
+A staged file is the PaperResult's JSON with two more members, "source_metadata" (what the source said
+about the paper: title, authors, year, venue, DOI, arXiv id, licence; schemas.fetch.PaperMetadata) and,
+last, "provenance" (which host and worker process extracted the paper, and when), both read by the merge
+into the `papers` row; PaperResult itself ignores them, and a file staged without them (by an older
+propmine) merges with those columns empty.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from schemas.errors import InputError
+from schemas.fetch import PaperMetadata
 from schemas.result import PaperResult
 from schemas.storage import atomic_write_text
 
@@ -104,7 +107,16 @@ def is_staged(staging: Path, paper_id: str, source: str) -> bool:
     return (folder / f"{paper_id}.json").is_file() or (folder / f"{unread}.json").is_file()
 
 
-def stage_result(result: PaperResult, staging: Path, provenance: Provenance | None = None) -> Path:
+_METADATA_MEMBER = ',"source_metadata":'
+_PROVENANCE_MEMBER = ',"provenance":'
+
+
+def stage_result(
+    result: PaperResult,
+    staging: Path,
+    provenance: Provenance | None = None,
+    metadata: PaperMetadata | None = None,
+) -> Path:
     """Write one paper's result into the staging folder, atomically; returns the file.
 
     Any process may call this at once with others (Dask workers, several batches): each paper is its own
@@ -112,14 +124,16 @@ def stage_result(result: PaperResult, staging: Path, provenance: Provenance | No
 
     Args:
         provenance: who extracted it (default: this process, now).
+        metadata: what the paper's source said about it (None: nothing, as for a folder or a urls: list).
     """
     folder = staging / "results"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / staged_name(result)
     stamp = json.dumps((provenance or Provenance.here()).to_json())
-    # One more member spliced into the object model_dump_json made, rather than a dict round trip of a result
-    # that may hold 10k passages.
-    _write_atomic(path, result.model_dump_json()[:-1] + f',"provenance":{stamp}}}')
+    about = metadata.model_dump_json(exclude_defaults=True) if metadata is not None else "null"
+    # Members spliced into the object model_dump_json made, rather than a dict round trip of a result that may
+    # hold 10k passages; provenance stays last, where an older propmine looks for it.
+    _write_atomic(path, result.model_dump_json()[:-1] + f"{_METADATA_MEMBER}{about}{_PROVENANCE_MEMBER}{stamp}}}")
     return path
 
 
@@ -137,14 +151,28 @@ def read_staged(path: Path) -> PaperResult:
 
 def read_staged_with_provenance(path: Path) -> tuple[PaperResult, Provenance]:
     """A staged result and who extracted it (all None for a file staged without it)."""
+    result, provenance, _ = read_staged_entry(path)
+    return result, provenance
+
+
+def read_staged_entry(path: Path) -> tuple[PaperResult, Provenance, PaperMetadata | None]:
+    """A staged result, who extracted it, and what its source said about it (None for a file staged without it)."""
     text = path.read_text(encoding="utf-8")
-    result = PaperResult.model_validate_json(text)  # ignores the provenance member
-    at = text.rfind(',"provenance":')  # stage_result puts it last: no second parse of the whole result
+    result = PaperResult.model_validate_json(text)  # ignores the members stage_result added
+    # stage_result puts them last (metadata, then provenance): no second parse of the whole result
+    at = text.rfind(_PROVENANCE_MEMBER)
+    before = text.rfind(_METADATA_MEMBER, 0, at) if at >= 0 else -1
     try:
-        found = json.loads(text[at + len(',"provenance":') : text.rstrip().rfind("}")]) if at >= 0 else None
+        found = json.loads(text[at + len(_PROVENANCE_MEMBER) : text.rstrip().rfind("}")]) if at >= 0 else None
+        about = json.loads(text[before + len(_METADATA_MEMBER) : at]) if before >= 0 else None
     except json.JSONDecodeError:
-        found = json.loads(text).get("provenance")
-    return result, Provenance.from_json(found)
+        whole = json.loads(text)
+        found, about = whole.get("provenance"), whole.get("source_metadata")
+    try:
+        metadata = PaperMetadata.model_validate(about) if isinstance(about, dict) else None
+    except ValueError:  # a damaged member costs the metadata, not the paper
+        metadata = None
+    return result, Provenance.from_json(found), metadata
 
 
 def load_fetch_index(staging: Path) -> dict[str, str]:

@@ -25,6 +25,7 @@ from flows.staging import Provenance
 from schemas.credibility import DEFAULT_RULES, load_credibility_rules
 from schemas.document import ParsedDocument
 from schemas.errors import InputError
+from schemas.fetch import PaperMetadata
 from schemas.record import Credibility, Method, Record
 from schemas.result import PaperResult
 from schemas.storage import DatabaseWriteError, open_duckdb, write_transaction
@@ -107,6 +108,7 @@ def write_paper(
     result: PaperResult,
     run_id: str | None = None,
     provenance: Provenance | None = None,
+    metadata: PaperMetadata | None = None,
 ) -> None:
     """Replace everything stored for one paper with this result, in one transaction.
 
@@ -115,10 +117,13 @@ def write_paper(
     Args:
         provenance: which host and worker extracted the paper, and when (default: this process, now: right
             for a paper extracted where it is written; a merge passes what the staged file says).
+        metadata: what the paper's source said about it (an arXiv or OpenAlex search); where it says
+            nothing, the title is the parsed document's and the other fields stay empty.
     """
     provenance = provenance or Provenance.here()
     paper_id = result.paper.paper_id if result.paper else f"unread:{result.source}"
     doc = result.document
+    about = paper_metadata(result, metadata)
     with write_transaction(con, f"paper {paper_id[:16]} ({result.source})"):
         for table in PAPER_TABLES:
             con.execute(f"DELETE FROM {table} WHERE paper_id = ?", [paper_id])
@@ -132,8 +137,8 @@ def write_paper(
                     "paper_id": paper_id,
                     "source": result.source,
                     "kind": result.paper.kind if result.paper else None,
-                    "title": doc.title if doc else None,
-                    "doi": result.doi,
+                    "title": about.title,
+                    "doi": about.doi,
                     "n_pages": len(doc.pages) if doc else None,
                     "status": result.status,
                     "error": "; ".join(result.errors) or None,
@@ -145,6 +150,13 @@ def write_paper(
                     "host": provenance.host,
                     "worker": provenance.worker,
                     "extracted_at": provenance.extracted_at,
+                    "authors": about.authors or None,
+                    "year": about.year,
+                    "venue": about.venue,
+                    "arxiv_id": about.arxiv_id,
+                    "licence": about.licence,
+                    "landing_url": about.landing_url,
+                    "metadata_from": about.origin,
                 }
             ],
         )
@@ -200,6 +212,21 @@ def write_paper(
                 )
 
 
+def paper_metadata(result: PaperResult, metadata: PaperMetadata | None) -> PaperMetadata:
+    """The metadata a paper's row stores: the source's, with the parsed document's title where the source gave none.
+
+    Nothing is guessed: a year or venue the source did not give stays empty (a PDF's creation date is not its
+    publication date). `origin` says where the title came from when only the document gave one.
+    """
+    about = metadata.model_copy() if metadata is not None else PaperMetadata()
+    about.doi = result.doi or about.doi
+    title = result.document.title if result.document else None
+    if not about.title and title:
+        about.title = title
+        about.origin = about.origin or "document"
+    return about
+
+
 _AXES = {"x_label", "x_unit", "x_scale", "y_label", "y_unit", "y_scale", "x_range", "y_range", "x_categories"}
 
 
@@ -251,10 +278,23 @@ def start_run(con: duckdb.DuckDBPyConnection, command: str, settings: dict[str, 
     return run_id
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, n_papers: int, n_records: int) -> None:
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    n_papers: int,
+    n_records: int,
+    stage_seconds: dict[str, float] | None = None,
+) -> None:
+    """Close a run with its counts and, for a batch, the seconds spent in each stage (fetch, parse, extract, ...)."""
     con.execute(
-        "UPDATE runs SET finished_at = ?, n_papers = ?, n_records = ? WHERE run_id = ?",
-        [datetime.now(UTC).replace(tzinfo=None), n_papers, n_records, run_id],
+        "UPDATE runs SET finished_at = ?, n_papers = ?, n_records = ?, stage_seconds = ? WHERE run_id = ?",
+        [
+            datetime.now(UTC).replace(tzinfo=None),
+            n_papers,
+            n_records,
+            json.dumps(stage_seconds) if stage_seconds else None,
+            run_id,
+        ],
     )
 
 
@@ -348,13 +388,13 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staging: Path, run_id: str | No
     Raises:
         DatabaseWriteError: the database file cannot be written; the message says the results are kept.
     """
-    from flows.staging import read_staged_with_provenance, staged_results
+    from flows.staging import read_staged_entry, staged_results
 
     merged = []
     for path in staged_results(staging):
         try:
-            result, provenance = read_staged_with_provenance(path)
-            write_paper(con, result, run_id, provenance)
+            result, provenance, metadata = read_staged_entry(path)
+            write_paper(con, result, run_id, provenance, metadata)
         except DatabaseWriteError as err:
             raise _kept_in_staging(err, staging) from err
         except Exception as err:  # one paper that cannot be stored must not stop the batch

@@ -12,6 +12,27 @@ from pydantic import BaseModel, Field, ValidationError
 from schemas.errors import ConfigError
 
 
+class PaperMetadata(BaseModel):
+    """What a source said about a paper (arXiv, OpenAlex) or what the paper itself gave (its parsed title).
+
+    Only what was given is kept: a field the source left out stays None (or empty), never guessed.
+    """
+
+    title: str | None = Field(default=None, description="The title")
+    authors: list[str] = Field(default=[], description="The authors' names, in the source's order")
+    year: int | None = Field(default=None, description="The year of publication (arXiv: of the first version)")
+    venue: str | None = Field(default=None, description="The journal or conference, as the source names it")
+    doi: str | None = Field(default=None, description="The DOI (without https://doi.org/)")
+    arxiv_id: str | None = Field(default=None, description="The arXiv identifier with its version, e.g. 2101.00001v2")
+    licence: str | None = Field(
+        default=None, description="The licence the source states for the open copy (e.g. cc-by, or a licence URL)"
+    )
+    landing_url: str | None = Field(default=None, description="The paper's web page (not the PDF)")
+    origin: Literal["arxiv", "openalex", "document"] | None = Field(
+        default=None, description="Where the metadata came from: a search API, or the parsed document itself"
+    )
+
+
 class PaperRef(BaseModel):
     """One paper to read: a local path or a URL, with what the source said about it."""
 
@@ -21,10 +42,33 @@ class PaperRef(BaseModel):
     arxiv_id: str | None = Field(default=None, description="The arXiv identifier with its version, e.g. 2101.00001v2")
     title: str | None = Field(default=None, description="The title, when the source gave one")
     landing_url: str | None = Field(default=None, description="The paper's web page (not the PDF)")
+    authors: list[str] = Field(default=[], description="The authors' names, when the source gave them")
+    year: int | None = Field(default=None, description="The year of publication, when the source gave it")
+    venue: str | None = Field(default=None, description="The journal or conference, when the source gave it")
+    licence: str | None = Field(default=None, description="The licence of the open copy, when the source gave it")
+    origin: Literal["arxiv", "openalex"] | None = Field(
+        default=None, description="The search API that listed this paper (None: a folder or a urls: list)"
+    )
     listed_in: str | None = Field(
         default=None,
         description="The urls: list that named this local path; such a path is read only with allow_local_files",
     )
+
+    def metadata(self) -> PaperMetadata | None:
+        """What the source said about the paper; None when it said nothing (a folder, a urls: list)."""
+        if self.origin is None and not (self.doi or self.arxiv_id or self.title):
+            return None
+        return PaperMetadata(
+            title=self.title,
+            authors=self.authors,
+            year=self.year,
+            venue=self.venue,
+            doi=self.doi,
+            arxiv_id=self.arxiv_id,
+            licence=self.licence,
+            landing_url=self.landing_url,
+            origin=self.origin,
+        )
 
 
 class FetchSettings(BaseModel):
@@ -133,3 +177,4 @@ class FetchedPaper(BaseModel):
     size_bytes: int | None = None
     error: str | None = Field(default=None, description="What went wrong and for which reference, in one line")
     cached: bool = Field(default=False, description="The same bytes were already in the staging folder")
+    seconds: float = Field(default=0.0, description="Wall time of the fetch (download or hashing)")

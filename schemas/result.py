@@ -54,4 +54,8 @@ class BatchSummary(BaseModel):
     failed: int = 0
     records: int = 0
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = Field(
+        default={},
+        description="Seconds per stage summed over papers (downloads overlap extraction) and the run's wall time",
+    )
     errors: list[str] = Field(default=[], description="'source: reason' of each failed paper")

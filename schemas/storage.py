@@ -220,9 +220,22 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 # Nullable columns added without a new schema version: an older propmine names the columns it inserts and
 # never reads these, so a file that has them stays usable by it, and a file without them gets them on the next
-# open for writing (in the migration's transaction). Who extracted a paper, where and when (flows.store.write_paper).
+# open for writing (in the migration's transaction). Who extracted a paper, where and when, and what its source said
+# about it (flows.store.write_paper); where a batch's time went, stage by stage (flows.store.finish_run).
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "papers": ("host VARCHAR", "worker VARCHAR", "extracted_at TIMESTAMP"),
+    "papers": (
+        "host VARCHAR",
+        "worker VARCHAR",
+        "extracted_at TIMESTAMP",
+        "authors VARCHAR[]",
+        "year INTEGER",
+        "venue VARCHAR",
+        "arxiv_id VARCHAR",
+        "licence VARCHAR",
+        "landing_url VARCHAR",
+        "metadata_from VARCHAR",
+    ),
+    "runs": ("stage_seconds JSON",),
 }
 
 

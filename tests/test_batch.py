@@ -256,6 +256,74 @@ def test_url_batch_with_bad_urls(prefect_api: str, tmp_path: Path) -> None:
     assert "404" in errors and "not a PDF" in errors
 
 
+class _SlowLast(BaseHTTPRequestHandler):
+    """Serves /paper-N.pdf at once, and /last.pdf only once `others` results were staged in `results`
+    (or after `hold_s`, when they never are), noting when it was sent (time.time())."""
+
+    pdfs: dict[str, bytes] = {}
+    results: Path | None = None
+    others = 0
+    hold_s = 90.0
+    last_sent_at: float | None = None
+
+    def do_GET(self) -> None:
+        body = self.pdfs.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        if self.path == "/last.pdf":  # the batch must extract the others while this download is held
+            seen: set[str] = set()  # merges remove staged files: count every name ever seen
+            deadline = time.time() + self.hold_s
+            while len(seen) < self.others and time.time() < deadline:
+                seen |= {p.name for p in self.results.glob("*")} if self.results and self.results.is_dir() else set()
+                time.sleep(0.05)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pdf")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        if self.path == "/last.pdf":
+            type(self).last_sent_at = time.time()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_papers_are_extracted_while_others_still_download(prefect_api: str, tmp_path: Path) -> None:
+    """A pipeline, not phases: the papers that arrived are extracted while a slow download goes on."""
+    import pymupdf
+
+    def pdf(material: str) -> bytes:
+        doc = pymupdf.open()
+        doc.new_page().insert_text((72, 72), f"Results. The band gap of {material} is 3.4 eV, measured by UV-vis.")
+        return doc.tobytes()
+
+    materials = ["GaN", "ZnO", "TiO2", "CdS", "ZnS"]
+    _SlowLast.pdfs = {"/last.pdf": pdf("SiC"), **{f"/paper-{i}.pdf": pdf(m) for i, m in enumerate(materials)}}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowLast)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    urls = tmp_path / "urls.txt"
+    urls.write_text("\n".join(f"{base}{path}" for path in sorted(_SlowLast.pdfs)), encoding="utf-8")
+    db = tmp_path / "mined.duckdb"
+    _SlowLast.results, _SlowLast.others = tmp_path / "mined.staging" / "results", len(materials)
+    os.environ["PROPMINE_FETCH_MIN_INTERVAL_S"] = "0"
+    try:
+        proc = run_batch(prefect_api, f"urls:{urls}", "--db", str(db), "--extractor", "rules", "--allow-private-hosts")
+    finally:
+        os.environ.pop("PROPMINE_FETCH_MIN_INTERVAL_S")
+        server.shutdown()
+    assert proc.returncode == 0, proc.stderr
+    assert query(db, "SELECT count(*) FROM papers WHERE status = 'success'") == [(6,)]
+    assert _SlowLast.last_sent_at is not None
+    [(last_done,)] = query(db, "SELECT epoch(max(extracted_at)) FROM papers WHERE source NOT LIKE '%/last.pdf'")
+    assert last_done < _SlowLast.last_sent_at  # listed first, the slow paper held none of the others up
+    [(stages,)] = query(db, "SELECT stage_seconds FROM runs")
+    seconds = json.loads(stages)
+    assert seconds["fetch"] > 0 and seconds["wall"] > 0
+    assert {"fetch_wait", "parse", "extract", "ground_score", "store"} <= set(seconds)
+
+
 def test_prefect_yaml_deploys_the_batch_flow() -> None:
     import importlib
 

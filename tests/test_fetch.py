@@ -161,9 +161,16 @@ def serve_huge_declared(h: Handler, query: dict, hit: int) -> None:
 ARXIV_ENTRIES = [
     """<entry>
     <id>http://arxiv.org/abs/2401.00001v2</id>
+    <published>2024-01-02T18:00:00Z</published>
+    <updated>2025-03-04T10:00:00Z</updated>
     <title>Band gaps of
       ZnO thin films</title>
+    <author><name>A. Author</name></author>
+    <author><name>B.
+      Author</name><arxiv:affiliation>Somewhere</arxiv:affiliation></author>
     <arxiv:doi>10.1000/zno.1</arxiv:doi>
+    <arxiv:journal_ref>J. Films 12, 34 (2024)</arxiv:journal_ref>
+    <link href="http://creativecommons.org/licenses/by/4.0/" rel="license"/>
     <link href="http://arxiv.org/abs/2401.00001v2" rel="alternate" type="text/html"/>
     <link title="pdf" href="{base}/paper.pdf" rel="related" type="application/pdf"/>
   </entry>""",
@@ -215,8 +222,19 @@ def serve_openalex(h: Handler, query: dict, hit: int) -> None:
                     "id": "https://openalex.org/W1",
                     "doi": "https://doi.org/10.1000/zno.1",
                     "title": "ZnO films",
-                    "best_oa_location": {"pdf_url": f"{base}/paper.pdf", "landing_page_url": "https://example.org/zno"},
-                    "locations": [],
+                    "publication_year": 2021,
+                    "authorships": [
+                        {"author": {"display_name": "C. Writer"}},
+                        {"author": {}, "raw_author_name": "D. Writer"},
+                        {"author": {"display_name": None}},
+                    ],
+                    "primary_location": {"source": {"display_name": "Journal of Films"}},
+                    "best_oa_location": {
+                        "pdf_url": f"{base}/paper.pdf",
+                        "landing_page_url": "https://example.org/zno",
+                        "license": "cc-by",
+                    },
+                    "locations": [{"landing_page_url": "https://arxiv.org/abs/2101.00001v3", "pdf_url": None}],
                 },
                 {
                     "id": "https://openalex.org/W2",
@@ -471,6 +489,12 @@ def test_arxiv_search_lists_and_fetches_pdfs(server, settings, tmp_path, monkeyp
         ("cond-mat/0102536v1", None, "Nitride semiconductors"),
     ]
     assert refs[0].landing_url == "http://arxiv.org/abs/2401.00001v2"
+    first, second = (ref.metadata() for ref in refs)
+    assert first is not None and second is not None
+    assert (first.authors, first.year, first.venue) == (["A. Author", "B. Author"], 2024, "J. Films 12, 34 (2024)")
+    assert (first.licence, first.origin) == ("http://creativecommons.org/licenses/by/4.0/", "arxiv")
+    # what arXiv did not give stays empty: a preprint without a journal reference has no venue
+    assert (second.authors, second.year, second.venue, second.licence) == ([], None, None, None)
     api_calls = [q for path, q in server.queries if path == "/arxiv/api"]
     assert [(q["search_query"], q["start"]) for q in api_calls] == [(query, "0"), (query, "1")]
 
@@ -492,6 +516,11 @@ def test_openalex_filter_pages_by_cursor_and_skips_works_without_pdf(server, set
         (f"{server.base}/paper2.pdf", "10.1000/gan.2", "GaN"),
     ]
     assert refs[0].landing_url == "https://example.org/zno"
+    first, second = (ref.metadata() for ref in refs)
+    assert first is not None and second is not None
+    assert (first.authors, first.year, first.venue) == (["C. Writer", "D. Writer"], 2021, "Journal of Films")
+    assert (first.licence, first.arxiv_id, first.origin) == ("cc-by", "2101.00001v3", "openalex")
+    assert (second.authors, second.year, second.venue, second.licence, second.arxiv_id) == ([], None, None, None, None)
     calls = [q for path, q in server.queries if path == "/openalex/works"]
     assert [q["cursor"] for q in calls] == ["*", "page2"]
     assert {(q["filter"], q["mailto"]) for q in calls} == {("title.search:perovskite,is_oa:true", "tests@example.org")}
