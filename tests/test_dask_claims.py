@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 KEY = "rules|test"
 
 # A batch in miniature: claim every paper it can, "extract" it (a short sleep), mark it done, print what it did.
+# Both start claiming only when both are running (a batch started after another marked papers done decides
+# from the database, by design, so a late start on a loaded machine would claim those papers again).
 WORKER = f"""
 import json, sys, time
 from pathlib import Path
@@ -32,6 +34,10 @@ from flows.claims import Claims
 staging, n, out = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 mine = []
 with Claims(staging, {KEY!r}, ttl_s=30) as claims:
+    (staging / (out.name + ".ready")).touch()
+    deadline = time.time() + 50
+    while len(list(staging.glob("*.ready"))) < 2 and time.time() < deadline:
+        time.sleep(0.01)
     for i in range(n):
         sha = f"{{i:064x}}"
         if claims.claim(sha):
