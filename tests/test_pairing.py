@@ -125,11 +125,25 @@ def pairs_of(sentence: str, properties: set[str] | None = None) -> list[tuple[st
             [("α-WO3/ZnO", 2.6), ("β-WO3/ZnO", 2.9)],
             id="greek_phase_prefix_is_not_a_property_symbol",
         ),
+        pytest.param(
+            "The band gap of MoS2 under a field of 0.04 eV/\u02daA shrinks, while its band gap at zero field is 1.8 eV.",
+            [("MoS2", 1.8)],
+            id="field_in_eV_per_broken_angstrom",
+        ),
     ],
 )
 def test_band_gap_pairs(sentence: str, expected: list[tuple[str, float]]) -> None:
     got = [(m, v) for m, prop, v, _ in pairs_of(sentence, {"band_gap"})]
     assert got == expected
+
+
+def test_an_energy_stated_above_a_qualified_gap_is_not_a_gap() -> None:
+    sentence = (
+        "The band gap of WS2 is 2.08 eV, and the trion was seen in spectra taken with 2.17 eV "
+        "(90 meV above the calculated band gap)."
+    )
+    got = [(m, v) for m, prop, v, _ in pairs_of(sentence, {"band_gap"})]
+    assert ("WS2", 2.08) in got and ("WS2", 90.0) not in got
 
 
 def test_a_sentence_without_a_material_takes_the_one_before_it(tmp_path) -> None:

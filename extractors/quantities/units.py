@@ -39,7 +39,7 @@ PREFIXABLE_SYMBOLS = (
 )  # fmt: skip
 # Symbols that take no prefix (or whose prefixed forms are listed whole).
 WHOLE_SYMBOLS = (
-    "°C", "° C", "℃", "°N", "°S", "°E", "°W", "°", "K", "Å", "%", "at.%", "wt.%", "at%", "wt%", "at. %", "wt. %",
+    "°C", "° C", "℃", "°N", "°S", "°E", "°W", "°", "K", "Å", "˚A", "%", "at.%", "wt.%", "at%", "wt%", "at. %", "wt. %",
     "vol%", "vol.%", "mass%", "mol%", "ppm", "ppb", "‰", "mAh", "Ah", "emu", "atm", "cal", "kcal", "erg", "dB",
     "kgf", "gf", "lbf", "psi", "ksi", "rpm", "mL", "ml", "µl", "μl", "µL", "μL", "dl",
     "s", "sec", "min", "mins", "minute", "minutes", "seconds", "h", "hr", "hrs", "hour", "hours", "day", "days",
@@ -56,6 +56,7 @@ _REPLACE = [
     ("μ", "u"),
     ("Ω", "ohm"),
     ("Å", "angstrom"),
+    ("˚A", "angstrom"),  # LaTeX's \AA as PDF text often comes out as a ring (U+02DA) before an A
     ("°C", "degC"),
     ("° C", "degC"),
     ("℃", "degC"),

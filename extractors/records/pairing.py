@@ -53,7 +53,8 @@ HUBBARD_U = re.compile(r"\bU(?:_?eff)?\s*=\s*$")  # "U = 6 eV": a model paramete
 SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energy )?gap|\bCDW gap", re.IGNORECASE)
 # "0.2 eV below the CB", "0.3 eV larger than ...": a position or a difference, not the property itself
 LOOKALIKE_RIGHT_AFTER = re.compile(
-    r"^\s*(?:(?:below|above|under|beneath)\s+(?:the\s+)?(?:CB|VB|CBM|VBM|conduction|valence|Fermi|band|vacuum|mid-?gap)"
+    r"^\s*(?:(?:below|above|under|beneath)\s+(?:the\s+)?(?:calculated\s+|computed\s+|measured\s+|optical\s+)?"
+    r"(?:CB|VB|CBM|VBM|conduction|valence|Fermi|band|vacuum|mid-?gap|gap)"
     r"|(?:higher|lower|larger|smaller|wider|narrower|greater|less)\s+than"
     r"|(?:photon|laser|excitation|pump|probe|incident)\b|laser|lamp|light|beam|radiation|pulses?)\b",
     re.IGNORECASE,
@@ -215,7 +216,7 @@ def _lookalike(sentence: str, q: Quantity, mention: tuple[str, int, int]) -> boo
     # unless the property itself is placed there ("the band gap lies at 3.37 eV", "Tc at 420 K")
     if CONDITION_AT.search(sentence[max(0, start - 30) : start]) and len(between.strip()) > 12:
         return True
-    if LOOKALIKE_RIGHT_AFTER.match(sentence[end : end + 20]):
+    if LOOKALIKE_RIGHT_AFTER.match(sentence[end : end + 40]):
         return True
     # a difference or a shift stated with a sign ("+0.2 eV", "-0.1 eV") is not a gap
     return bool(re.match(r"[+±]", sentence[start : start + 1])) or (q.value < 0)
