@@ -244,7 +244,41 @@ def test_the_model_adds_only_what_passes_the_rules_checks(tmp_path) -> None:
             [("Sm0.5Sr0.5CoO3", "open_circuit_voltage", 1.05)],
             id="a_property_named_voltage_is_not_a_lookalike_of_itself",
         ),
+        pytest.param(
+            "Nanostructured PbTe reaches a ZT of about 1.8 at 800 K.", [("PbTe", "zt", 1.8)], id="dimensionless_zt"
+        ),
+        pytest.param(
+            "The refractive index of Ta2O5 (n = 2.1) suits the coating.",
+            [("Ta2O5", "refractive_index", 2.1)],
+            id="dimensionless_symbol_equals",
+        ),
+        pytest.param(
+            "The gauge factors of the Pt and NiCr foils are 6.1 and 2.0, respectively.",
+            [("Pt", "gauge_factor", 6.1), ("NiCr", "gauge_factor", 2.0)],
+            id="dimensionless_respectively",
+        ),
+        pytest.param(
+            "The refractive index of MgxZn1-xO at x = 0.25 and 0.50 is shown in Fig. 3.",
+            [],
+            id="dimensionless_not_a_variable",
+        ),
+        pytest.param(
+            "The dielectric constant of the ZrO2 film was measured in 2019 with a ratio of 0.8.",
+            [],
+            id="dimensionless_not_a_year_or_a_ratio",
+        ),
     ],
 )
 def test_other_property_pairs(sentence: str, expected: list[tuple[str, str, float]]) -> None:
     assert [(m, prop, v) for m, prop, v, _ in pairs_of(sentence)] == expected
+
+
+def test_a_dimensionless_value_is_grounded_without_a_unit(tmp_path) -> None:
+    paper = tmp_path / "thermoelectric.txt"
+    paper.write_text(
+        "Thermoelectric selenides\n\nSingle crystals of SnSe reach a ZT of 2.6 at 923 K.\n", encoding="utf-8"
+    )
+    [record] = extract_paper(paper, RuleExtractor(), properties={"zt"}).records
+    assert (record.material, record.value, record.unit) == ("SnSe", 2.6, None)
+    text = paper.read_text(encoding="utf-8")
+    assert text[record.spans.value[0] : record.spans.value[1]] == "2.6"

@@ -49,6 +49,21 @@ LOOKALIKE_BEFORE = re.compile(
     r"thermal energy|k_?B ?T|photonic|phononic|modulation|opening|Rabi)\b",
     re.IGNORECASE,
 )
+# A dimensionless property takes a bare number only where it is stated as the property's value: "ZT of 1.2",
+# "a gauge factor of about 5000", "(n = 2.4)", "the gauge factors of A and B are 6.1 and 2.0"; the lead from the
+# property to the number is one clause (no comma, line break or number), names no variable ("at x = 0.25"), no
+# range or ratio, and ends in a verb or sign of stating.
+UNITLESS_LEAD = re.compile(
+    r"^[^,;\n]{0,60}?(?:\bof|=|≈|:|\bis|\bare|\bwas|\bwere|\breach(?:es|ed)?|\bas high as|"
+    r"\bup to)\s*(?:about|around|approximately|nearly|ca\.|~|≈)?\s*$",
+    re.IGNORECASE,
+)
+UNITLESS_NOT = re.compile(
+    r"\b(?:at|with|range|ratio|fraction|between|from|to|by|than|times|order|factor of|[xyzδ]\s*=|\w+\d\s*=|where|when|if|"
+    r"increase[sd]?|decrease[sd]?|change[sd]?|enhance[sd]?|reduce[sd]?)\b",
+    re.IGNORECASE,
+)
+UNITLESS_NEXT = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or)\s*$")  # "6.1 and 2.0": the list goes on
 HUBBARD_U = re.compile(r"\bU(?:_?eff)?\s*=\s*$")  # "U = 6 eV": a model parameter in eV
 SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energy )?gap|\bCDW gap", re.IGNORECASE)
 # "0.2 eV below the CB", "0.3 eV larger than ...": a position or a difference, not the property itself
@@ -116,6 +131,7 @@ def sentence_pairs(
     if not mentions:
         return []
     quantities = [q for q in tag_quantities(sentence) if q.unit]
+    quantities = sorted(quantities + _unitless_values(sentence, mentions, vocab), key=lambda q: q.span)
     if not quantities:
         return []
     found = context.in_span(offset, offset + len(sentence))
@@ -159,9 +175,37 @@ def _debris(sentence: str) -> bool:
 
 def _fits(q: Quantity, prop: str, vocab: Vocabulary) -> bool:
     definition = vocab.get(prop)
-    if definition is None or not definition.unit or not q.unit:
+    if definition is None:
         return False
-    return dimension_of(q.unit) == dimension_of(definition.unit)
+    if not definition.unit:  # a dimensionless property: a bare number (found by _unitless_values)
+        return q.unit is None
+    return q.unit is not None and dimension_of(q.unit) == dimension_of(definition.unit)
+
+
+def _unitless_values(sentence: str, mentions: list[tuple[str, int, int]], vocab: Vocabulary) -> list[Quantity]:
+    """Bare numbers stated as the value of a dimensionless property of the sentence (ZT, refractive index, gauge
+    factor), and those that go on their list; a number with a unit, a year or a reference is never one."""
+    dimensionless = [m for m in mentions if (d := vocab.get(m[0])) is not None and not d.unit]
+    if not dimensionless:
+        return []
+    out: list[Quantity] = []
+    tagged = tag_quantities(sentence, include_unitless=True)
+    for q in tagged:
+        if q.unit is not None or re.match(r"[\[(]?\s*(?:1[89]|20)\d\d\b", sentence[q.span[0] : q.span[1]]):
+            continue
+        if re.match(r"[%‰°\]A-Za-zµμΩÅ]", sentence[q.span[1] : q.span[1] + 1]):
+            continue  # a mark or a word glued on ("2.4x", "12]"): not a stated value
+        stated = any(
+            m[2] <= q.span[0]
+            and UNITLESS_LEAD.match(sentence[m[2] : q.span[0]])
+            and not UNITLESS_NOT.search(sentence[m[2] : q.span[0]])
+            and len(re.findall(r"(?<!\S)\S(?!\S)", sentence[m[2] : q.span[0]])) <= 2  # not an equation's symbols
+            and not any(m[2] <= o.span[0] and o.span[1] <= q.span[0] for o in tagged)  # no number in between
+            for m in dimensionless
+        )
+        if stated or (out and UNITLESS_NEXT.match(sentence[out[-1].span[1] : q.span[0]])):
+            out.append(q)
+    return out
 
 
 def _attach(
