@@ -316,3 +316,35 @@ def test_raster_figure_in_a_pdf(tmp_path: Path) -> None:
     assert plot.status == "read" and plot.number == 1 and plot.kind == "raster"
     assert (plot.x_label, plot.x_unit, plot.y_unit) == ("Field", "T", "emu/g")
     assert y_error(plot, plot.series[0], X, 60 * np.tanh(X - 5)) < 0.01
+
+
+@needs_tesseract
+def test_legend_formulas_keep_their_letter_o(tmp_path: Path) -> None:
+    """OCR reads the O of a formula as a zero (YBa2Cu307, Al203); a legend names materials, so it is put right."""
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot(X, 3.2 - 0.05 * X, label="YBa2Cu3O7")
+    ax.plot(X, 2.9 + 0.1 * np.sin(X), "--", label="Al2O3")
+    ax.set_xlabel("Temperature (K)")
+    ax.set_ylabel("Band gap (eV)")
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    (plot,) = read_raster(figure_image(fig, tmp_path / "formulas.png", dpi=150))
+    assert plot.status == "read" and {s.label for s in plot.series} == {"YBa2Cu3O7", "Al2O3"}
+
+
+@pytest.mark.parametrize(
+    ("ocr", "formula"),
+    [
+        pytest.param("Al203", "Al2O3", id="zero-inside-a-count"),
+        pytest.param("Ti02", "TiO2", id="count-starting-with-zero"),
+        pytest.param("YBa2Cu307", "YBa2Cu3O7", id="cuprate"),
+        pytest.param("Mn0", "MnO", id="count-of-zero"),
+        pytest.param("C60", "C60", id="fullerene-stays"),
+        pytest.param("Fe80B20", "Fe80B20", id="at-percent-composition-stays"),
+        pytest.param("Zr0.5Ti0.5", "Zr0.5Ti0.5", id="fractions-stay"),
+    ],
+)
+def test_repair_ocr_formula(ocr: str, formula: str) -> None:
+    from extractors.quantities.formulas import repair_ocr_formula
+
+    assert repair_ocr_formula(ocr) == formula

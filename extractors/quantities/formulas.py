@@ -103,3 +103,27 @@ def normalize_formula(material: str) -> str | None:
             continue
         return hill_formula(counts)
     return None
+
+
+# An element symbol and the count after it, in text read by OCR.
+_OCR_COUNT = re.compile(r"([A-Z][a-z]?)(\d+)(?![.\d])")
+
+
+def repair_ocr_formula(word: str) -> str:
+    """A formula read by OCR with a letter O taken for a zero, put right: Al203 -> Al2O3, Ti02 -> TiO2,
+    YBa2Cu307 -> YBa2Cu3O7, MnO read as Mn0 -> MnO. Only where the zero cannot be part of a count (a count that
+    starts with 0, or a three-digit count with a 0 inside, which no formula writes); C60 and Fe80B20 stay."""
+
+    def fix(m: re.Match[str]) -> str:
+        symbol, count = m.group(1), m.group(2)
+        if symbol not in _elements():
+            return m.group(0)
+        if count.startswith("0"):
+            return symbol + "O" + count[1:]
+        inner = count.find("0", 1)
+        if len(count) >= 3 and 0 < inner < len(count) - 1:
+            return symbol + count[:inner] + "O" + count[inner + 1 :]
+        return m.group(0)
+
+    repaired = _OCR_COUNT.sub(fix, word)
+    return repaired if repaired != word and parse_formula(repaired) is not None else word

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 
 import numpy as np
 from scipy import ndimage
@@ -14,6 +15,7 @@ from extractors.figures.raster.labels import _Panel
 from extractors.figures.raster.ocr import _Crop, _ocr_sheet
 from extractors.figures.raster.page import _Page
 from extractors.figures.raster.shapes import SeriesStyle
+from extractors.quantities.formulas import repair_ocr_formula
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ def _legend(page: _Page, colours: list[_Colour], area: Box) -> tuple[list[Box], 
     crops = [_Crop((t[0] + x0, t[1] + y0, t[2] + x0, t[3] + y0), target_px=48) for _, _, t, _, _ in best]
     _ocr_sheet(page.gray, None, crops, None)
     for (k, _, _, kind, solidity), crop in zip(best, crops, strict=True):
-        colours[k].entries.append((kind, solidity, crop.text))
+        colours[k].entries.append((kind, solidity, _formulas_repaired(crop.text)))
     for c in colours:
         if len(c.entries) == 1 and c.entries[0][2]:
             c.label = c.entries[0][2]  # entries that share a colour are matched to its series by dash and marker
@@ -95,6 +97,11 @@ def _legend(page: _Page, colours: list[_Colour], area: Box) -> tuple[list[Box], 
         (bx1 + inner, by0 - outer, bx1 + outer, by1 + outer),
     ]
     return boxes, [c.text for c in crops if c.text]
+
+
+def _formulas_repaired(text: str) -> str:
+    """A legend label with the formulas OCR misread put right (Al203 -> Al2O3): a legend names materials."""
+    return re.sub(r"[A-Za-z0-9.]+", lambda m: repair_ocr_formula(m.group()), text)
 
 
 def _text_right_of(text_mask: np.ndarray, x: int, cy: float, th: float) -> Box | None:
