@@ -187,7 +187,7 @@ def _continue_ruled(
     """A ruled table going on at the top of a column: its cells from the table finder, its header
     from the caption page's part read over the same columns (the layout reading would merge such
     tightly padded cells, and a wrong row is worse than a missing one)."""
-    top = min(w.y0 for w in words)
+    top = min(w.y0 for w in words)  # the continuation's first line
     try:
         found = page.find_tables(clip=clip)
     except Exception:  # a table finder failure must not lose the page's text
@@ -237,13 +237,12 @@ def continue_table(
     words = [w for w in _words(page, clip) if w.y1 < 0.94 * page.rect.height]
     if not words:
         return None
-    left = min(w.x0 for w in words)
+    left, top = min(w.x0 for w in words), min(w.y0 for w in words)
     drawings = [d for d in page.get_cdrawings() if _meets(d["rect"], clip)]
-    if any(_vertical(d) and d["rect"][1] < min(w.y0 for w in words) + 20 for d in drawings):
+    if any(_vertical(d) and d["rect"][1] < top + 20 for d in drawings):
         return _continue_ruled(pending, page, clip, words, left)
     rules = [d["rect"][1] for d in drawings if _horizontal(d)]
     base = max(w.y1 for w in pending.words) if pending.words else pending.caption[3]
-    top = min(w.y0 for w in words)
     dx, dy = pending.left - left, base + 2.0 - top
     moved = [Word(w.x0 + dx, w.y0 + dy, w.x1 + dx, w.y1 + dy, w.text, w.size) for w in words]
     moved_rules = [y + dy for y in rules if y > top + 1]  # a rule above the first line would end the table at once
