@@ -570,7 +570,7 @@ def batch(
         with (
             BatchProgress(err_console, quiet=quiet) as shown,
             progress.listening(shown),
-            stop.on_sigint(lambda message: shown.say(f"[yellow]Ctrl-C:[/yellow] {message}", always=True)),
+            stop.on_sigint(lambda message: shown.say(f"[yellow]stop:[/yellow] {message}", always=True)),
         ):
             summary = mine_corpus(
                 source,
@@ -611,7 +611,7 @@ def batch(
             "again to resume (finished papers are skipped)",
             highlight=False,
         )
-        raise typer.Exit(130)
+        raise typer.Exit(143 if stop.terminated.is_set() else 130)  # the shell's codes for SIGTERM and SIGINT
 
 
 @app.command()

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +60,8 @@ _POLL_S = 0.1  # how often the watching thread looks at the stop request
 @dataclass
 class StopRequest:
     """Ctrl-C during a batch: the first stops after the paper in hand, the second at once, dropping that paper.
+    SIGTERM (a scheduler ending the job: Slurm's preemption, Kubernetes' pod shutdown, `kill`) stops at once,
+    since a grace period may not last a paper; what is finished is merged either way.
 
     The events are set from a signal handler (`on_sigint`) or by any thread; the batch reads them
     between papers, and the paper's watcher (`run_paper`) reads `now` while a paper runs.
@@ -68,6 +70,7 @@ class StopRequest:
     after_paper: threading.Event = field(default_factory=threading.Event)
     now: threading.Event = field(default_factory=threading.Event)
     in_paper: threading.Event = field(default_factory=threading.Event)
+    terminated: threading.Event = field(default_factory=threading.Event)
 
     @property
     def requested(self) -> bool:
@@ -88,21 +91,37 @@ class StopRequest:
             return "stopping now; the paper in hand is dropped and redone next run"
         raise KeyboardInterrupt
 
+    def terminate(self) -> str:
+        """SIGTERM: stop at once, dropping the paper in hand (it is redone next run); returns what happens."""
+        self.terminated.set()
+        self.after_paper.set()
+        if self.in_paper.is_set():
+            self.now.set()
+        return "terminated: stopping now and writing what is finished"
+
     @contextmanager
     def on_sigint(self, notify: Callable[[str], None]) -> Iterator[StopRequest]:
-        """Route Ctrl-C to `press` inside the block (main thread only; elsewhere Ctrl-C is left as it is)."""
+        """Route Ctrl-C to `press` and SIGTERM to `terminate` inside the block (main thread only; elsewhere
+        the signals are left as they are). A Prefect flow run puts its own SIGTERM handler in place (it
+        ends the run as crashed), so the flow routes SIGTERM again inside itself (`on_sigterm`)."""
+        with self._routed(signal.SIGINT, lambda: notify(self.press())), self.on_sigterm(notify):
+            yield self
+
+    def on_sigterm(self, notify: Callable[[str], None]) -> AbstractContextManager[None]:
+        """Route SIGTERM to `terminate` inside the block (main thread only)."""
+        return self._routed(signal.SIGTERM, lambda: notify(self.terminate()))
+
+    @staticmethod
+    @contextmanager
+    def _routed(signum: int, act: Callable[[], None]) -> Iterator[None]:
         if threading.current_thread() is not threading.main_thread():
-            yield self
+            yield
             return
-
-        def handler(signum: int, frame: object) -> None:
-            notify(self.press())
-
-        previous = signal.signal(signal.SIGINT, handler)
+        previous = signal.signal(signum, lambda number, frame: act())
         try:
-            yield self
+            yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            signal.signal(signum, previous)
 
 
 class PaperStopped(BaseException):

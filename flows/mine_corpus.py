@@ -368,6 +368,8 @@ def mine_corpus(
         staged: set[str] = set()  # the sources this batch staged
         with ExitStack() as held:
             claims = held.enter_context(Claims(staging_dir, key, ttl_s=claim_ttl_s)) if shared else None
+            if stop is not None:  # SIGTERM ends the papers gracefully, not the flow run as crashed (Prefect's handler)
+                held.enter_context(stop.on_sigterm(lambda message: log.warning("%s", message)))
             if pipeline is not None:
                 merged = _extract_here(
                     fetches, pipeline, staging_dir, db_path, run_id, summary, merge_every, paper_time_budget_s, stop,

@@ -105,7 +105,15 @@ def test_kill_9_then_resume(prefect_api: str, tmp_path: Path) -> None:
     assert redone == 40 - done_before_kill  # what the killed run had finished was merged, not redone
 
 
-def test_ctrl_c_stops_after_the_paper_in_hand_and_keeps_what_is_finished(prefect_api: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [
+        pytest.param(signal.SIGINT, 130, "stopping after the paper in hand", id="ctrl-c"),
+        pytest.param(signal.SIGTERM, 143, "terminated: stopping now", id="sigterm"),
+    ],
+)
+def test_a_stop_keeps_what_is_finished(prefect_api: str, tmp_path: Path, signum: int, code: int, said: str) -> None:
+    """Ctrl-C stops after the paper in hand; SIGTERM (a scheduler ending the job) at once; both write what is done."""
     folder = tmp_path / "papers"
     write_papers(folder, 40)
     db = tmp_path / "mined.duckdb"
@@ -116,10 +124,10 @@ def test_ctrl_c_stops_after_the_paper_in_hand_and_keeps_what_is_finished(prefect
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and len(list(staged.glob("*.json"))) < 3 and proc.poll() is None:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
-    assert "stopping after the paper in hand" in stderr and "run the same command again to resume" in stderr, stderr
+    assert proc.returncode == code, stderr
+    assert said in stderr and "run the same command again to resume" in stderr, stderr
     assert "Traceback" not in stderr
     [(written,)] = query(db, "SELECT count(*) FROM papers WHERE status = 'success'")
     assert 3 <= written < 40, "the stop must land in the middle of the batch"
