@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -197,6 +198,15 @@ def _merged(db: Path) -> int:
         return 0
 
 
+def prefect_server() -> AbstractContextManager[object]:
+    """The Prefect server the benchmark talks to: PREFECT_API_URL when set, else a temporary one for its duration."""
+    if os.environ.get("PREFECT_API_URL"):
+        return nullcontext()
+    from prefect.testing.utilities import prefect_test_harness
+
+    return prefect_test_harness(server_startup_timeout=120)
+
+
 def check_once(db: Path, n: int) -> str:
     rows, distinct, ok = query(db, "SELECT count(*), count(DISTINCT paper_id), count(*) FILTER (status = 'success') FROM papers")[0]  # fmt: skip
     verdict = "OK" if rows == distinct == ok == n else "WRONG"
@@ -225,16 +235,8 @@ def main() -> None:
             )
         )
         return
-    from contextlib import nullcontext
-
     api = os.environ.get("PREFECT_API_URL")
-    if api:
-        harness = nullcontext()
-    else:
-        from prefect.testing.utilities import prefect_test_harness
-
-        harness = prefect_test_harness(server_startup_timeout=120)
-    with harness, tempfile.TemporaryDirectory(prefix="propmine-scaleout-") as tmp:
+    with prefect_server(), tempfile.TemporaryDirectory(prefix="propmine-scaleout-") as tmp:
         if not api:
             from prefect.settings import PREFECT_API_URL
 

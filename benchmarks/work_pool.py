@@ -18,14 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from dask_scaleout import check_once, make_corpus, query  # noqa: E402
+from dask_scaleout import check_once, make_corpus, prefect_server, query  # noqa: E402
 
 POOL = "propmine-bench"
 
@@ -66,14 +65,7 @@ def main() -> None:
     parser.add_argument("--extractor", default="rules")
     parser.add_argument("--timeout", type=float, default=1200)
     args = parser.parse_args()
-    api = os.environ.get("PREFECT_API_URL")
-    if api:
-        harness = nullcontext()
-    else:
-        from prefect.testing.utilities import prefect_test_harness
-
-        harness = prefect_test_harness(server_startup_timeout=120)
-    with harness, tempfile.TemporaryDirectory(prefix="propmine-pool-") as tmp:
+    with prefect_server(), tempfile.TemporaryDirectory(prefix="propmine-pool-") as tmp:
         from prefect.settings import PREFECT_API_URL
 
         api = PREFECT_API_URL.value()
