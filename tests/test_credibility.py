@@ -152,6 +152,24 @@ def test_methods_section_is_the_fallback(tmp_path: Path) -> None:
     assert any("method read from the paper's Methods section" in reason for reason in record.credibility.reasons)
 
 
+def test_a_technique_from_elsewhere_is_kept_only_for_what_it_measures(tmp_path: Path) -> None:
+    """UV-vis in the Methods section is the band gap's technique, not the thermal conductivity's or the Curie
+    temperature's; their kind (measured) stays. A technique the value's own clause names is kept as written."""
+    records = by_value(
+        extract_text(
+            tmp_path,
+            "Methods\n\nOptical spectra were recorded with a UV-vis spectrometer on thin films.\n\n"
+            "Results\n\nThe band gap of ZnO is 3.3 eV. The thermal conductivity of ZnO is 50 W/(m K) at 300 K. "
+            "The Curie temperature of CrI3 is 61 K.\n\n"
+            "Finally, the thermal conductivity of GaN, measured by laser flash, is 130 W/(m K).\n",
+        )
+    )
+    assert (records[3.3].method.kind, records[3.3].method.detail) == ("experimental", "UV-vis")
+    assert (records[50.0].method.kind, records[50.0].method.detail) == ("experimental", None)
+    assert (records[61.0].method.kind, records[61.0].method.detail) == ("experimental", None)
+    assert (records[130.0].method.kind, records[130.0].method.detail) == ("experimental", "laser flash")
+
+
 @pytest.mark.parametrize(
     ("sentence", "feature", "reason"),
     [

@@ -54,7 +54,7 @@ def method_read_in_full(record: Record, passage: Passage | None, methods: str, p
         sources.append(("passage", paragraph or (passage.text if passage else "")))
     sources.append(("methods section", methods))
     sources.append(("paper", paper))
-    return find_method(sources)
+    return find_method(sources, record.property)
 
 
 def scored_in_full(result: PaperResult) -> list[Record]:

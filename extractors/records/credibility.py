@@ -19,7 +19,7 @@ from itertools import accumulate
 from typing import Any
 
 from extractors.documents.passages import column_header
-from extractors.records.method import find_method, value_clause, value_tail
+from extractors.records.method import find_method, measures, value_clause, value_tail
 from schemas.credibility import (
     DEFAULT_RULES,
     CredibilityRule,
@@ -75,7 +75,7 @@ class PaperMethods:
 
         return cls(from_methods=alone("methods section", methods), from_paper=alone("paper", paper))
 
-    def complete(self, method: Method) -> Method:
+    def complete(self, method: Method, prop: str | None = None) -> Method:
         """`method` (read from a record's own sources) continued with the Methods section, then the paper.
 
         As in find_method: the first source that tells the kind decides it (and the method starts afresh
@@ -84,6 +84,8 @@ class PaperMethods:
         for found in (self.from_methods, self.from_paper):
             if found is None:
                 continue
+            if prop and not measures(found.detail, prop):  # UV-vis in the Methods is no thermal conductivity's
+                found = found.model_copy(update={"detail": None})
             if method.kind == "unknown":
                 method = Method(kind=found.kind, detail=found.detail, found_in=found.found_in)
             elif method.detail in (None, "DFT") and found.kind == method.kind and found.detail not in (None, "DFT"):
@@ -120,7 +122,7 @@ def method_context(
     else:
         sources.append(("passage", paragraph or (passage.text if passage else "")))
     shared = shared or PaperMethods.read(methods, paper)
-    return shared.complete(find_method(sources))
+    return shared.complete(find_method(sources, record.property), record.property)
 
 
 def record_features(record: Record) -> dict[str, float]:

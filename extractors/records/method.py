@@ -142,13 +142,16 @@ def _paper_kind(text: str) -> tuple[MethodKind, str | None] | None:
     return None
 
 
-def find_method(sources: list[tuple[MethodSource, str]]) -> Method:
-    """The method from (source, text) pairs ordered from the strongest evidence to the weakest."""
+def find_method(sources: list[tuple[MethodSource, str]], prop: str | None = None) -> Method:
+    """The method from (source, text) pairs ordered from the strongest evidence to the weakest; with `prop`, a
+    technique that does not measure that property counts only where the value's own clause or column names it."""
     method = Method()
     for source, text in sources:
         if not text:
             continue
         found = _kind_of(text, source)
+        if found and prop and source not in ("clause", "table column") and not measures(found[1], prop):
+            found = (found[0], None)
         if method.kind == "unknown" and found:
             method = Method(kind=found[0], detail=found[1], found_in=source)
         elif found and method.detail in (None, "DFT") and found[0] == method.kind and found[1] not in (None, "DFT"):
@@ -203,3 +206,39 @@ def _trailing(text: str) -> int:
     """Length of the words right after a value that describe it: '(HSE06)', ', measured by UV-vis'."""
     m = _TRAILING.match(text)
     return m.end() if m else 0
+
+
+# What each technique measures: a technique named in the paragraph, the Methods section or elsewhere in the
+# paper is the method of a record only if it measures the record's property (UV-vis gives a band gap, not a
+# thermal conductivity; a paper that used both reports each with its own). Techniques not listed here are
+# not checked.
+MEASURES: dict[str, frozenset[str]] = {
+    name: frozenset(props.split())
+    for name, props in {
+        "UV-vis": "band_gap absorption_coefficient reflectance refractive_index exciton_binding_energy",
+        "photoluminescence": "photoluminescence_peak quantum_yield band_gap exciton_binding_energy",
+        "ellipsometry": "refractive_index band_gap absorption_coefficient dielectric_constant reflectance",
+        "ARPES": "band_gap work_function",
+        "STS": "band_gap",
+        "XRD": "lattice_parameter grain_size density thermal_expansion_coefficient",
+        "DSC": "melting_point glass_transition_temperature decomposition_temperature specific_heat curie_temperature",
+        "TGA": "decomposition_temperature",
+        "four-probe": "electrical_conductivity electrical_resistivity superconducting_tc",
+        "Hall": "carrier_mobility carrier_concentration electrical_conductivity electrical_resistivity",
+        "SQUID": "magnetization coercivity curie_temperature neel_temperature superconducting_tc remanent_polarization",
+        "magnetization": "magnetization coercivity curie_temperature neel_temperature superconducting_tc",
+        "resistivity": "electrical_resistivity electrical_conductivity superconducting_tc",
+        "specific heat": "specific_heat superconducting_tc curie_temperature neel_temperature",
+        "nanoindentation": "hardness youngs_modulus",
+        "BET": "surface_area pore_volume",
+        "laser flash": "thermal_conductivity specific_heat",
+        "impedance": "electrical_conductivity electrical_resistivity dielectric_constant",
+        "EELS": "band_gap dielectric_constant",
+    }.items()
+}
+
+
+def measures(technique: str | None, prop: str) -> bool:
+    """Whether a technique measures a property (True for a technique not in MEASURES, a level of theory, or none)."""
+    known = MEASURES.get(technique or "")
+    return known is None or prop in known

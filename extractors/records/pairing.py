@@ -35,7 +35,7 @@ ATTACH_AFTER_CHARS = 30  # "2.3 eV band gap", "2.3 eV (optical gap)"
 # Quantities that look like the property but are not it. Read between the property mention and the value
 # and just before the value; each pattern names a quantity of the same dimension (mostly energies).
 LOOKALIKE_BEFORE = re.compile(
-    r"\b(?:photon|laser|excitation|pump|probe|incident|kinetic|binding|Urbach|activation|formation|adsorption|"
+    r"\b(?:photon|laser(?![\s-]flash)|excitation|pump|probe|incident|kinetic|binding|Urbach|activation|formation|adsorption|"
     r"cohesive|exchange|migration|barrier|offset|discontinuit|shift|shifts|shifted|change|changes|changed|"
     r"reduction|reduced|increase[sd]?|decrease[sd]?|narrowing|widening|renormali[sz]ation|shrinkage|"
     r"difference|splitting|split|(?<!gap )width|bandwidth|broadening|cut-?off|smearing|resolution|threshold|tolerance|"
