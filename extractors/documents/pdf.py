@@ -196,7 +196,7 @@ def _read_page(
     found = _find_tables(page, number, captions, _two_columns(data, page.rect.width) if captions else False)
     tables, taken = found.tables, [t.bbox for t in found.tables] + found.boxes
     if cut is not None and before is not None:
-        continued = continue_table(cut, page, first_column(page))
+        continued = continue_table(cut, page, first_column(page, data))
         if continued is not None:
             taken.append(continued[1])
         whole = continued[0] if continued is not None else cut.partial

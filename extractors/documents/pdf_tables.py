@@ -214,10 +214,9 @@ def _continue_ruled(
     return Table(page=pending.page, bbox=own, rows=rows, char_start=0, char_end=0), tuple(ruled.bbox)
 
 
-def first_column(page: pymupdf.Page) -> tuple:
+def first_column(page: pymupdf.Page, data: dict) -> tuple:
     """Where a table cut at the foot of the previous page goes on: the left half of a two-column
-    page, else the whole page."""
-    data = page.get_text("dict", flags=_TEXT_FLAGS)
+    page, else the whole page (`data`: the page's text as the parser read it, get_text("dict"))."""
     width, height = page.rect.width, page.rect.height
     return (0.0, 0.0, width * 0.52, height) if _two_columns(data, width) else (0.0, 0.0, width, height)
 
