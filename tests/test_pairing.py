@@ -146,6 +146,39 @@ def test_an_energy_stated_above_a_qualified_gap_is_not_a_gap() -> None:
     assert ("WS2", 2.08) in got and ("WS2", 90.0) not in got
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        pytest.param(
+            "Kerr traces of CdSe were taken for probe energies of 1.70 eV (at the band gap) and 1.78 eV.",
+            [],
+            id="gap_inside_a_closed_parenthesis_is_not_the_next_values",
+        ),
+        pytest.param(
+            "Carriers in CdSe cross the band gap (1.74 eV) within 2 ps.",
+            [("CdSe", 1.74)],
+            id="apposition_to_the_gap_itself_is_kept",
+        ),
+        pytest.param("Taking half the band gap Eg/2 = 0.87 eV of CdSe as the barrier.", [], id="half_the_gap"),
+        pytest.param("The band gap of Bi2Se3 is larger than 0.3 eV.", [("Bi2Se3", 0.3)], id="a_bound_of_a_material"),
+    ],
+)
+def test_look_alikes_placed_by_the_sentence(sentence: str, expected: list[tuple[str, float]]) -> None:
+    got = [(m, v) for m, prop, v, _ in pairs_of(sentence, {"band_gap"})]
+    assert got == expected
+
+
+def test_a_constituent_element_is_not_the_material_of_the_next_sentence(tmp_path) -> None:
+    text = (
+        "Results\n\nWe study SmN. Both configurations of the samarium moments are stable. "
+        "The indirect gap has a size of about 0.2 eV.\n"
+    )
+    path = tmp_path / "paper.txt"
+    path.write_text(text, encoding="utf-8")
+    [record] = extract_paper(path, RuleExtractor(), properties={"band_gap"}).records
+    assert (record.material, record.value) == ("SmN", 0.2)
+
+
 def test_a_sentence_without_a_material_takes_the_one_before_it(tmp_path) -> None:
     text = "Results\n\nWe grew hexagonal boron nitride (hBN) films on copper. Their band gap is 5.9 eV.\n"
     path = tmp_path / "paper.txt"
@@ -266,6 +299,11 @@ def test_the_model_adds_only_what_passes_the_rules_checks(tmp_path) -> None:
             "The dielectric constant of the ZrO2 film was measured in 2019 with a ratio of 0.8.",
             [],
             id="dimensionless_not_a_year_or_a_ratio",
+        ),
+        pytest.param(
+            "The LSCF cathode shows an electrical conductivity of 300 S cm−1 at 600 °C and 200 S cm−1 at 800 °C.",
+            [("LSCF", "electrical_conductivity", 300.0), ("LSCF", "electrical_conductivity", 200.0)],
+            id="siemens_is_not_a_seebeck_symbol",
         ),
     ],
 )

@@ -18,9 +18,13 @@ from schemas.document import ParsedDocument
 
 PREVIOUS_REACH_CHARS = 600
 # A material named as a substrate, an electrode or a tool is not what the next sentence is about.
-_SUPPORT = re.compile(
-    r"\b(?:on|onto|substrates?|with|by|using|from|electrodes?|contacts?)\s+(?:a |an |the )?$", re.I
-)  # how far back in the same paragraph a sentence's material may stand
+_SUPPORT = re.compile(r"\b(?:on|onto|substrates?|with|by|using|from|electrodes?|contacts?)\s+(?:a |an |the )?$", re.I)
+# "the samarium atom", "Sm moments", "the Fe site": a constituent of the material, not the material
+_CONSTITUENT = re.compile(
+    r"^[\s-]*(?:magnetic\s+|\d?[dfps]\s+)?(?:atoms?|ions?|sites?|moments?|sublattices?|vacanc(?:y|ies)|"
+    r"dopants?|impurit(?:y|ies)|spins?|orbitals?|states?|shells?|nucle(?:us|i))\b",
+    re.I,
+)
 
 
 @dataclass
@@ -73,7 +77,10 @@ class PaperContext:
         para = next(((s, e) for s, e in self.paragraphs if s <= offset < e), (0, offset))
         start = max(para[0], offset - PREVIOUS_REACH_CHARS)
         found = [
-            m for m in self.in_span(start, offset) if not _SUPPORT.search(self.text[max(0, m.start - 14) : m.start])
+            m
+            for m in self.in_span(start, offset)
+            if not _SUPPORT.search(self.text[max(0, m.start - 14) : m.start])
+            and not _CONSTITUENT.match(self.text[m.end : m.end + 30])
         ]
         return found[-1] if found else None
 

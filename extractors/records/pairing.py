@@ -86,6 +86,7 @@ RELATIVE_TO = re.compile(
     r"(?:\w+\s+)?$",
     re.IGNORECASE,
 )
+HALF = re.compile(r"\b(?:half|twice|double|a (?:third|quarter|fraction)) (?:of )?(?:the |its |their )?(?:\w+ )?$", re.I)
 COMPARED = re.compile(
     r"\b(?:than|that of|those of|compared (?:to|with)|relative to|unlike|like|similar to|as in|versus|vs\.?)"
     r"(?:\s+(?:the|a|an|bulk|pristine|pure|undoped|its|their))*\s*$",
@@ -134,6 +135,8 @@ def sentence_pairs(
     quantities = sorted(quantities + _unitless_values(sentence, mentions, vocab), key=lambda q: q.span)
     if not quantities:
         return []
+    # a property symbol that is a unit's letter is no mention: the S of "0.05 S cm-1" is siemens, not Seebeck
+    mentions = [p for p in mentions if not any(q.span[0] <= p[1] and p[2] <= q.span[1] for q in quantities)]
     found = context.in_span(offset, offset + len(sentence))
     # a property symbol inside a longer material name is part of the name: "α" of "α-P/H-MoSe2", "ZT" of "ZT-MoSe2"
     mentions = [
@@ -212,7 +215,13 @@ def _attach(
     sentence: str, q: Quantity, mentions: list[tuple[str, int, int]], vocab: Vocabulary
 ) -> tuple[str, int, int] | None:
     """The property mention a value belongs to: the nearest fitting one before it, else one right after it."""
-    before = [m for m in mentions if m[2] <= q.span[0] and q.span[0] - m[2] <= ATTACH_BEFORE_CHARS]
+    # not a mention inside a parenthesis that closes before the value: "pump energies of 2.08 eV (at the band
+    # gap) and 2.17 eV" does not give the gap as 2.17 eV
+    before = [
+        m
+        for m in mentions
+        if m[2] <= q.span[0] and q.span[0] - m[2] <= ATTACH_BEFORE_CHARS and not _closes(sentence[m[2] : q.span[0]])
+    ]
     after = [m for m in mentions if m[1] >= q.span[1] and m[1] - q.span[1] <= ATTACH_AFTER_CHARS]
     fitting_before = [m for m in before if _fits(q, m[0], vocab)]
     if fitting_before:
@@ -226,6 +235,16 @@ def _attach(
     ):
         return fitting_after[0]
     return None
+
+
+def _closes(text: str) -> bool:
+    """Whether a parenthesis opened before `text` closes inside it."""
+    depth = 0
+    for c in text:
+        depth += (c == "(") - (c == ")")
+        if depth < 0:
+            return True
+    return False
 
 
 def _lookalike(sentence: str, q: Quantity, mention: tuple[str, int, int]) -> bool:
@@ -253,6 +272,9 @@ def _lookalike(sentence: str, q: Quantity, mention: tuple[str, int, int]) -> boo
     if any(m.start() < mention[1] - lead for m in LOOKALIKE_BEFORE.finditer(named)) or (
         end <= mention[1] and RELATIVE_TO.search(before_property)
     ):
+        return True
+    # "half the band gap Eg/2 = 0.71 eV": a fraction of it
+    if re.match(r"\s*/\s*\d", sentence[mention[2] : mention[2] + 6]) or HALF.search(before_property):
         return True
     if CHANGE_RIGHT_BEFORE.search(sentence[max(0, start - 20) : start]):
         return True
