@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extractors.documents.papers import open_paper, parse_document
-from extractors.documents.passages import is_candidate, make_passages
+from extractors.documents.passages import is_bibliographic, is_candidate, make_passages
 from extractors.figures.base import FigureReader
 from extractors.figures.reading import make_figure_reader, read_figures
 from extractors.figures.records import figure_records
@@ -105,8 +105,13 @@ def extract_document(
     assert result.document is not None
     clock = time.perf_counter()
     result.passages = make_passages(result.document)
-    # a reference list quotes other papers' titles ("... band gap of 1.4 eV ..."): never this paper's facts
-    candidates = [p for p in result.passages if p.section != "references" and is_candidate(p, properties)]
+    # a reference list quotes other papers' titles ("... band gap of 1.4 eV ..."): never this paper's facts; prose
+    # after it (Methods, captions, notes) is
+    candidates = [
+        p
+        for p in result.passages
+        if (p.section != "references" or not is_bibliographic(p.text)) and is_candidate(p, properties)
+    ]
     result.n_candidates = len(candidates)
     result.seconds["passages"] = time.perf_counter() - clock
     clock = time.perf_counter()

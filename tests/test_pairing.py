@@ -320,3 +320,28 @@ def test_a_dimensionless_value_is_grounded_without_a_unit(tmp_path) -> None:
     assert (record.material, record.value, record.unit) == ("SnSe", 2.6, None)
     text = paper.read_text(encoding="utf-8")
     assert text[record.spans.value[0] : record.spans.value[1]] == "2.6"
+
+
+def test_prose_after_the_reference_list_is_read_but_its_entries_are_not(tmp_path) -> None:
+    """Nature-style papers put Methods after the references; the entries quote other papers' titles."""
+    text = (
+        "Results\n\nWe grew CdTe films.\n\nReferences\n\n"
+        "1. A. Author, B. Writer et al., Band gap of 1.61 eV in CdTe films, Phys. Rev. B 12, 345 (2019).\n\n"
+        "The absorption edge of the CdTe films gives a band gap of 1.48 eV.\n"
+    )
+    path = tmp_path / "paper.txt"
+    path.write_text(text, encoding="utf-8")
+    assert [r.value for r in extract_paper(path, RuleExtractor(), properties={"band_gap"}).records] == [1.48]
+
+
+def test_a_clause_after_an_equations_debris_is_read(tmp_path) -> None:
+    """pdf-to-text writes an equation one glyph per line; the clause after it is still a sentence."""
+    text = (
+        "Results\n\nThe high temperature data of LiZn2Mo3O8 was fit to a model \nT\nK\nE\no\nB\ng\ne\n2\n/\n\uf072\n"
+        "\uf072\uf03d\n giving \nan estimated band gap of Eg = 0.12 eV.23 \n"
+    )
+    path = tmp_path / "paper.txt"
+    path.write_text(text, encoding="utf-8")
+    [record] = extract_paper(path, RuleExtractor(), properties={"band_gap"}).records
+    assert (record.material, record.value) == ("LiZn2Mo3O8", 0.12)
+    assert text[record.spans.value[0] : record.spans.value[1]] == "0.12 eV"

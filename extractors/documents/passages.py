@@ -127,6 +127,23 @@ def column_header(passage: Passage, offset: int) -> str | None:
     return cell_header(passage, offset) if passage.origin == "table" else None
 
 
+# What a reference entry carries: a year in parentheses, "et al.", a journal's abbreviated name, volume and pages
+_CITATION = re.compile(
+    r"\((?:19|20)\d\d\)|\bet al\b|\b(?:Phys|Rev|Lett|Chem|Mater|Appl|Nat|Sci|Soc|Commun|Adv|Proc|Opt|Spectrosc|J)\."
+    r"(?=\s)|\b\d{1,4},\s*\d{1,6}(?:\s*[–-]\s*\d+)?\s*\((?:19|20)\d\d\)"
+)
+
+
+def is_bibliographic(text: str) -> bool:
+    """Whether a passage reads as reference entries rather than prose.
+
+    A paper's reference section often holds more than its references: Nature-style papers put their Methods
+    after the list, preprints their figure captions and notes. Those are read; the entries (which quote other
+    papers' titles, "... band gap of 1.4 eV ...") are not.
+    """
+    return len(_CITATION.findall(text)) >= 2
+
+
 def is_candidate(passage: Passage, properties: set[str] | None = None) -> bool:
     """Cheap filter: a property word (from the vocabulary) and a quantity whose unit fits it."""
     vocab = load_vocabulary()

@@ -18,7 +18,7 @@ never a variable letter, an English word or a fragment.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from extractors.quantities.materials import MaterialMention
 from extractors.quantities.tagger import tag_quantities
@@ -126,7 +126,14 @@ def sentence_pairs(
         properties: only these properties (None: all of the vocabulary).
     """
     if _debris(sentence):
-        return []
+        # a clause after an equation's or a figure's debris ("K\nE\no\n... giving\nan estimated band gap of 0.12 eV")
+        tail = _clause_after_debris(sentence)
+        if not tail:
+            return []
+        return [
+            replace(p, value=_shifted(p.value, tail))
+            for p in sentence_pairs(sentence[tail:], offset + tail, vocab, context, properties)
+        ]
     mentions = [m for m in vocab.mentions(sentence) if not properties or m[0] in properties]
     mentions = [m for m in mentions if not SUPERCONDUCTING_GAP.search(sentence[max(0, m[1] - 25) : m[2] + 5])]
     if not mentions:
@@ -174,6 +181,29 @@ def _debris(sentence: str) -> bool:
     lines = [line for line in sentence.split("\n") if line.strip()]
     short = sum(len(line.strip()) < 16 for line in lines)
     return len(lines) >= 5 and short >= 0.5 * len(lines)
+
+
+def _shifted(q: Quantity, by: int) -> Quantity:
+    """The quantity with its spans moved `by` characters (from a clause's offsets to its sentence's)."""
+
+    def move(span: tuple[int, int] | None) -> tuple[int, int] | None:
+        return (span[0] + by, span[1] + by) if span else None
+
+    return q.model_copy(update={"span": move(q.span), "unit_span": move(q.unit_span), "value_span": move(q.value_span)})
+
+
+def _clause_after_debris(sentence: str) -> int:
+    """Where the run of full lines that ends a debris sentence starts (0: there is none)."""
+    starts = [0] + [m.end() for m in re.finditer(r"\n", sentence)]
+    lines = [(s, sentence[s:e].strip()) for s, e in zip(starts, [*starts[1:], len(sentence)], strict=True)]
+    tail = None
+    for s, line in reversed(lines):
+        if line and len(line) < 16:
+            break
+        tail = s if line else tail
+    if tail is None or tail == 0 or max(len(line) for s, line in lines if s >= tail) < 30:
+        return 0
+    return tail
 
 
 def _fits(q: Quantity, prop: str, vocab: Vocabulary) -> bool:
