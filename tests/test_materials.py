@@ -384,3 +384,20 @@ def test_is_material_knows_the_papers_abbreviations() -> None:
 )
 def test_compound_codes_are_materials_methods_are_not(name: str, expected: bool) -> None:
     assert is_material(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Devices of PTB7-Th: PC 71 BM (1:1.5) gave 9.2%.", ["PTB7-Th: PC 71 BM"], id="colon_tokenized"),
+        pytest.param("Cells of P2 / IC 60 BA were made.", ["P2 / IC 60 BA"], id="slash_sample_code_donor"),
+        pytest.param("The PBDB-T:ITIC blend absorbs to 780 nm.", ["PBDB-T:ITIC"], id="colon_glued"),
+        pytest.param(
+            "ITO/PEDOT:PSS/P3HT:PCBM/Al devices", ["ITO", "PEDOT:PSS", "P3HT:PCBM", "Al"], id="device_stack_stays_apart"
+        ),
+        pytest.param("With PCBM as the acceptor.", ["PCBM"], id="acceptor_alone"),
+    ],
+)
+def test_donor_acceptor_blends_are_one_material(text: str, expected: list[str]) -> None:
+    """An organic solar cell's efficiency is the blend's: "PTB7: PC71BM" is one material, not the acceptor."""
+    assert [m.text for m in find_materials(text)] == expected

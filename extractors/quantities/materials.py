@@ -90,7 +90,7 @@ def find_materials(text: str, abbreviations: Mapping[str, str] | None = None) ->
     """
     abbrs = dict(abbreviations or {})
     abbrs.update(_abbreviations(text))
-    raw = _name_mentions(text) + _chunk_mentions(text, abbrs) + _alloy_mentions(text)
+    raw = _name_mentions(text) + _chunk_mentions(text, abbrs) + _alloy_mentions(text) + _acceptor_mentions(text)
     for key, long in abbrs.items():
         if _single_core(key, {}) or " " in key:
             continue  # found by the passes above
@@ -125,6 +125,40 @@ def find_materials(text: str, abbreviations: Mapping[str, str] | None = None) ->
         if s2 < s and re.search(_DOPED, text[s2:s]):
             formula = None  # Eu-doped Bi2Se3 is not Bi2Se3
         out.append(MaterialMention(text=text[s2:e], start=s2, end=e, kind=kind, formula=formula, expansion=expansion))
+    return _blends(text, out)
+
+
+# Fullerene and common non-fullerene acceptors of organic solar cells, also as tokenized text writes them
+# ("PC 70 BM", "IC 60 BA"); a donor joined to one by a colon or a slash is a blend, the device's active layer.
+_ACCEPTOR = re.compile(
+    r"(?<![\w\-])(?:PC\s?(?:60|61|70|71)\s?BM|IC\s?(?:60|70)\s?BA|PCBM|ICBA|ITIC(?:-\w+)?|Y6|"
+    r"N2200|IT-4F|O-IDTBR|EH-IDTBR)(?![\w\-])"
+)
+_DONOR_BEFORE = re.compile(r"(?<![\w\-/:])([A-Z][\w\-]*(?: - [A-Z\d][\w\-]*)*)\s?[:/]\s?$")
+
+
+def _acceptor_mentions(text: str) -> list[tuple[int, int, _Core]]:
+    return [(m.start(), m.end(), _Core("name", None)) for m in _ACCEPTOR.finditer(text)]
+
+
+def _blends(text: str, mentions: list[MaterialMention]) -> list[MaterialMention]:
+    """Donor-acceptor blends as one mention: "PTB7: PC71BM", "P3HT / IC 60 BA", "PTTBTz:ICBA" (but not a device
+    stack "ITO/PEDOT:PSS/P3HT:PCBM/Al", whose layers stay apart: the blend inside it is already one token)."""
+    out: list[MaterialMention] = []
+    for mention in mentions:
+        donor = _DONOR_BEFORE.search(text[max(0, mention.start - 40) : mention.start])
+        if (
+            _ACCEPTOR.fullmatch(mention.text)
+            and donor is not None
+            and not re.match(r"\s?/", text[mention.end : mention.end + 2])
+            and not _ACCEPTOR.fullmatch(donor.group(1))
+        ):
+            start = mention.start - (len(donor.group(0)))
+            while out and out[-1].end > start:
+                out.pop()  # the donor's own mention becomes part of the blend
+            out.append(MaterialMention(text=text[start : mention.end], start=start, end=mention.end, kind="name"))
+            continue
+        out.append(mention)
     return out
 
 
