@@ -305,6 +305,11 @@ def test_the_model_adds_only_what_passes_the_rules_checks(tmp_path) -> None:
             [("LSCF", "electrical_conductivity", 300.0), ("LSCF", "electrical_conductivity", 200.0)],
             id="siemens_is_not_a_seebeck_symbol",
         ),
+        pytest.param(
+            "The P3HT:PCBM cell gave a V oc of 0.61 V and a J sc of 9.8 mA/cm^2.",
+            [("P3HT:PCBM", "open_circuit_voltage", 0.61), ("P3HT:PCBM", "short_circuit_current_density", 9.8)],
+            id="subscript_split_off_by_pdf_to_text",
+        ),
     ],
 )
 def test_other_property_pairs(sentence: str, expected: list[tuple[str, str, float]]) -> None:
