@@ -396,6 +396,9 @@ def test_compound_codes_are_materials_methods_are_not(name: str, expected: bool)
             "ITO/PEDOT:PSS/P3HT:PCBM/Al devices", ["ITO", "PEDOT:PSS", "P3HT:PCBM", "Al"], id="device_stack_stays_apart"
         ),
         pytest.param("With PCBM as the acceptor.", ["PCBM"], id="acceptor_alone"),
+        pytest.param(
+            "Cells of APFO - Green15 / [60]PCBM (1:4)", ["APFO - Green15 / [60]PCBM"], id="bracketed_fullerene"
+        ),
     ],
 )
 def test_donor_acceptor_blends_are_one_material(text: str, expected: list[str]) -> None:

@@ -131,7 +131,7 @@ def find_materials(text: str, abbreviations: Mapping[str, str] | None = None) ->
 # Fullerene and common non-fullerene acceptors of organic solar cells, also as tokenized text writes them
 # ("PC 70 BM", "IC 60 BA"); a donor joined to one by a colon or a slash is a blend, the device's active layer.
 _ACCEPTOR = re.compile(
-    r"(?<![\w\-])(?:PC\s?(?:60|61|70|71)\s?BM|IC\s?(?:60|70)\s?BA|PCBM|ICBA|ITIC(?:-\w+)?|Y6|"
+    r"(?<![\w\-])(?:PC\s?(?:60|61|70|71)\s?BM|IC\s?(?:60|70)\s?BA|(?:\[[67]0\])?PCBM|ICBA|ITIC(?:-\w+)?|Y6|"
     r"N2200|IT-4F|O-IDTBR|EH-IDTBR)(?![\w\-])"
 )
 _DONOR_BEFORE = re.compile(r"(?<![\w\-/:])([A-Z][\w\-]*(?: - [A-Z\d][\w\-]*)*)\s?[:/]\s?$")
