@@ -350,3 +350,13 @@ def test_a_clause_after_an_equations_debris_is_read(tmp_path) -> None:
     [record] = extract_paper(path, RuleExtractor(), properties={"band_gap"}).records
     assert (record.material, record.value) == ("LiZn2Mo3O8", 0.12)
     assert text[record.spans.value[0] : record.spans.value[1]] == "0.12 eV"
+
+
+def test_a_fill_factor_stated_as_a_fraction_is_a_percentage(tmp_path) -> None:
+    """Fill factors are often written as fractions: 0.62 is 62%. A bare efficiency is not taken as one."""
+    text = "Results\n\nThe P3HT:PCBM cell had a fill factor of 0.62. Its PCE was 0.5 after aging.\n"
+    path = tmp_path / "paper.txt"
+    path.write_text(text, encoding="utf-8")
+    [record] = extract_paper(path, RuleExtractor()).records
+    assert (record.property, record.value, record.unit) == ("fill_factor", 0.62, None)
+    assert (record.value_canonical, record.unit_canonical) == (62.0, "percent")

@@ -19,6 +19,7 @@ from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import dimension_of, header_units, to_canonical
 from extractors.records.context import PaperContext
 from extractors.records.method import detect_method
+from extractors.records.pairing import is_fraction
 from extractors.records.table_records import sample_designation
 from schemas.errors import InputError
 from schemas.passage import Passage
@@ -207,7 +208,9 @@ def ground_proposal(
             return reject(f"unit {proposal.unit!r} not found in the passage or its table header")
         unit = proposal.unit
     value_canonical = value_max_canonical = None
-    if prop.unit:
+    if unit is None and is_fraction(prop.name, q):
+        value_canonical = q.value * 100  # a percentage stated as a fraction: "a fill factor of 0.54"
+    elif prop.unit:
         if unit is None:
             return reject(f"value {proposal.value!r} has no unit; {prop.name} needs {prop.unit}")
         try:

@@ -64,6 +64,7 @@ UNITLESS_NOT = re.compile(
     re.IGNORECASE,
 )
 UNITLESS_NEXT = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or)\s*$")  # "6.1 and 2.0": the list goes on
+STATED_AS_FRACTION = frozenset({"fill_factor"})  # percentages also written as a fraction of 1
 HUBBARD_U = re.compile(r"\bU(?:_?eff)?\s*=\s*$")  # "U = 6 eV": a model parameter in eV
 SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energy )?gap|\bCDW gap", re.IGNORECASE)
 # "0.2 eV below the CB", "0.3 eV larger than ...": a position or a difference, not the property itself
@@ -212,13 +213,23 @@ def _fits(q: Quantity, prop: str, vocab: Vocabulary) -> bool:
         return False
     if not definition.unit:  # a dimensionless property: a bare number (found by _unitless_values)
         return q.unit is None
-    return q.unit is not None and dimension_of(q.unit) == dimension_of(definition.unit)
+    if q.unit is None:  # a percentage stated as a fraction: "FF of 0.54"
+        return is_fraction(prop, q)
+    return dimension_of(q.unit) == dimension_of(definition.unit)
+
+
+def is_fraction(prop: str, q: Quantity) -> bool:
+    """Whether a bare number is a percentage property stated as a fraction, as fill factors often are ("FF of
+    0.54" is 54%). Only where that is the custom: "a PCE of 0.5" is more likely 0.5% with its unit left out."""
+    return prop in STATED_AS_FRACTION and q.unit is None and 0 < q.value <= 1 and q.value_max is None
 
 
 def _unitless_values(sentence: str, mentions: list[tuple[str, int, int]], vocab: Vocabulary) -> list[Quantity]:
     """Bare numbers stated as the value of a dimensionless property of the sentence (ZT, refractive index, gauge
     factor), and those that go on their list; a number with a unit, a year or a reference is never one."""
-    dimensionless = [m for m in mentions if (d := vocab.get(m[0])) is not None and not d.unit]
+    dimensionless = [
+        m for m in mentions if (d := vocab.get(m[0])) is not None and (not d.unit or m[0] in STATED_AS_FRACTION)
+    ]
     if not dimensionless:
         return []
     out: list[Quantity] = []
