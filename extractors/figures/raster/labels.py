@@ -12,7 +12,7 @@ from scipy import ndimage
 from extractors.figures.axes import parse_tick
 from extractors.figures.raster.frame import Box, _Frame, _Tick, _union
 from extractors.figures.raster.glyphs import _Glyphs, _Word, _words
-from extractors.figures.raster.ocr import DIGITS, _Crop, _ocr_sheet, _title_pieces
+from extractors.figures.raster.ocr import DIGITS, _Crop, _ocr_sheets, _title_pieces
 
 _PANEL_LABEL = re.compile(r"^\(?([a-hA-H])\)?[.:]?$")
 
@@ -37,8 +37,8 @@ class _TickLabel:
             return 10.0 ** int(m.group(1)) if m else parse_tick(base)
         exponent = self.exponent.text.replace(" ", "").replace("\u2212", "-")
         ex0, ey0, ex1, ey1 = self.exponent.box
-        if not exponent and len(self.exponent.ids or []) == 1 and ex1 - ex0 <= 0.55 * (ey1 - ey0):
-            exponent = "1"  # a lone raised stroke: OCR reads nothing from a small '1' on its own
+        if len(self.exponent.ids or []) == 1 and ex1 - ex0 <= 0.55 * (ey1 - ey0) and exponent not in ("1", "7"):
+            exponent = "1"  # a lone raised stroke: OCR reads nothing (or '42') from a small '1' on its own
         if not exponent:
             return None
         if base == "10":
@@ -117,7 +117,7 @@ def _tick_labels(p: _Panel, small: list[_Word], glyphs: _Glyphs, th: float, fram
     ]
     if left:
         right = max(w.box[2] for w in left)
-        first = [w for w in left if w.box[2] >= right - 0.6 * th]
+        first = [_with_row_start(w, small, glyphs, th) for w in left if w.box[2] >= right - 0.6 * th]
         p.y_labels = [
             _tick_label(w, f.y_ticks, glyphs, th, horizontal=False) for w in sorted(first, key=lambda w: w.cy)
         ]
@@ -137,7 +137,32 @@ def _tick_labels(p: _Panel, small: list[_Word], glyphs: _Glyphs, th: float, fram
             p.right_labels = [
                 _tick_label(w, [], glyphs, th, horizontal=False) for w in sorted(column, key=lambda w: w.cy)
             ]
+    if slanted and p.y_labels:
+        # a slanted label's box is no measure of its glyphs' size; the y labels' (the same font) is
+        digit_h = float(np.median([float(lab.word.h) for lab in p.y_labels if lab.exponent is None] or [th]))
+        for lab in p.x_labels:
+            lab.base.glyph_px = min(lab.base.glyph_px or digit_h, digit_h)
     p.text_boxes += [lab.word.box for lab in p.x_labels + p.y_labels]
+
+
+def _with_row_start(word: _Word, small: list[_Word], glyphs: _Glyphs, th: float) -> _Word:
+    """A right-aligned y tick label with the words just left of it on its row: small labels fall apart at the
+    decimal point ('1.' and '6' of 1.6) or before a multiplication sign ('6 ×' and '10^1' of 6×10^1)."""
+    ids = list(word.ids)
+    box = word.box
+    h = min(word.h, th)
+    grown = True
+    while grown:
+        grown = False
+        for v in small:
+            # a word of the row: no taller than the label's digits and centred on them (not the y title's column)
+            if v.ids[0] in ids or v.h > 1.3 * h or abs(v.cy - word.cy) > 0.35 * h:
+                continue
+            if 0 <= box[0] - v.box[2] <= 0.8 * h:
+                ids += v.ids
+                box = glyphs.group_box(ids)
+                grown = True
+    return word if len(ids) == len(word.ids) else _Word(ids, box)
 
 
 def _slanted_x_labels(p: _Panel, glyphs: _Glyphs, th: float, tick_out: int) -> list[_TickLabel]:
@@ -156,7 +181,7 @@ def _slanted_x_labels(p: _Panel, glyphs: _Glyphs, th: float, tick_out: int) -> l
         & (b[:, 3] < f.bottom + tick_out + 7 * th)
         & (b[:, 0] > f.left - 7 * th)
         & (b[:, 2] < f.right + 2 * th)
-        & (gh < 1.6 * th)
+        & (gh < 2.5 * th)  # a label of three digits at 45° whose glyphs ran together is one tall glyph
         & (b[:, 0] > -1000)
     )
     if len(sel) < 4:
@@ -191,6 +216,8 @@ def _slanted_x_labels(p: _Panel, glyphs: _Glyphs, th: float, tick_out: int) -> l
                 slope = float(np.polyfit(cx, cy, 1)[0])
                 if -4.0 < slope < -0.3:
                     angles.append(math.degrees(math.atan(-slope)))
+        elif (a := _joined_word_angle(glyphs, int(sel[members[0]]) + 1, th)) is not None:
+            angles.append(a)
         labels.append(([int(sel[k]) + 1 for k in members], (int(x0), int(y0), int(x1), int(y1))))
     if len(angles) < 3:  # single digits ('0', '2', '4'): each glyph's own tilt
         angles += [a for ids, _ in labels if len(ids) == 1 and (a := _glyph_tilt(glyphs, ids[0], th)) is not None]
@@ -199,6 +226,9 @@ def _slanted_x_labels(p: _Panel, glyphs: _Glyphs, th: float, tick_out: int) -> l
     if len(angles) < 0.5 * len(labels):
         return []
     angle = float(np.median(angles))
+    # a tick at the axis' very end merges with the other axis: the frame's edges stand for it
+    longest = max([k.length for k in f.x_ticks], default=1)
+    ticks = f.x_ticks + [_Tick(e, longest) for e in (f.left, f.right) if all(abs(k.pos - e) > 3 for k in f.x_ticks)]
     out = []
     for ids, box in sorted(labels, key=lambda item: item[1][2]):
         word = _Word(ids, box)
@@ -207,15 +237,16 @@ def _slanted_x_labels(p: _Panel, glyphs: _Glyphs, th: float, tick_out: int) -> l
         small = heights < 0.75 * heights.max()
         n_exp = len(small) - int(np.flatnonzero(~small).max()) - 1  # trailing small glyphs: an exponent ('10^2')
         base = _Crop(box, ids=ids, angle=angle, glyph_px=float(np.median(heights)))
-        label = _TickLabel(word, _tick_at(float(box[2]), p.frame.x_ticks, th), base)
+        # the ink ends short of the turned text's box, which ends at the tick: the longest tick within reach
+        label = _TickLabel(word, _tick_at(float(box[2]), ticks, th, reach=1.6), base)
         label.exp_glyphs = n_exp if len(ids) >= 3 and 0 < n_exp < len(ids) - 1 else 0
         out.append(label)
     return out
 
 
-def _glyph_tilt(glyphs: _Glyphs, gid: int, th: float) -> float | None:
-    """How far a glyph leans to the left at its top, in degrees (from its pixels' main axis); None if it is round
-    or small. Upright digits are taller than wide, so their main axis shows how the text was turned."""
+def _main_axis(glyphs: _Glyphs, gid: int, th: float) -> tuple[float, float] | None:
+    """The direction of a glyph's pixels' main axis in degrees from the x axis (y down, so a stroke rising to the
+    right is negative) and how elongated the glyph is (the ratio of its spreads); None if it is small."""
     x0, y0, x1, y1 = (int(v) for v in glyphs.boxes[gid - 1])
     if max(x1 - x0, y1 - y0) < 0.5 * th:
         return None
@@ -224,9 +255,30 @@ def _glyph_tilt(glyphs: _Glyphs, gid: int, th: float) -> float | None:
         return None
     cov = np.cov(np.stack([xs, ys]).astype(float))
     evals = np.linalg.eigvalsh(cov)
-    if evals[1] < 1.5 * evals[0]:  # no clear main axis
+    phi = 0.5 * math.degrees(math.atan2(2 * cov[0, 1], cov[0, 0] - cov[1, 1]))
+    return phi, float(evals[1] / max(evals[0], 1e-9))
+
+
+def _joined_word_angle(glyphs: _Glyphs, gid: int, th: float) -> float | None:
+    """The slant of a rotated tick label whose glyphs ran together into one component (small labels at a low
+    resolution): a component longer than a glyph is tall, stretched along a line rising to the right."""
+    axis = _main_axis(glyphs, gid, th)
+    if axis is None:
         return None
-    phi = 0.5 * math.degrees(math.atan2(2 * cov[0, 1], cov[0, 0] - cov[1, 1]))  # from the x axis, y down
+    phi, elongation = axis
+    x0, y0, x1, y1 = (int(v) for v in glyphs.boxes[gid - 1])
+    if elongation < 1.4 or math.hypot(x1 - x0, y1 - y0) < 1.2 * th or not -75 <= phi <= -15:
+        return None
+    return -phi
+
+
+def _glyph_tilt(glyphs: _Glyphs, gid: int, th: float) -> float | None:
+    """How far a glyph leans to the left at its top, in degrees (from its pixels' main axis); None if it is round
+    or small. Upright digits are taller than wide, so their main axis shows how the text was turned."""
+    axis = _main_axis(glyphs, gid, th)
+    if axis is None or axis[1] < 1.5:  # small, or no clear main axis
+        return None
+    phi = axis[0]  # from the x axis, y down
     tilt = 90.0 - phi if phi > 0 else None
     return tilt if tilt is not None and 15 <= tilt <= 75 else None
 
@@ -298,7 +350,8 @@ def _corner_text(p: _Panel, small: list[_Word], glyphs: _Glyphs, th: float, y_wa
         if f.top - 2 * th <= w.box[3] <= f.top + 0.2 * th
         and f.left - th <= w.box[0] <= f.left + 2 * th
         and w.w < 6 * th
-        and not any(w.ids == lab.word.ids for lab in p.y_labels)  # the top tick label is not an offset
+        and w.h >= 0.4 * th  # not a speck of the axis' end
+        and not any(set(w.ids) & set(lab.word.ids) for lab in p.y_labels)  # the top tick label is not an offset
     ]
     if above:
         offset_word = min(above, key=lambda w: abs(w.box[0] - f.left))
@@ -352,7 +405,13 @@ def _tick_label(word: _Word, ticks: list[_Tick], glyphs: _Glyphs, th: float, hor
         across = boxes[:, 2] - boxes[:, 0]
         small = across < 0.75 * across.max()
         n_exp = len(small) - int(np.flatnonzero(~small).max()) - 1
-        label.exp_glyphs = n_exp if len(small) >= 3 and 0 < n_exp < len(small) - 1 else 0
+        if len(small) >= 3 and 0 < n_exp < len(small) - 1:  # the exponent read on its own, at its own size
+            order = sorted(word.ids, key=lambda i: -glyphs.boxes[i - 1][3])
+            base_ids, exp_ids = order[:-n_exp], order[-n_exp:]
+            label.base = _Crop(glyphs.group_box(base_ids), ids=base_ids, rotate=True, glyph_px=float(word.w))
+            label.exponent = _Crop(
+                glyphs.group_box(exp_ids), ids=exp_ids, rotate=True, glyph_px=float(across[-n_exp:].max()), twice=True
+            )
         return label
     boxes = glyphs.boxes[np.asarray(word.ids) - 1]
     heights = boxes[:, 3] - boxes[:, 1]
@@ -371,15 +430,16 @@ def _tick_label(word: _Word, ticks: list[_Tick], glyphs: _Glyphs, th: float, hor
     exponent = None
     if raised.any():
         exp_ids = ids[raised].tolist()
-        exponent = _Crop(glyphs.group_box(exp_ids), ids=exp_ids, glyph_px=float(heights[raised].max()))
+        exponent = _Crop(glyphs.group_box(exp_ids), ids=exp_ids, glyph_px=float(heights[raised].max()), twice=True)
     if not horizontal:  # the digits' middle, not the exponent's
         return _TickLabel(word, _tick_at(mid, ticks, th), base, exponent)
     return _TickLabel(word, _tick_at(word.cx, ticks, th), base, exponent)  # '10' and its exponent are centred as one
 
 
-def _tick_at(centre: float, ticks: list[_Tick], th: float) -> float:
-    """The major tick nearest a label's centre, or the centre itself where no tick is near."""
-    near = [k for k in ticks if abs(k.pos - centre) <= max(3.0, 0.35 * th)]
+def _tick_at(centre: float, ticks: list[_Tick], th: float, reach: float = 0.35) -> float:
+    """The major tick nearest a label's centre (within `reach` text heights), or the centre itself where no
+    tick is near."""
+    near = [k for k in ticks if abs(k.pos - centre) <= max(3.0, reach * th)]
     if not near:
         return centre
     longest = max(k.length for k in near)
@@ -396,11 +456,10 @@ def _read_text(panels: list[_Panel], gray: np.ndarray, glyphs: _Glyphs) -> None:
     ]
     digit_crops += [piece for t in titles for piece in t.pieces if piece.sup]
     digit_crops += [lab.exponent for p in panels for lab in (p.x_offset, p.y_offset) if lab and lab.exponent]
-    _ocr_sheet(gray, glyphs, digit_crops, DIGITS)
     text_crops = [piece for t in titles for piece in t.pieces if not piece.sup]
     text_crops += [c for p in panels for c in p.panel_crops]
     text_crops += [lab.base for p in panels for lab in (p.x_offset, p.y_offset) if lab]
-    _ocr_sheet(gray, glyphs, text_crops, None)
+    _ocr_sheets(gray, glyphs, [(digit_crops, DIGITS), (text_crops, None)])  # two tesseract processes at once
     for title in titles:
         title.text = re.sub(r"(?<!\S)\|(?!\S)", "I", title.joined())  # a lone 'I' (current) reads as '|'
     for p in panels:

@@ -12,6 +12,7 @@ from scipy import ndimage
 from extractors.figures.raster.colours import _Colour, _colour_masks
 from extractors.figures.raster.frame import Box, _union
 from extractors.figures.raster.labels import _Panel
+from extractors.figures.raster.morph import dilate
 from extractors.figures.raster.ocr import _Crop, _ocr_sheet
 from extractors.figures.raster.page import _Page
 from extractors.figures.raster.shapes import SeriesStyle
@@ -36,7 +37,7 @@ def _legend(page: _Page, colours: list[_Colour], area: Box) -> tuple[list[Box], 
     for k, c in enumerate(colours):
         dark_colour = float(c.rgb.mean()) < 110 and float(c.rgb.max() - c.rgb.min()) < 80
         words = text_mask if dark_colour else text_mask & ~c.mask  # a dark-looking edge of a blue line is not text
-        grown = ndimage.binary_dilation(c.mask, structure=np.ones((1, max(3, int(0.5 * th))), bool))
+        grown = dilate(c.mask, 1, np.ones((1, max(3, int(0.5 * th))), bool))
         lab, _ = ndimage.label(grown, structure=np.ones((3, 3), bool))
         for i, sl in enumerate(ndimage.find_objects(lab), start=1):
             own = c.mask[sl] & (lab[sl] == i)

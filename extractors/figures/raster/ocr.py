@@ -54,6 +54,7 @@ class _Crop:
     accent: bool = False  # a capital carries a mark above it (the ring of Å)
     gap_after: bool = False  # a space follows this piece
     pieces: list[_Crop] = field(default_factory=list)  # a title split at its superscripts, in reading order
+    twice: bool = False  # drawn twice side by side: tesseract reads a line of one small glyph as nothing
 
     def joined(self) -> str:
         """The crop's text, its pieces joined: 'S cm' + '-1' -> 'S cm^-1'."""
@@ -78,23 +79,50 @@ class _Crop:
 
 
 def _ocr_sheet(gray: np.ndarray, glyphs: _Glyphs | None, crops: list[_Crop], whitelist: str | None) -> None:
-    """Read every crop with one tesseract call: each crop on its own line of a white sheet; fills crop.text.
+    """Read every crop with one tesseract call: each crop on its own line of a white sheet; fills crop.text."""
+    _ocr_sheets(gray, glyphs, [(crops, whitelist)])
+
+
+def _ocr_sheets(gray: np.ndarray, glyphs: _Glyphs | None, sheets: list[tuple[list[_Crop], str | None]]) -> None:
+    """Read several sheets of crops (each with its own character whitelist) with tesseract calls that run at
+    the same time; fills crop.text.
 
     Crops read with low confidence are read again on a sheet of their own: tesseract's reading of
     a line depends on the lines around it (a lone '0' on top of a column of labels came out '6').
     """
-    if not crops:
+    sheets = [(crops, whitelist) for crops, whitelist in sheets if crops]
+    if not sheets:
         return
-    lines = [_crop_image(gray, glyphs, crop) for crop in crops]
-    results = _read_lines(lines, whitelist)
-    for crop, (text, _) in zip(crops, results, strict=True):
-        crop.text = text
-    doubtful = [k for k, (text, conf) in enumerate(results) if conf < 50]
-    if doubtful and len(doubtful) < len(crops):
-        again = _read_lines([lines[k] for k in doubtful], whitelist)
-        for k, (text, conf) in zip(doubtful, again, strict=True):
-            if text and conf > results[k][1]:
-                crops[k].text = text
+    lines = [[_crop_image(gray, glyphs, crop) for crop in crops] for crops, _ in sheets]
+    results = _read_sheets([(ls, whitelist) for ls, (_, whitelist) in zip(lines, sheets, strict=True)])
+    again_jobs = []
+    for (crops, whitelist), ls, found in zip(sheets, lines, results, strict=True):
+        found[:] = [(_once(crop, text), conf) for crop, (text, conf) in zip(crops, found, strict=True)]
+        for crop, (text, _) in zip(crops, found, strict=True):
+            crop.text = text
+        doubtful = [k for k, (text, conf) in enumerate(found) if conf < 50]
+        if doubtful and len(doubtful) < len(crops):
+            again_jobs.append((crops, found, doubtful, [ls[k] for k in doubtful], whitelist))
+    # each doubtful line again, as it was and with bolder strokes, on one sheet per whitelist (the sheets at
+    # once); the surest reading wins
+    again = _read_sheets([(ls + [_bolder(im) for im in ls], whitelist) for _, _, _, ls, whitelist in again_jobs])
+    for (crops, found, doubtful, _, _), reread in zip(again_jobs, again, strict=True):
+        half = len(doubtful)
+        for k, first, second in zip(doubtful, reread[:half], reread[half:], strict=True):
+            best = found[k]
+            for text, conf in ((_once(crops[k], first[0]), first[1]), (_once(crops[k], second[0]), second[1])):
+                if text and conf > best[1]:
+                    best = (text, conf)
+                    crops[k].text = text
+
+
+def _once(crop: _Crop, text: str) -> str:
+    """The text of a crop drawn twice, read once ('22' -> '2'; the first copy where the two differ, '28');
+    other text as read."""
+    t = text.replace(" ", "")
+    if crop.twice and len(t) >= 2 and len(t) % 2 == 0:
+        return t[: len(t) // 2]
+    return text
 
 
 def _crop_image(gray: np.ndarray, glyphs: _Glyphs | None, crop: _Crop) -> Image.Image:
@@ -114,15 +142,56 @@ def _crop_image(gray: np.ndarray, glyphs: _Glyphs | None, crop: _Crop) -> Image.
     img = Image.fromarray(np.clip(patch, 0, 255).astype(np.uint8))
     if crop.rotate:
         img = img.rotate(-90, expand=True)
-    elif crop.angle:
-        img = img.rotate(-crop.angle, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC)
     factor = min(6.0, max(1.0, crop.target_px / max(crop.glyph_px or img.height, 1)))
     img = img.resize((max(1, round(img.width * factor)), max(1, round(img.height * factor))), Image.Resampling.LANCZOS)
-    return img.point([0] * 150 + [255] * 106)
+    if crop.angle:  # turned upright after scaling up: a small label turned at its own size loses its strokes
+        img = img.rotate(-crop.angle, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC)
+    img = img.point([0] * 150 + [255] * 106)
+    if crop.twice:
+        gap = max(4, img.height // 3)
+        double = Image.new("L", (2 * img.width + gap, img.height), 255)
+        double.paste(img, (0, 0))
+        double.paste(img, (img.width + gap, 0))
+        img = double
+    return img
+
+
+def _bolder(line: Image.Image) -> Image.Image:
+    """A line's glyphs with their strokes widened: a small label scaled up has strokes too thin and ragged for
+    tesseract, which drops or misreads them; the second reading of a doubtful line sees them bolder."""
+    from PIL import ImageFilter
+
+    return line.filter(ImageFilter.MinFilter(3))
+
+
+def _read_sheets(jobs: list[tuple[list[Image.Image], str | None]]) -> list[list[tuple[str, float]]]:
+    """Each job's lines read as one sheet (text and lowest word confidence per line), the sheets' tesseract
+    processes running at the same time (each starts by loading its model: most of a call's time)."""
+    if not jobs:
+        return []
+    sheets = [_sheet(lines) for lines, _ in jobs]
+    words = _tesseract_all([(sheet, 6, whitelist) for (sheet, _), (_, whitelist) in zip(sheets, jobs, strict=True)])
+    out = []
+    for (sheet, spans), found in zip(sheets, words, strict=True):
+        log.debug("OCR sheet %s: %s", sheet.size, found)
+        per_line: list[list[tuple[int, str, float]]] = [[] for _ in spans]
+        for left, top, height, conf, text in found:
+            cy = top + height / 2
+            for k, (a, b) in enumerate(spans):
+                if a <= cy < b:
+                    per_line[k].append((left, text, conf))
+                    break
+        out.append([(" ".join(t for _, t, _ in sorted(f)), min((c for _, _, c in f), default=0.0)) for f in per_line])
+    return out
 
 
 def _read_lines(lines: list[Image.Image], whitelist: str | None) -> list[tuple[str, float]]:
     """Each image's text and lowest word confidence, from one tesseract call on a sheet of them, one per line."""
+    return _read_sheets([(lines, whitelist)])[0]
+
+
+def _sheet(lines: list[Image.Image]) -> tuple[Image.Image, list[tuple[float, float]]]:
+    """The lines pasted one under another on a white sheet, and the rows each line owns."""
     from PIL import Image
 
     pad = 24
@@ -133,38 +202,52 @@ def _read_lines(lines: list[Image.Image], whitelist: str | None) -> list[tuple[s
         sheet.paste(im, (pad, y))
         spans.append((y - pad / 2, y + im.height + pad / 2))
         y += im.height + pad
-    words = _tesseract(sheet, psm=6, whitelist=whitelist)
-    log.debug("OCR sheet %s: %s", sheet.size, words)
-    per_line: list[list[tuple[int, str, float]]] = [[] for _ in lines]
-    for left, top, height, conf, text in words:
-        cy = top + height / 2
-        for k, (a, b) in enumerate(spans):
-            if a <= cy < b:
-                per_line[k].append((left, text, conf))
-                break
-    return [
-        (" ".join(t for _, t, _ in sorted(found)), min((c for _, _, c in found), default=0.0)) for found in per_line
-    ]
+    return sheet, spans
 
 
 def _tesseract(image: Image.Image, psm: int, whitelist: str | None) -> list[tuple[int, int, int, float, str]]:
     """Words (left, top, height, confidence 0-100, text) that tesseract reads in `image`."""
+    return _tesseract_all([(image, psm, whitelist)])[0]
+
+
+def _tesseract_all(
+    jobs: list[tuple[Image.Image, int, str | None]],
+) -> list[list[tuple[int, int, int, float, str]]]:
+    """`_tesseract` for several images, their processes started together and waited for in turn."""
     exe = _require_tesseract()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "sheet.png"
-        image.save(path, dpi=(300, 300))
-        cmd = [exe, str(path), "stdout", "--psm", str(psm)]
-        if whitelist:
-            cmd += ["-c", f"tessedit_char_whitelist={whitelist}"]
-        cmd.append("tsv")
+        procs = []
         try:
-            done = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=OCR_TIMEOUT_S, check=False, env=_TESSERACT_ENV
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise FigureSkip(f"unreadable image: OCR timed out after {OCR_TIMEOUT_S} s") from exc
+            for k, (image, psm, whitelist) in enumerate(jobs):
+                path = Path(tmp) / f"sheet{k}.png"
+                image.save(path, dpi=(300, 300))
+                cmd = [exe, str(path), "stdout", "--psm", str(psm)]
+                if whitelist:
+                    cmd += ["-c", f"tessedit_char_whitelist={whitelist}"]
+                cmd.append("tsv")
+                procs.append(
+                    subprocess.Popen(
+                        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_TESSERACT_ENV
+                    )
+                )
+            outputs = []
+            for proc in procs:
+                try:
+                    stdout, _ = proc.communicate(timeout=OCR_TIMEOUT_S)
+                except subprocess.TimeoutExpired as exc:
+                    raise FigureSkip(f"unreadable image: OCR timed out after {OCR_TIMEOUT_S} s") from exc
+                outputs.append(stdout)
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    return [_tsv_words(out) for out in outputs]
+
+
+def _tsv_words(stdout: str) -> list[tuple[int, int, int, float, str]]:
     words = []
-    for row in done.stdout.splitlines()[1:]:
+    for row in stdout.splitlines()[1:]:
         cols = row.split("\t")
         if len(cols) == 12 and cols[0] == "5" and cols[11].strip() and float(cols[10]) >= 0:
             words.append((int(cols[6]), int(cols[7]), int(cols[9]), float(cols[10]), cols[11].strip()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from extractors.figures.axes import Calibration, calibrate, split_axis_title
 from extractors.figures.raster.frame import _union
 from extractors.figures.raster.labels import _Panel, _TickLabel
-from extractors.figures.raster.ocr import _require_tesseract
+from extractors.figures.raster.ocr import DIGITS, _Crop, _ocr_sheet, _require_tesseract
 from extractors.figures.raster.page import _Page, flatten_face
 from extractors.figures.raster.series import _series
 from extractors.figures.raster.skips import _has_slanted_axes, _pixels, _skip_insets
@@ -72,7 +73,34 @@ def read_raster(figure: FigureImage, insets: Literal["skip", "ignore"] = "skip")
     if insets == "skip":
         _skip_insets(frames)
     _require_tesseract()
-    return [_panel_data(figure, page, panel) for panel in page.read_panels(frames)]
+    panels = page.read_panels(frames)
+    _reread_offsets(page, panels)
+    return [_panel_data(figure, page, panel) for panel in panels]
+
+
+def _looks_like_offset(lab: _TickLabel) -> bool:
+    """Text at an axis' end that is an offset even if unreadable: '1e6' ('leo'), '×10^-5' ('x1075')."""
+    return bool(re.match(r"\s*(?:[x×X*«]\s*[1lI]|[\dlI|][\s.\d]*e)", lab.base.text))
+
+
+def _reread_offsets(page: _Page, panels: list[_Panel]) -> None:
+    """Offset texts read as no multiplier ('1e6' as 'leo', or '1e0', which no plot writes) read again with only
+    the characters an offset has; one more tesseract call, only for figures with such an offset."""
+    doubtful = [
+        lab
+        for p in panels
+        for lab in (p.x_offset, p.y_offset)
+        if lab is not None and lab.exponent is None and _multiplier(lab) in (None, 1.0) and _looks_like_offset(lab)
+    ]
+    if not doubtful:
+        return
+    crops = [_Crop(lab.base.box, ids=lab.base.ids, glyph_px=lab.base.glyph_px) for lab in doubtful]
+    _ocr_sheet(page.gray, page.glyphs, crops, DIGITS + "e×x")  # the offset's characters only
+    for lab, crop in zip(doubtful, crops, strict=True):
+        before = lab.base.text
+        lab.base.text = crop.text
+        if _multiplier(lab) in (None, 1.0):
+            lab.base.text = before
 
 
 def _panel_data(figure: FigureImage, page: _Page, panel: _Panel) -> FigureData:
@@ -100,6 +128,13 @@ def _panel_data(figure: FigureImage, page: _Page, panel: _Panel) -> FigureData:
         "y_unit": y_unit,
     }
     x_factor, y_factor = _multiplier(panel.x_offset), _multiplier(panel.y_offset)
+    unread = [
+        f"{axis} axis (offset '{lab.text()}' unreadable)"
+        for axis, lab, factor in (("x", panel.x_offset, x_factor), ("y", panel.y_offset, y_factor))
+        if lab is not None and factor is None and _looks_like_offset(lab)
+    ]
+    if unread:  # its labels without the multiplier would be read wrong by a power of ten
+        return _figure_data(figure, status="failed", reason=f"no tick labels: {'; '.join(unread)}", text=text, **base)
     text += [lab.text() for lab, factor in ((panel.x_offset, x_factor), (panel.y_offset, y_factor)) if lab and factor]
     xcal, xwhy = _calibration(panel.x_labels, x_factor)
     ycal, ywhy = _calibration(panel.y_labels, y_factor)
@@ -146,10 +181,16 @@ def _multiplier(offset: _TickLabel | None) -> float | None:
         if re.fullmatch(r"[x×X*]?10", base) and re.fullmatch(r"-?\d{1,3}", exp):
             return 10.0 ** int(exp)
         return None
-    m = re.fullmatch(r"[x×X*]?(\d(?:\.\d+)?)?e(-?\d{1,3})", base)
+    m = re.fullmatch(r"[x×X*«]10(-\d{1,2}|\d)", base)  # '×10^-5' read in one piece: its exponent not raised apart
     if m:
-        return float(m.group(1) or 1) * 10.0 ** int(m.group(2))
+        return 10.0 ** int(m.group(1))
+    m = re.fullmatch(r"[x×X*]?(\d(?:\.\d+)?)?e(-?[\dOolIS]{1,3})", base)
+    if m:  # OCR without a digit whitelist reads the exponent's 0 as 'o' and 1 as 'l' ('1e6' as 'leo')
+        return float(m.group(1) or 1) * 10.0 ** int(m.group(2).translate(_DIGIT_LOOKALIKES))
     return None
+
+
+_DIGIT_LOOKALIKES = str.maketrans("OolIS", "00115")
 
 
 def _calibration(labels: list[_TickLabel], factor: float | None = None) -> tuple[Calibration | None, str]:
@@ -158,6 +199,21 @@ def _calibration(labels: list[_TickLabel], factor: float | None = None) -> tuple
         lab.exp_glyphs and lab.base.text.strip().startswith("10") for lab in labels
     )
     pairs = [(lab.pos, v * (factor or 1.0)) for lab in labels if (v := lab.value(powers)) is not None]
+    if powers:  # a log axis' labels are all powers of ten (or m×10^e): '19' beside '10^2' is a misread 10^1
+        pairs = [
+            (pos, v)
+            for lab, (pos, v) in zip([lab for lab in labels if lab.value(powers) is not None], pairs, strict=True)
+            if lab.exponent is not None
+            or lab.exp_glyphs
+            or (v > 0 and abs(math.log10(v) - round(math.log10(v))) < 1e-9)
+        ]
+    if not powers and (points := _lost_points(labels)):  # '2.5', '20', '15': the points OCR dropped from 2.0, 1.5
+        mended = [
+            (lab.pos, v * (factor or 1.0)) for lab in labels if (v := points.get(id(lab), lab.value())) is not None
+        ]
+        cal_m, cal_p = calibrate(mended), calibrate(pairs)
+        if cal_m is not None and (cal_p is None or cal_m.ticks > cal_p.ticks):
+            pairs = mended
     if powers and any((lab.exponent is None and not lab.exp_glyphs) or lab.value(True) is None for lab in labels):
         pairs = _decades(labels, pairs)
     read = ", ".join(lab.text() or "?" for lab in labels)
@@ -167,9 +223,103 @@ def _calibration(labels: list[_TickLabel], factor: float | None = None) -> tuple
     if cal is not None and cal.scale == "log" and factor:  # no offset on a log axis: the factor was a misread
         cal = calibrate([(lab.pos, v) for lab in labels if (v := lab.value(powers)) is not None])
     # two labels always fit a line: with three or more found, at least three must agree
-    if cal is None or cal.ticks < max(min(3, len(labels)), math.ceil(0.5 * len(labels))):
+    enough = max(min(3, len(labels)), math.ceil(0.5 * len(labels)))
+    if (cal is None or cal.ticks < len(labels)) and (voted := _decade_votes(labels)):
+        # the decades the exponents vote for, where they explain more labels than the fit of what was read
+        cal_v = calibrate(voted)
+        if cal_v is not None and cal_v.scale == "log" and (cal is None or cal_v.ticks > cal.ticks):
+            cal = cal_v
+    if cal is None or cal.ticks < enough:
         return None, f"read [{read}]"
+    if cal.scale == "linear":
+        on_grid = _on_grid(pairs)
+        cal = calibrate(on_grid) if len(on_grid) >= 2 else None
+        if cal is None or cal.ticks < enough:
+            return None, f"read [{read}] (no common step)"
     return cal, read
+
+
+def _on_grid(pairs: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The labels whose values lie on one grid of the axis' most common step, as a linear axis' labels do
+    (0, 10, 20 or 0, 20, 30 with one missed): misread labels can line up by chance within a fit's tolerance
+    (28, 36, 43 of 10, 20, 30; 128 among 100, 150, 175), never on the grid."""
+    if len(pairs) < 3:
+        return pairs
+    values = [v for _, v in sorted(pairs)]
+    size = max(abs(v) for v in values) or 1.0
+    diffs = [d for a, b in zip(values, values[1:], strict=False) if (d := round(abs(b - a) / size, 6)) > 0]
+    if not diffs:
+        return pairs
+    unit = Counter(diffs).most_common(1)[0][0] * size
+
+    def phase(v: float) -> float:
+        return round((v / unit) % 1.0, 3) % 1.0
+
+    anchor = Counter(phase(v) for v in values).most_common(1)[0][0]
+    return [(p, v) for p, v in pairs if min(abs(phase(v) - anchor), 1 - abs(phase(v) - anchor)) < 0.01]
+
+
+def _decade_votes(labels: list[_TickLabel]) -> list[tuple[float, float]]:
+    """A log axis' powers of ten from the exponents OCR read, even a few wrong: the labels stand evenly
+    spaced, one step of decades apart, so each read exponent votes for the first label's exponent and the
+    step; the vote two or more labels agree on, and no other as many, gives every label its power.
+
+    ('10', '102', '10', '103', '104' of slanted 10^0..10^4: the exponents ran into their bases, two were lost,
+    one misread; 10^0 + k agrees with three of them.) Empty unless most labels start with '10'.
+    """
+    # the labels that can be powers of ten ('1' read first), at whole steps of their spacing (a speck or a
+    # label not found leaves a gap or an extra word)
+    ordered = sorted((lab for lab in labels if lab.base.text.strip().startswith("1")), key=lambda lab: lab.pos)
+    if len(ordered) < 3 or len(ordered) < 0.6 * len(labels):
+        return []
+    pos = np.array([lab.pos for lab in ordered])
+    gaps = np.diff(pos)
+    if gaps.min() <= 0:
+        return []
+    gap = float(np.median(gaps))
+    index = np.round((pos - pos[0]) / gap)
+    if np.abs(pos - pos[0] - index * gap).max() > 0.12 * gap or len(set(index.tolist())) < len(index):
+        return []
+    votes: Counter[tuple[int, int]] = Counter()
+    for k, lab in zip(index.astype(int).tolist(), ordered, strict=True):
+        base = lab.base.text.replace(" ", "").replace("\u2212", "-")
+        if lab.exponent is not None:
+            digits = lab.exponent.text.replace(" ", "").replace("\u2212", "-").replace("~", "-")
+        elif base.startswith("10") and len(base) > 2:
+            digits = base[2:]
+        elif lab.exp_glyphs and len(base) > 2:
+            digits = base[-lab.exp_glyphs :]  # '190': a slanted 10^0 whose base was misread, its exponent not
+        else:
+            continue
+        m = re.fullmatch(r"-?(\d{1,2})", digits.lstrip("-") if base.startswith("10-") else digits)
+        if not m:
+            continue
+        magnitude = int(m.group(1))
+        ambiguous = "-" in digits or base.startswith("10-")  # a stray stroke can pass for a minus sign
+        for e in {magnitude, -magnitude} if ambiguous else {int(digits)}:
+            for step in (1, -1, 2, -2):  # wider steps let two misread exponents agree by chance
+                votes[(e - step * k, step)] += 1
+    positions = [(float(p), int(k)) for p, k in zip(pos, index, strict=True)]
+    if not votes:
+        return []
+    ranked = votes.most_common()
+    (e0, step), best = ranked[0]
+    if best < 2 or (len(ranked) > 1 and ranked[1][1] == best and abs(ranked[1][0][1]) <= abs(step)):
+        return []
+    return [(p, 10.0 ** (e0 + step * k)) for p, k in positions]
+
+
+def _lost_points(labels: list[_TickLabel]) -> dict[int, float]:
+    """Values for the labels of an axis read without the decimal point the others have ('20' among '2.5', '3.0'):
+    a linear axis' labels share one number of decimals, so the point goes back in at that place. Keyed by id."""
+    texts = {id(lab): lab.base.text.replace(" ", "").replace("\u2212", "-") for lab in labels if lab.exponent is None}
+    decimals = [len(m.group(1)) for t in texts.values() if (m := re.fullmatch(r"-?\d+\.(\d+)", t))]
+    if not decimals or len(set(decimals)) > 1:
+        return {}
+    d = decimals[0]
+    return {
+        k: float(f"{t[:-d]}.{t[-d:]}") for k, t in texts.items() if re.fullmatch(r"-?\d+", t) and len(t.lstrip("-")) > d
+    }
 
 
 def _decades(labels: list[_TickLabel], pairs: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -192,6 +342,8 @@ def _decades(labels: list[_TickLabel], pairs: list[tuple[float, float]]) -> list
     (i0, e0), (i1, e1) = sorted(known.items())[:2]
     step = (e1 - e0) / (i1 - i0)
     if step == 0 or step != round(step) or any(abs(e0 + step * (i - i0) - e) > 1e-9 for i, e in known.items()):
+        return pairs
+    if abs(step) > 2 and len(known) < 3:  # two misread exponents (10^4 for 10^1) make a wide step; real ones are rare
         return pairs
     return [(pos, 10.0 ** (e0 + step * (k - i0))) for k, pos in enumerate(positions)]
 

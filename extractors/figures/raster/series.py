@@ -11,6 +11,7 @@ from extractors.figures.axes import Calibration
 from extractors.figures.raster.colours import _colours
 from extractors.figures.raster.labels import _PANEL_LABEL, _Panel
 from extractors.figures.raster.legend import _labels_by_dash, _legend, _legend_beside
+from extractors.figures.raster.morph import close_square
 from extractors.figures.raster.page import _Page
 from extractors.figures.raster.shapes import _shapes
 from schemas.figure import Series
@@ -31,7 +32,7 @@ def _series(page: _Page, panel: _Panel, xcal: Calibration, ycal: Calibration) ->
     # a grid line or another series drawn over a marker or line cuts it: close such cuts, over drawn pixels only
     k = max(3, int(0.3 * page.text_height)) | 1
     for c in colours:
-        c.mask |= ndimage.binary_closing(c.mask, structure=np.ones((k, k), bool)) & drawn
+        c.mask |= close_square(c.mask, k) & drawn
     series = []
     for c in colours:
         hexcol = "#{:02x}{:02x}{:02x}".format(*(int(round(v)) for v in c.rgb))

@@ -8,6 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from extractors.figures.raster.frame import _row_runs
+from extractors.figures.raster.morph import dilate, fill_holes, open_
 
 MAX_POINTS = 150  # points kept per line series: enough for a smooth curve, few enough to read
 SeriesStyle = Literal["line", "scatter", "bar"]
@@ -26,7 +27,7 @@ def _shapes(mask: np.ndarray, th: float) -> list[tuple[SeriesStyle, list[tuple[f
         return [("bar", bars, 1.0)]
     r = max(1, int(round(0.1 * th)))
     disk = _disk(r)
-    cores = ndimage.binary_opening(ndimage.binary_fill_holes(mask), structure=disk)  # hollow markers too
+    cores = open_(fill_holes(mask), disk)  # hollow markers too
     lab, n = ndimage.label(cores, structure=np.ones((3, 3), bool))
     blobs = []
     for i, sl in enumerate(ndimage.find_objects(lab), start=1):
@@ -36,7 +37,7 @@ def _shapes(mask: np.ndarray, th: float) -> list[tuple[SeriesStyle, list[tuple[f
         if max(h, w) <= 3 * th and max(h, w) <= 2.5 * min(h, w) + 2 and area >= 0.3 * h * w:
             blobs.append((i, sl, area))
     blob_area = sum(a for _, _, a in blobs)
-    rest = mask & ~ndimage.binary_dilation(cores, structure=disk, iterations=2)
+    rest = mask & ~dilate(cores, 2, disk)
     if len(blobs) >= 3 and blob_area > 0.3 * mask.sum():
         # markers with, perhaps, error bars: a line joins them only if the rest spans long stretches
         marker_w = float(np.median([sl[1].stop - sl[1].start for _, sl, _ in blobs]))
@@ -67,7 +68,7 @@ def _shapes(mask: np.ndarray, th: float) -> list[tuple[SeriesStyle, list[tuple[f
         out.append(("line", _subsample(path), len(path) / (max(path) - min(path) + 1)))
         for cx, ya, yb in path.values():
             remaining[ya:yb, cx] = False
-        remaining = ndimage.binary_opening(remaining, structure=np.ones((2, 2), bool)) if remaining.any() else remaining
+        remaining = open_(remaining, np.ones((2, 2), bool))
     return out
 
 
