@@ -160,6 +160,9 @@ def test_an_energy_stated_above_a_qualified_gap_is_not_a_gap() -> None:
             id="apposition_to_the_gap_itself_is_kept",
         ),
         pytest.param("Taking half the band gap Eg/2 = 0.87 eV of CdSe as the barrier.", [], id="half_the_gap"),
+        pytest.param(
+            "The gap of Ga2O3 is indirect; the direct gap is only 29 meV higher in energy.", [], id="higher_in_energy"
+        ),
         pytest.param("The band gap of Bi2Se3 is larger than 0.3 eV.", [("Bi2Se3", 0.3)], id="a_bound_of_a_material"),
     ],
 )

@@ -224,6 +224,7 @@ def test_look_alike_marks_that_are_quantities(text: str, expected: list) -> None
         ("from 3.1 eV to 3.4 eV", [(3.1, 3.4, "eV")]),
         ("swept from 1 MHz to 0.01 Hz", [(1.0, None, "MHz"), (0.01, None, "Hz")]),
         ("at 800 °C and 0.7 V", [(800.0, None, "°C"), (0.7, None, "V")]),
+        ("narrowed from 4.7 to 3.1 eV", [(3.1, 4.7, "eV")]),
     ],
     ids=[
         "two_units",
@@ -234,6 +235,7 @@ def test_look_alike_marks_that_are_quantities(text: str, expected: list) -> None
         "from_to_range",
         "two_units_with_to",
         "condition_and_value",
+        "a_falling_range_runs_upwards",
     ],
 )
 def test_conjunctions_and_ranges(text: str, expected: list) -> None:

@@ -246,6 +246,8 @@ def tag_quantities(text: str, include_unitless: bool = False) -> list[Quantity]:
                 qualifier = "range"
                 if qual_word in ("between", "from"):
                     span_start = m.start("qual")
+                if value_max < value:  # "narrowed from 4.7 to 3.1 eV": the range is 3.1-4.7 eV
+                    value, value_max = value_max, value
         uncertainty = None
         if m.group("unc") and m.start("unc") < pos:
             uncertainty = _number(m.group("unc"))

@@ -71,7 +71,7 @@ SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energ
 LOOKALIKE_RIGHT_AFTER = re.compile(
     r"^\s*(?:(?:below|above|under|beneath)\s+(?:the\s+)?(?:calculated\s+|computed\s+|measured\s+|optical\s+)?"
     r"(?:CB|VB|CBM|VBM|conduction|valence|Fermi|band|vacuum|mid-?gap|gap)"
-    r"|(?:higher|lower|larger|smaller|wider|narrower|greater|less)\s+than"
+    r"|(?:higher|lower|larger|smaller|wider|narrower|greater|less)\s+(?:than|in\s+energy)"
     r"|(?:photon|laser|excitation|pump|probe|incident)\b|laser|lamp|light|beam|radiation|pulses?)\b",
     re.IGNORECASE,
 )
