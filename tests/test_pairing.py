@@ -363,3 +363,23 @@ def test_a_fill_factor_stated_as_a_fraction_is_a_percentage(tmp_path) -> None:
     [record] = extract_paper(path, RuleExtractor()).records
     assert (record.property, record.value, record.unit) == ("fill_factor", 0.62, None)
     assert (record.value_canonical, record.unit_canonical) == (62.0, "percent")
+
+
+@pytest.mark.parametrize(
+    ("text", "material"),
+    [
+        pytest.param("Devices of PTB7 and PC71BM reached a PCE of 7.4%.", "PTB7", id="not_the_acceptor_alone"),
+        pytest.param(
+            "We made P3HT cells. With 3% DIO as additive, a PCE of 4.1% was achieved.", "P3HT", id="not_the_additive"
+        ),
+    ],
+)
+def test_a_solar_cells_efficiency_is_not_its_acceptors_or_additives(tmp_path, text: str, material: str) -> None:
+    path = tmp_path / "paper.txt"
+    path.write_text(f"Results\n\n{text}\n", encoding="utf-8")
+    [record] = extract_paper(path, RuleExtractor(), properties={"power_conversion_efficiency"}).records
+    assert record.material == material
+
+
+def test_an_acceptor_keeps_its_own_properties() -> None:
+    assert [(m, prop) for m, prop, _, _ in pairs_of("The band gap of PC71BM is 1.9 eV.")] == [("PC71BM", "band_gap")]

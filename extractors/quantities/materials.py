@@ -137,6 +137,21 @@ _ACCEPTOR = re.compile(
 _DONOR_BEFORE = re.compile(r"(?<![\w\-/:])([A-Z][\w\-]*(?: - [A-Z\d][\w\-]*)*)\s?[:/]\s?$")
 
 
+# What a solar cell is processed with, not made of: solvent additives and solvents
+_PROCESSING = re.compile(
+    r"(?:DIO|1,8-diiodooctane|1-?CN|chloronaphthalene|CB|chlorobenzene|o-?DCB|DCB|dichlorobenzene|CF|chloroform|"
+    r"ODT|octanedithiol|DPE|diphenyl ether|THF|toluene|xylene|fullerenes?)",
+    re.IGNORECASE,
+)
+
+
+def is_cell_component(name: str) -> bool:
+    """Whether a name is an acceptor alone or a processing additive: a part of a solar cell, not the cell whose
+    efficiency a sentence states ("devices of PBDTTT-C-T and PC71BM ... a PCE of 7.49%", "with DIO ... 5.35%")."""
+    name = name.strip()
+    return bool(_ACCEPTOR.fullmatch(name) or _PROCESSING.fullmatch(name))
+
+
 def _acceptor_mentions(text: str) -> list[tuple[int, int, _Core]]:
     return [(m.start(), m.end(), _Core("name", None)) for m in _ACCEPTOR.finditer(text)]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from extractors.quantities.materials import MaterialMention
+from extractors.quantities.materials import MaterialMention, is_cell_component
 from extractors.quantities.tagger import tag_quantities
 from extractors.quantities.units import dimension_of
 from extractors.records.context import PaperContext
@@ -64,6 +64,9 @@ UNITLESS_NOT = re.compile(
     re.IGNORECASE,
 )
 UNITLESS_NEXT = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or)\s*$")  # "6.1 and 2.0": the list goes on
+DEVICE_PROPERTIES = frozenset(
+    {"power_conversion_efficiency", "open_circuit_voltage", "short_circuit_current_density", "fill_factor"}
+)
 STATED_AS_FRACTION = frozenset({"fill_factor"})  # percentages also written as a fraction of 1
 HUBBARD_U = re.compile(r"\bU(?:_?eff)?\s*=\s*$")  # "U = 6 eV": a model parameter in eV
 SUPERCONDUCTING_GAP = re.compile(r"2\s*Δ|\bΔ\s*[(_=0]|superconducting (?:energy )?gap|\bCDW gap", re.IGNORECASE)
@@ -160,6 +163,9 @@ def sentence_pairs(
         if not any(q.span[0] < m.end - offset and m.start - offset < q.span[1] for q in quantities)
         and not any(p[1] < m.end - offset and m.start - offset < p[2] for p in mentions)
     ]
+    if any(p[0] in DEVICE_PROPERTIES for p in mentions):
+        # a solar cell's figures belong to the cell (its blend, its donor), not to its acceptor or additive alone
+        mats = [m for m in mats if not is_cell_component(m.text)]
     bound = _compared_pairs(sentence, offset, quantities, mats)
     attached: list[tuple[Quantity, tuple[str, int, int]]] = []
     for q in quantities:
