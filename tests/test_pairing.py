@@ -20,6 +20,13 @@ def pairs_of(sentence: str, properties: set[str] | None = None) -> list[tuple[st
     return [(p.material.text, p.property, p.value.value, p.value.value_max) for p in found]
 
 
+def records_of(tmp_path, text: str, properties: set[str] | None = None) -> list:
+    """The rules' records of a text paper written to tmp_path."""
+    path = tmp_path / "paper.txt"
+    path.write_text(text, encoding="utf-8")
+    return extract_paper(path, RuleExtractor(), properties=properties).records
+
+
 @pytest.mark.parametrize(
     ("sentence", "expected"),
     [
@@ -176,9 +183,7 @@ def test_a_constituent_element_is_not_the_material_of_the_next_sentence(tmp_path
         "Results\n\nWe study SmN. Both configurations of the samarium moments are stable. "
         "The indirect gap has a size of about 0.2 eV.\n"
     )
-    path = tmp_path / "paper.txt"
-    path.write_text(text, encoding="utf-8")
-    [record] = extract_paper(path, RuleExtractor(), properties={"band_gap"}).records
+    [record] = records_of(tmp_path, text, {"band_gap"})
     assert (record.material, record.value) == ("SmN", 0.2)
 
 
@@ -337,9 +342,7 @@ def test_prose_after_the_reference_list_is_read_but_its_entries_are_not(tmp_path
         "1. A. Author, B. Writer et al., Band gap of 1.61 eV in CdTe films, Phys. Rev. B 12, 345 (2019).\n\n"
         "The absorption edge of the CdTe films gives a band gap of 1.48 eV.\n"
     )
-    path = tmp_path / "paper.txt"
-    path.write_text(text, encoding="utf-8")
-    assert [r.value for r in extract_paper(path, RuleExtractor(), properties={"band_gap"}).records] == [1.48]
+    assert [r.value for r in records_of(tmp_path, text, {"band_gap"})] == [1.48]
 
 
 def test_a_clause_after_an_equations_debris_is_read(tmp_path) -> None:
@@ -348,9 +351,7 @@ def test_a_clause_after_an_equations_debris_is_read(tmp_path) -> None:
         "Results\n\nThe high temperature data of LiZn2Mo3O8 was fit to a model \nT\nK\nE\no\nB\ng\ne\n2\n/\n\uf072\n"
         "\uf072\uf03d\n giving \nan estimated band gap of Eg = 0.12 eV.23 \n"
     )
-    path = tmp_path / "paper.txt"
-    path.write_text(text, encoding="utf-8")
-    [record] = extract_paper(path, RuleExtractor(), properties={"band_gap"}).records
+    [record] = records_of(tmp_path, text, {"band_gap"})
     assert (record.material, record.value) == ("LiZn2Mo3O8", 0.12)
     assert text[record.spans.value[0] : record.spans.value[1]] == "0.12 eV"
 
@@ -358,9 +359,7 @@ def test_a_clause_after_an_equations_debris_is_read(tmp_path) -> None:
 def test_a_fill_factor_stated_as_a_fraction_is_a_percentage(tmp_path) -> None:
     """Fill factors are often written as fractions: 0.62 is 62%. A bare efficiency is not taken as one."""
     text = "Results\n\nThe P3HT:PCBM cell had a fill factor of 0.62. Its PCE was 0.5 after aging.\n"
-    path = tmp_path / "paper.txt"
-    path.write_text(text, encoding="utf-8")
-    [record] = extract_paper(path, RuleExtractor()).records
+    [record] = records_of(tmp_path, text)
     assert (record.property, record.value, record.unit) == ("fill_factor", 0.62, None)
     assert (record.value_canonical, record.unit_canonical) == (62.0, "percent")
 
@@ -375,9 +374,7 @@ def test_a_fill_factor_stated_as_a_fraction_is_a_percentage(tmp_path) -> None:
     ],
 )
 def test_a_solar_cells_efficiency_is_not_its_acceptors_or_additives(tmp_path, text: str, material: str) -> None:
-    path = tmp_path / "paper.txt"
-    path.write_text(f"Results\n\n{text}\n", encoding="utf-8")
-    [record] = extract_paper(path, RuleExtractor(), properties={"power_conversion_efficiency"}).records
+    [record] = records_of(tmp_path, f"Results\n\n{text}\n", {"power_conversion_efficiency"})
     assert record.material == material
 
 
