@@ -53,8 +53,8 @@ ExtractorOpt = Annotated[
     str | None,
     typer.Option(
         "--extractor",
-        help="llm (the LoRA-tuned model, the default), rules (the rule-based baseline) or none (parse and store "
-        "passages only) [env: PROPMINE_EXTRACTOR]",
+        help="rules (the default), llm (the LoRA-tuned model with the rules' checks; the default with --adapter or "
+        "--base-model) or none (parse and store passages only) [env: PROPMINE_EXTRACTOR]",
         show_default=False,
     ),
 ]

@@ -15,12 +15,28 @@ from schemas.options import SHIPPED_ADAPTER_DIR, ExtractionOptions
 RUN_OPTIONS = {"--extractor", "--base-model", "--adapter", "--property", "--max-pages", "--figures"}
 
 
-def test_defaults_are_the_embedded_model_with_the_shipped_adapter_and_the_digitizer() -> None:
+def test_defaults_are_the_rules_and_the_digitizer() -> None:
+    """The rules are the default extractor: the shipped adapter did not win on the unseen gold splits."""
     options = ExtractionOptions.resolve(env={})
-    assert options.extractor == "llm" and options.base_model is None
-    assert options.adapter == str(SHIPPED_ADAPTER_DIR)
+    assert options.extractor == "rules" and options.base_model is None and options.adapter is None
     assert options.figure_reader == "digitizer" and options.max_pages == 200 and options.properties is None
     assert ExtractionOptions() == options, "a bare object and a resolved one agree on the defaults"
+
+
+@pytest.mark.parametrize(
+    ("flags", "env"),
+    [
+        pytest.param({"extractor": "llm"}, {}, id="asked_by_name"),
+        pytest.param({"adapter": "default"}, {}, id="an_adapter_asks_for_the_model"),
+        pytest.param({"adapter": "none"}, {}, id="no_adapter_is_the_bare_model"),
+        pytest.param({}, {"PROPMINE_ADAPTER": "default"}, id="adapter_from_the_environment"),
+    ],
+)
+def test_the_model_is_used_when_asked_or_when_an_adapter_is_named(flags: dict, env: dict) -> None:
+    options = ExtractionOptions.resolve(**flags, env=env)
+    assert options.extractor == "llm" and options.base_model is None
+    expected = None if flags.get("adapter") == "none" else str(SHIPPED_ADAPTER_DIR)
+    assert options.adapter == expected
 
 
 @pytest.mark.parametrize(
