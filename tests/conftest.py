@@ -7,8 +7,12 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from extractors.figures.base import FigureImage
 
 REPO = Path(__file__).resolve().parent.parent
 # The annotated corpora: PROPMINE_CORPUS_DIR, else ../shared/corpus beside the checkout (CI has it; a user's clone does not).
@@ -85,6 +89,28 @@ def mine_text_papers():
         return db
 
     return mine
+
+
+def plot_image(fig, path: Path, dpi: int = 200, upscale: float = 1.0) -> FigureImage:
+    """A matplotlib figure saved as a PNG and handed to a reader the way figure_images hands a page's figure (page at
+    72 pt/inch, Fig. 3 on page 2). With `upscale`, the PNG is enlarged as a PDF page render enlarges a low-dpi image.
+    """
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from extractors.figures.base import FigureImage
+    from schemas.document import Figure
+
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    image = Image.open(path).convert("RGB")
+    if upscale != 1.0:
+        size = (round(image.width * upscale), round(image.height * upscale))
+        image = image.resize(size, Image.Resampling.BICUBIC)
+    scale = dpi * upscale / 72
+    region = (50.0, 100.0, 50.0 + image.width / scale, 100.0 + image.height / scale)
+    figure = Figure(number=3, page=2, bbox=region, caption="Fig. 3. A plot.", kind="raster")
+    return FigureImage(figure=figure, source=str(path), image=image, region=region, scale=scale)
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

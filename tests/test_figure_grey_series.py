@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import plot_image  # tests/ is on sys.path (pytest's prepend import mode)
 
-from extractors.figures.base import FigureImage
 from extractors.figures.raster import read_raster
-from schemas.document import Figure
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -20,18 +19,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 pytestmark = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="tesseract is not installed (Debian: apt-get install tesseract-ocr)"
 )
-
-
-def png_figure(fig, path: Path, dpi: int) -> FigureImage:
-    from PIL import Image
-
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    image = Image.open(path).convert("RGB")
-    scale = dpi / 72
-    region = (50.0, 100.0, 50.0 + image.width / scale, 100.0 + image.height / scale)
-    figure = Figure(number=2, page=1, bbox=region, caption="Fig. 2. Grey series.", kind="raster")
-    return FigureImage(figure=figure, source=str(path), image=image, region=region, scale=scale)
 
 
 @pytest.mark.parametrize("dpi", [150, 200], ids=["150dpi", "200dpi"])
@@ -53,7 +40,7 @@ def test_a_light_grey_dotted_series_beside_black_and_grey_ones_is_read(tmp_path:
         ax.set_ylabel("Hardness (GPa)")
         fig.tight_layout()
         lo, hi = ax.get_ylim()
-        (plot,) = read_raster(png_figure(fig, tmp_path / "grey.png", dpi))
+        (plot,) = read_raster(plot_image(fig, tmp_path / "grey.png", dpi))
     assert plot.status == "read", plot.reason
     by_label = {s.label: s for s in plot.series}
     assert {"TiO2", "Al2O3", "GaN"} <= set(by_label)

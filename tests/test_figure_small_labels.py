@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import plot_image  # tests/ is on sys.path (pytest's prepend import mode)
 
-from extractors.figures.base import FigureImage
 from extractors.figures.raster import read_raster
-from schemas.document import Figure
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -21,20 +20,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 pytestmark = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="tesseract is not installed (Debian: apt-get install tesseract-ocr)"
 )
-
-
-def low_dpi_image(fig, path: Path, dpi: int, upscale: float = 2.0) -> FigureImage:
-    """The figure saved as a PNG at a low resolution, then enlarged as a PDF page render enlarges it."""
-    from PIL import Image
-
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    small = Image.open(path).convert("RGB")
-    image = small.resize((round(small.width * upscale), round(small.height * upscale)), Image.Resampling.BICUBIC)
-    scale = dpi * upscale / 72
-    region = (50.0, 100.0, 50.0 + image.width / scale, 100.0 + image.height / scale)
-    figure = Figure(number=1, page=1, bbox=region, caption="Fig. 1. A plot.", kind="raster")
-    return FigureImage(figure=figure, source=str(path), image=image, region=region, scale=scale)
 
 
 def close(a: tuple[float, float] | None, b: tuple[float, float], tol: float = 0.02) -> bool:
@@ -55,7 +40,7 @@ def test_small_labels_rotated_45_degrees_run_together_and_are_still_read(tmp_pat
     ax.set_ylabel("Stress (MPa)")
     fig.tight_layout()
     xlim = ax.get_xlim()
-    (plot,) = read_raster(low_dpi_image(fig, tmp_path / "rot45.png", dpi=100))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "rot45.png", dpi=100, upscale=2.0))
     assert plot.status == "read", plot.reason
     assert close(plot.x_range, xlim)
 
@@ -71,7 +56,7 @@ def test_small_decimal_labels_that_fall_apart_at_the_point_are_whole_again(tmp_p
         ax.set_ylabel("Intensity / a.u.")
         fig.tight_layout()
         ylim = ax.get_ylim()
-        (plot,) = read_raster(low_dpi_image(fig, tmp_path / "decimals.png", dpi=100))
+        (plot,) = read_raster(plot_image(fig, tmp_path / "decimals.png", dpi=100, upscale=2.0))
     assert plot.status == "read", plot.reason
     assert close(plot.y_range, ylim)
 
@@ -87,7 +72,7 @@ def test_minor_log_labels_with_a_mantissa_are_read(tmp_path: Path) -> None:
     ylim = ax.get_ylim()
     labels = [t.get_text() for t in ax.get_yticklabels(minor=True) if t.get_text()]
     assert any("times" in t for t in labels), "the plot must show minor labels such as 6×10^1"
-    (plot,) = read_raster(low_dpi_image(fig, tmp_path / "minor.png", dpi=150, upscale=1.5))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "minor.png", dpi=150, upscale=1.5))
     assert plot.status == "read", plot.reason
     assert plot.y_scale == "log"
     lo, hi = plot.y_range or (0.0, 0.0)
@@ -109,7 +94,7 @@ def test_slanted_log_labels_whose_exponents_are_misread_get_the_evenly_spaced_de
         ax.set_ylabel("Hardness [GPa]")
         fig.tight_layout()
         xlim, ylim = ax.get_xlim(), ax.get_ylim()
-        (plot,) = read_raster(low_dpi_image(fig, tmp_path / "slanted_log.png", dpi=110))
+        (plot,) = read_raster(plot_image(fig, tmp_path / "slanted_log.png", dpi=110, upscale=2.0))
     assert plot.status == "read", plot.reason
     assert plot.x_scale == "log"
     lo, hi = plot.x_range or (0.0, 0.0)
@@ -128,7 +113,7 @@ def test_small_single_digit_exponents_of_a_log_axis_are_read(tmp_path: Path) -> 
         ax.set_ylabel("Stress [MPa]")
         fig.tight_layout()
         ylim = ax.get_ylim()
-        (plot,) = read_raster(low_dpi_image(fig, tmp_path / "exponents.png", dpi=100))
+        (plot,) = read_raster(plot_image(fig, tmp_path / "exponents.png", dpi=100, upscale=2.0))
     assert plot.status == "read", plot.reason
     assert plot.y_scale == "log"
     lo, hi = plot.y_range or (0.0, 0.0)

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import plot_image  # tests/ is on sys.path (pytest's prepend import mode)
 
-from extractors.figures.base import FigureImage
 from extractors.figures.raster import RasterReader, _fix_unit, read_raster
-from schemas.document import Figure
 from schemas.errors import ConfigError
 from schemas.figure import FigureData, FigureSkip, Series
 
@@ -22,19 +21,6 @@ needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="tesseract is not installed (Debian: apt-get install tesseract-ocr)"
 )
 X = np.linspace(0, 10, 41)
-
-
-def figure_image(fig, path: Path, dpi: int = 200) -> FigureImage:
-    """The figure saved as a PNG and opened the way figure_images hands it to a reader (page at 72 pt/inch)."""
-    from PIL import Image
-
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    image = Image.open(path).convert("RGB")
-    scale = dpi / 72
-    region = (50.0, 100.0, 50.0 + image.width / scale, 100.0 + image.height / scale)
-    figure = Figure(number=3, page=2, bbox=region, caption="Fig. 3. A plot.", kind="raster")
-    return FigureImage(figure=figure, source=str(path), image=image, region=region, scale=scale)
 
 
 def y_error(plot: FigureData, series: Series, x: np.ndarray, y: np.ndarray) -> float:
@@ -62,7 +48,7 @@ def test_lines_with_legend_grid_and_units(tmp_path: Path) -> None:
     ax.grid(True)
     ax.legend(loc="lower left")
     fig.tight_layout()
-    (plot,) = read_raster(figure_image(fig, tmp_path / "lines.png"))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "lines.png"))
     assert plot.status == "read" and plot.reader == "digitizer" and plot.kind == "raster"
     assert (plot.number, plot.page, plot.panel) == (3, 2, None)
     assert (plot.x_label, plot.x_unit, plot.y_label, plot.y_unit) == ("Temperature", "K", "Band gap", "eV")
@@ -87,7 +73,7 @@ def test_log_axis_scatter_and_exponent_labels(tmp_path: Path) -> None:
     ax.set_xlabel("1000/T (K$^{-1}$)")
     ax.set_ylabel("Conductivity (S cm$^{-1}$)")
     fig.tight_layout()
-    (plot,) = read_raster(figure_image(fig, tmp_path / "log.png"))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "log.png"))
     assert (plot.x_scale, plot.y_scale) == ("linear", "log")
     assert (plot.x_unit, plot.y_unit) == ("K^-1", "S cm^-1")
     (series,) = plot.series
@@ -105,7 +91,7 @@ def test_panels_are_split_and_labelled(tmp_path: Path) -> None:
         ax.set_ylabel("Strain (%)")
         ax.text(-0.2, 1.03, f"({letter})", transform=ax.transAxes, fontweight="bold")
     fig.tight_layout()
-    plots = read_raster(figure_image(fig, tmp_path / "panels.png"))
+    plots = read_raster(plot_image(fig, tmp_path / "panels.png"))
     assert [p.panel for p in plots] == ["a", "b"]
     assert plots[0].bbox[2] < plots[1].bbox[0]
     for plot, k in zip(plots, (1.0, -2.0), strict=True):
@@ -125,7 +111,7 @@ def test_black_series_are_told_apart_by_dashes(tmp_path: Path) -> None:
     ax.set_xlabel("Strain (%)")
     ax.set_ylabel("Stress (MPa)")
     fig.tight_layout()
-    (plot,) = read_raster(figure_image(fig, tmp_path / "black.png"))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "black.png"))
     by_label = {s.label: s for s in plot.series}
     assert set(by_label) == {"k=1", "k=2", "k=3"}
     for k in (1, 2, 3):
@@ -139,7 +125,7 @@ def test_second_y_axis_fails_the_panel(tmp_path: Path) -> None:
     ax.twinx().plot(X, 100 - 10 * X, color="tab:orange")
     ax.set_xlabel("T (K)")
     fig.tight_layout()
-    (plot,) = read_raster(figure_image(fig, tmp_path / "twin.png"))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "twin.png"))
     assert plot.status == "failed" and "second y axis" in (plot.reason or "") and plot.series == []
 
 
@@ -156,7 +142,7 @@ def test_offset_text_scales_the_tick_labels(tmp_path: Path) -> None:
     ax.set_xlabel("Time (s)")
     ax.set_ylabel("Heat (J)")
     fig.tight_layout()
-    (plot,) = read_raster(figure_image(fig, tmp_path / "offset.png"))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "offset.png"))
     assert plot.y_range is not None and plot.y_range[0] == pytest.approx(2.95e4, rel=0.01)
     assert y_error(plot, plot.series[0], X, y) < 0.01
 
@@ -168,7 +154,7 @@ def test_bars(tmp_path: Path) -> None:
     ax.set_xlabel("Sample")
     ax.set_ylabel("Hardness (GPa)")
     fig.tight_layout()
-    (plot,) = read_raster(figure_image(fig, tmp_path / "bars.png"))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "bars.png"))
     (series,) = plot.series
     assert series.style == "bar"
     assert np.array(series.points) == pytest.approx(np.array([[1, 5], [2, 7], [3, 3], [4, 8]]), abs=0.05)
@@ -181,7 +167,7 @@ def test_unreadable_tick_labels_fail_the_panel(tmp_path: Path) -> None:
     ax.set_yticklabels([])
     ax.set_xlabel("Time (s)")
     fig.tight_layout()
-    (plot,) = read_raster(figure_image(fig, tmp_path / "no_labels.png"))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "no_labels.png"))
     assert plot.status == "failed" and (plot.reason or "").startswith("no tick labels: y axis")
     assert plot.series == [] and plot.x_unit == "s"
 
@@ -241,7 +227,7 @@ def test_what_is_not_a_2d_plot_is_skipped(tmp_path: Path, draw, dpi: int, reason
     fig = plt.figure(figsize=(4, 3))
     draw(fig)
     with pytest.raises(FigureSkip) as skip:
-        read_raster(figure_image(fig, tmp_path / "bad.png", dpi=dpi))
+        read_raster(plot_image(fig, tmp_path / "bad.png", dpi=dpi))
     assert skip.value.reason.startswith(reason)
 
 
@@ -250,7 +236,7 @@ def test_enlarged_thumbnail_is_unreadable(tmp_path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot(X, np.sin(X), "o-")
-    small = figure_image(fig, tmp_path / "thumb.png", dpi=14)
+    small = plot_image(fig, tmp_path / "thumb.png", dpi=14)
     small.image = small.image.resize((small.image.width * 16, small.image.height * 16), Image.Resampling.NEAREST)
     with pytest.raises(FigureSkip, match="^unreadable image"):
         read_raster(small)
@@ -260,7 +246,7 @@ def test_enlarged_thumbnail_is_unreadable(tmp_path: Path) -> None:
 def test_inset_can_be_read_around(tmp_path: Path) -> None:
     fig = plt.figure(figsize=(4, 3))
     _inset(fig)
-    (plot,) = read_raster(figure_image(fig, tmp_path / "inset.png"), insets="ignore")
+    (plot,) = read_raster(plot_image(fig, tmp_path / "inset.png"), insets="ignore")
     colours = {s.color for s in plot.series}
     assert "#1f77b4" in colours and "#d62728" not in colours  # the inset's red curve is not the plot's
 
@@ -268,7 +254,7 @@ def test_inset_can_be_read_around(tmp_path: Path) -> None:
 def test_missing_tesseract_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot(X, X)
-    image = figure_image(fig, tmp_path / "plot.png")
+    image = plot_image(fig, tmp_path / "plot.png")
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(ConfigError, match="^tesseract not found"):
         read_raster(image)
@@ -328,7 +314,7 @@ def test_legend_formulas_keep_their_letter_o(tmp_path: Path) -> None:
     ax.set_ylabel("Band gap (eV)")
     ax.legend(loc="lower left")
     fig.tight_layout()
-    (plot,) = read_raster(figure_image(fig, tmp_path / "formulas.png", dpi=150))
+    (plot,) = read_raster(plot_image(fig, tmp_path / "formulas.png", dpi=150))
     assert plot.status == "read" and {s.label for s in plot.series} == {"YBa2Cu3O7", "Al2O3"}
 
 

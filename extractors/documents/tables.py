@@ -50,7 +50,7 @@ from extractors.documents.table_text import (
     flattened_tables_with_captions,
     row_cells,
 )
-from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.tagger import shifted, tag_quantities
 from extractors.quantities.units import header_units, strip_marks
 from schemas.document import ParsedDocument
 from schemas.passage import Passage
@@ -148,24 +148,8 @@ def cell_quantities(passage: Passage) -> list[Quantity]:
     found: list[Quantity] = []
     for start, end in spans:
         for q in tag_quantities(mask_footnote_marks(passage.text[start:end]), include_unitless=True):
-            found.append(_shifted(q, start, passage.text))
+            found.append(shifted(q, start, passage.text))
     return found
-
-
-def _shifted(q: Quantity, offset: int, text: str) -> Quantity:
-    def move(span: tuple[int, int] | None) -> tuple[int, int] | None:
-        return (span[0] + offset, span[1] + offset) if span else None
-
-    span = move(q.span)
-    assert span is not None
-    return q.model_copy(
-        update={
-            "span": span,
-            "text": text[span[0] : span[1]],
-            "unit_span": move(q.unit_span),
-            "value_span": move(q.value_span),
-        }
-    )
 
 
 def cell_header(passage: Passage, offset: int) -> str | None:

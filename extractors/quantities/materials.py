@@ -161,14 +161,14 @@ def _blends(text: str, mentions: list[MaterialMention]) -> list[MaterialMention]
     stack "ITO/PEDOT:PSS/P3HT:PCBM/Al", whose layers stay apart: the blend inside it is already one token)."""
     out: list[MaterialMention] = []
     for mention in mentions:
-        donor = _DONOR_BEFORE.search(text[max(0, mention.start - 40) : mention.start])
+        acceptor = _ACCEPTOR.fullmatch(mention.text)
+        donor = _DONOR_BEFORE.search(text[max(0, mention.start - 40) : mention.start]) if acceptor else None
         if (
-            _ACCEPTOR.fullmatch(mention.text)
-            and donor is not None
+            donor is not None
             and not re.match(r"\s?/", text[mention.end : mention.end + 2])
             and not _ACCEPTOR.fullmatch(donor.group(1))
         ):
-            start = mention.start - (len(donor.group(0)))
+            start = mention.start - len(donor.group(0))
             while out and out[-1].end > start:
                 out.pop()  # the donor's own mention becomes part of the blend
             out.append(MaterialMention(text=text[start : mention.end], start=start, end=mention.end, kind="name"))

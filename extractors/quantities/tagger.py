@@ -195,6 +195,23 @@ def _trim_unit(unit: str | None) -> str | None:
     return unit[: unit.index(words[-1], len(" ".join(words[:-1]))) + len(words[-1])]
 
 
+def shifted(q: Quantity, offset: int, text: str | None = None) -> Quantity:
+    """The quantity with its spans moved by `offset` characters: from a piece's offsets to the whole text's.
+
+    With `text` (the whole text), the quantity's text is read again from it: a piece tagged with its footnote
+    marks blanked keeps the text as written.
+    """
+
+    def move(span: tuple[int, int] | None) -> tuple[int, int] | None:
+        return (span[0] + offset, span[1] + offset) if span else None
+
+    span = (q.span[0] + offset, q.span[1] + offset)
+    update: dict[str, object] = {"span": span, "unit_span": move(q.unit_span), "value_span": move(q.value_span)}
+    if text is not None:
+        update["text"] = text[span[0] : span[1]]
+    return q.model_copy(update=update)
+
+
 def tag_quantities(text: str, include_unitless: bool = False) -> list[Quantity]:
     """Every quantity in text, in order, with [start, end) spans into text.
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, replace
 
 from extractors.quantities.materials import MaterialMention, is_cell_component
-from extractors.quantities.tagger import tag_quantities
+from extractors.quantities.tagger import shifted, tag_quantities
 from extractors.quantities.units import dimension_of
 from extractors.records.context import PaperContext
 from schemas.quantity import Quantity
@@ -135,7 +135,7 @@ def sentence_pairs(
         if not tail:
             return []
         return [
-            replace(p, value=_shifted(p.value, tail))
+            replace(p, value=shifted(p.value, tail))
             for p in sentence_pairs(sentence[tail:], offset + tail, vocab, context, properties)
         ]
     mentions = [m for m in vocab.mentions(sentence) if not properties or m[0] in properties]
@@ -190,15 +190,6 @@ def _debris(sentence: str) -> bool:
     return len(lines) >= 5 and short >= 0.5 * len(lines)
 
 
-def _shifted(q: Quantity, by: int) -> Quantity:
-    """The quantity with its spans moved `by` characters (from a clause's offsets to its sentence's)."""
-
-    def move(span: tuple[int, int] | None) -> tuple[int, int] | None:
-        return (span[0] + by, span[1] + by) if span else None
-
-    return q.model_copy(update={"span": move(q.span), "unit_span": move(q.unit_span), "value_span": move(q.value_span)})
-
-
 def _clause_after_debris(sentence: str) -> int:
     """Where the run of full lines that ends a debris sentence starts (0: there is none)."""
     starts = [0] + [m.end() for m in re.finditer(r"\n", sentence)]
@@ -232,7 +223,8 @@ def is_fraction(prop: str, q: Quantity) -> bool:
 
 def _unitless_values(sentence: str, mentions: list[tuple[str, int, int]], vocab: Vocabulary) -> list[Quantity]:
     """Bare numbers stated as the value of a dimensionless property of the sentence (ZT, refractive index, gauge
-    factor), and those that go on their list; a number with a unit, a year or a reference is never one."""
+    factor) or of one stated as a fraction (a fill factor of 0.54), and those that go on their list; a number with
+    a unit, a year or a reference is never one."""
     dimensionless = [
         m for m in mentions if (d := vocab.get(m[0])) is not None and (not d.unit or m[0] in STATED_AS_FRACTION)
     ]

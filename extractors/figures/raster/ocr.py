@@ -185,11 +185,6 @@ def _read_sheets(jobs: list[tuple[list[Image.Image], str | None]]) -> list[list[
     return out
 
 
-def _read_lines(lines: list[Image.Image], whitelist: str | None) -> list[tuple[str, float]]:
-    """Each image's text and lowest word confidence, from one tesseract call on a sheet of them, one per line."""
-    return _read_sheets([(lines, whitelist)])[0]
-
-
 def _sheet(lines: list[Image.Image]) -> tuple[Image.Image, list[tuple[float, float]]]:
     """The lines pasted one under another on a white sheet, and the rows each line owns."""
     from PIL import Image
@@ -205,15 +200,11 @@ def _sheet(lines: list[Image.Image]) -> tuple[Image.Image, list[tuple[float, flo
     return sheet, spans
 
 
-def _tesseract(image: Image.Image, psm: int, whitelist: str | None) -> list[tuple[int, int, int, float, str]]:
-    """Words (left, top, height, confidence 0-100, text) that tesseract reads in `image`."""
-    return _tesseract_all([(image, psm, whitelist)])[0]
-
-
 def _tesseract_all(
     jobs: list[tuple[Image.Image, int, str | None]],
 ) -> list[list[tuple[int, int, int, float, str]]]:
-    """`_tesseract` for several images, their processes started together and waited for in turn."""
+    """Words (left, top, height, confidence 0-100, text) that tesseract reads in each image; the images' processes
+    are started together and waited for in turn."""
     exe = _require_tesseract()
     with tempfile.TemporaryDirectory() as tmp:
         procs = []

@@ -198,15 +198,16 @@ def _calibration(labels: list[_TickLabel], factor: float | None = None) -> tuple
     powers = any(lab.exponent is not None and lab.base.text.strip() == "10" for lab in labels) or any(
         lab.exp_glyphs and lab.base.text.strip().startswith("10") for lab in labels
     )
-    pairs = [(lab.pos, v * (factor or 1.0)) for lab in labels if (v := lab.value(powers)) is not None]
+    valued = [(lab, v * (factor or 1.0)) for lab in labels if (v := lab.value(powers)) is not None]
     if powers:  # a log axis' labels are all powers of ten (or m×10^e): '19' beside '10^2' is a misread 10^1
-        pairs = [
-            (pos, v)
-            for lab, (pos, v) in zip([lab for lab in labels if lab.value(powers) is not None], pairs, strict=True)
+        valued = [
+            (lab, v)
+            for lab, v in valued
             if lab.exponent is not None
             or lab.exp_glyphs
             or (v > 0 and abs(math.log10(v) - round(math.log10(v))) < 1e-9)
         ]
+    pairs = [(lab.pos, v) for lab, v in valued]
     if not powers and (points := _lost_points(labels)):  # '2.5', '20', '15': the points OCR dropped from 2.0, 1.5
         mended = [
             (lab.pos, v * (factor or 1.0)) for lab in labels if (v := points.get(id(lab), lab.value())) is not None
